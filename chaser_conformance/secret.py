@@ -1,0 +1,31 @@
+"""A string type for credentials whose repr never shows the value."""
+
+from __future__ import annotations
+
+MASK = "****"
+
+
+class Secret(str):
+    """The value is the real token (it goes into headers); every repr is masked.
+
+    pytest's assertion rewriting, tracebacks with locals, dataclass reprs and
+    Schemathesis' `repr(Case)` all go through `__repr__`, so the token is hidden at
+    the source rather than filtered out of each report afterwards.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Secret({MASK!r})"
+
+    @property
+    def masked(self) -> str:
+        return MASK
+
+
+def mask(text: str, *secrets: str | None) -> str:
+    """Replace every occurrence of each secret in `text` (for free text such as bodies)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(str(secret), MASK)
+    return text

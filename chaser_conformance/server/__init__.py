@@ -1,0 +1,6 @@
+"""The embedded reference server: a conformant implementation of the contract, with named faults."""
+
+from .app import ReferenceApp, RunningServer, serve_in_thread
+from .store import Store
+
+__all__ = ["ReferenceApp", "RunningServer", "Store", "serve_in_thread"]

@@ -1,0 +1,56 @@
+"""Run the reference server standalone: python -m chaser_conformance.server --port 8000"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .app import ReferenceApp, RunningServer
+from .faults import CATALOGUE
+from .store import Store
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m chaser_conformance.server",
+        description="Serve the Chaser Core API reference implementation (GET /v1/sessions/{id}).",
+    )
+    parser.add_argument("--host", default="localhost", help="address to bind (default: localhost, as in the spec)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        choices=sorted(CATALOGUE),
+        metavar="NAME",
+        help=f"switch in a named fault (repeatable): {', '.join(sorted(CATALOGUE))}",
+    )
+    args = parser.parse_args(argv)
+
+    store = Store()
+    try:
+        server = RunningServer(ReferenceApp(store, faults=args.fault), args.host, args.port)
+    except OSError as exc:
+        parser.exit(2, f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}\n")
+    primary, other = store.primary, store.other
+    print(
+        f"Chaser Core API reference server on {server.base_url}",
+    )
+    if args.fault:
+        print(f"faults switched in: {', '.join(args.fault)}")
+    # Demo credentials of an in-memory store: printing them is the point.
+    print(f"  account {primary.name!r}: token {str(primary.token)}  sessions {','.join(primary.sessions)}")
+    print(f"  account {other.name!r}: token {str(other.token)}  sessions {','.join(other.sessions)}")
+    first = next(iter(primary.sessions))
+    print(f"  try: curl -H 'Authorization: Bearer {str(primary.token)}' {server.base_url}/v1/sessions/{first}")
+    print(
+        f"  suite: CHASER_BASE_URL={server.base_url} CHASER_API_TOKEN={str(primary.token)} "
+        f"CHASER_SESSION_ID={','.join(primary.sessions)} CHASER_FOREIGN_SESSION_ID={next(iter(other.sessions))} pytest"
+    )
+    print("Ctrl-C stops it.", flush=True)
+    server.serve_forever()  # returns on Ctrl-C
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

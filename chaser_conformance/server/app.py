@@ -1,0 +1,129 @@
+"""The reference implementation of GET /v1/sessions/{id}, as a WSGI app on werkzeug.
+
+Behaviour: a valid bearer token and a session of its account -> 200 SessionInfo;
+an unknown id or another account's session -> 404 JSON; missing, malformed or
+unknown credentials -> 401 with WWW-Authenticate; any other method -> 405 with
+Allow. Nothing a client can send gets a 5xx.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from .faults import Fault, resolve_faults
+from .store import Store
+
+ROUTES = Map(
+    # <path:...> so that ids holding an encoded slash still reach the lookup (and 404).
+    [Rule("/v1/sessions/<path:session_id>", methods=["GET"], endpoint="get_session")],
+    merge_slashes=False,
+    strict_slashes=False,
+)
+WWW_AUTHENTICATE = 'Bearer realm="chaser"'
+
+
+def json_response(status: int, body: Any, headers: Iterable[tuple[str, str]] = ()) -> Response:
+    return Response(json.dumps(body), status=status, headers=list(headers), content_type="application/json")
+
+
+def error_body(code: str, message: str) -> dict[str, str]:
+    return {"error": code, "message": message}
+
+
+class ReferenceApp:
+    def __init__(self, store: Store | None = None, faults: Iterable[str | Fault] = ()) -> None:
+        self.store = store or Store()
+        self.faults: tuple[Fault, ...] = resolve_faults(faults)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        response = self.dispatch(request)
+        for fault in self.faults:
+            response = fault.apply(request, response, self.store)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        adapter = ROUTES.bind_to_environ(request.environ)
+        try:
+            _, args = adapter.match()
+        except MethodNotAllowed as exc:
+            return json_response(
+                405, error_body("method_not_allowed", f"{request.method} is not allowed"), exc.get_headers()[1:]
+            )
+        except (NotFound, HTTPException):
+            return json_response(404, error_body("not_found", "no such resource"))
+        return self.get_session(request, args["session_id"])
+
+    def get_session(self, request: Request, session_id: str) -> Response:
+        account = self.store.account_for(bearer_token(request.headers.get("Authorization")) or "")
+        if account is None:
+            return json_response(
+                401,
+                error_body("unauthorized", "a valid bearer token is required"),
+                [("WWW-Authenticate", WWW_AUTHENTICATE)],
+            )
+        session = self.store.find(account, session_id)
+        if session is None:
+            # Another account's session answers exactly like one that does not exist.
+            return json_response(404, error_body("not_found", "session not found"))
+        return json_response(200, session)
+
+
+def bearer_token(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        return None
+    return token
+
+
+class RunningServer:
+    """A werkzeug server in a daemon thread; `stop()` shuts it down and frees the port."""
+
+    def __init__(self, app: ReferenceApp, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="chaser-reference-server", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._server.server_port}"
+
+    def start(self) -> RunningServer:
+        if not self._thread.is_alive():
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until Ctrl-C (standalone use)."""
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
+
+    def __enter__(self) -> RunningServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_in_thread(
+    faults: Iterable[str | Fault] = (), store: Store | None = None, host: str = "127.0.0.1", port: int = 0
+) -> RunningServer:
+    return RunningServer(ReferenceApp(store, faults=faults), host, port).start()

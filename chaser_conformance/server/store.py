@@ -1,0 +1,89 @@
+"""The reference server's in-memory accounts, tokens and sessions.
+
+The seed covers the schema space of SessionInfo: every field set, every nullable
+field null, only the required fields; and a second account whose sessions the
+first must never see.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..secret import Secret
+
+
+@dataclass
+class Account:
+    name: str
+    token: Secret
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _session(sid: str, **fields: Any) -> dict[str, Any]:
+    body = {
+        "id": sid,
+        "created_at": "2026-11-01T09:30:00Z",
+        "session_type": "browser",
+        "status": "running",
+        "endpoints": {"control": f"wss://control.chaser.test/{sid}"},
+    }
+    body.update(fields)
+    return body
+
+
+def seed() -> dict[str, Account]:
+    primary = Account("primary", Secret("demo-token-primary"))
+    other = Account("other", Secret("demo-token-other"))
+    primary.sessions = {
+        s["id"]: s
+        for s in (
+            _session(
+                "ses_full",
+                endpoints={
+                    "control": "wss://control.chaser.test/ses_full",
+                    "video": "https://video.chaser.test/ses_full",
+                },
+                active_connection_leases=2,
+                persistence=True,
+                workspace_id="ws_1",
+            ),
+            _session(
+                "ses_nulls",
+                status="stopped",
+                endpoints={"control": "wss://control.chaser.test/ses_nulls", "video": None},
+                active_connection_leases=None,
+                persistence=None,
+                workspace_id=None,
+            ),
+            _session("ses_minimal", session_type="headless", status="starting"),
+        )
+    }
+    other.sessions = {
+        s["id"]: s
+        for s in (_session("ses_other", active_connection_leases=0, persistence=False, workspace_id="ws_other"),)
+    }
+    return {a.name: a for a in (primary, other)}
+
+
+class Store:
+    def __init__(self, accounts: dict[str, Account] | None = None) -> None:
+        self.accounts = seed() if accounts is None else accounts
+        self._by_token = {str(a.token): a for a in self.accounts.values()}
+
+    @property
+    def primary(self) -> Account:
+        return self.accounts["primary"]
+
+    @property
+    def other(self) -> Account:
+        return self.accounts["other"]
+
+    def account_for(self, token: str) -> Account | None:
+        return self._by_token.get(token)
+
+    def find(self, account: Account, session_id: str) -> dict[str, Any] | None:
+        # A copy: a fault or a response filter must never change the store.
+        found = account.sessions.get(session_id)
+        return copy.deepcopy(found) if found is not None else None
