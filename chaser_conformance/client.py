@@ -9,11 +9,50 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
-from .secret import Secret
+from .secret import Secret, mask
 
 SESSION_PATH = "/v1/sessions/"
 _DEFAULT = object()
+# 429 with Retry-After is back-pressure, not non-conformance: wait it out, within a bound.
+RATE_LIMIT_RETRIES = 3
+RETRY_AFTER_MAX_SECONDS = 10
+
+
+class RetryRateLimited(Retry):
+    """Retry only a 429 that carries Retry-After (not 413/503, and not a 429 without it)."""
+
+    RETRY_AFTER_STATUS_CODES = frozenset({429})
+
+
+def rate_limit_retry() -> Retry:
+    return RetryRateLimited(
+        total=RATE_LIMIT_RETRIES,
+        connect=0,
+        read=0,
+        redirect=0,
+        other=0,
+        status_forcelist=(),
+        allowed_methods=None,  # retrying is safe: a 429 means the request was not processed
+        respect_retry_after_header=True,
+        retry_after_max=RETRY_AFTER_MAX_SECONDS,
+        raise_on_status=False,
+        raise_on_redirect=False,
+    )
+
+
+def http_session() -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=rate_limit_retry())
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+class NoAnswer(AssertionError):
+    """The target did not answer (timeout, connection reset): a failure, with the token masked."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +103,7 @@ class ApiClient:
         self.token = token
         self.timeout = (connect_timeout, read_timeout)
         self.pacer = pacer or Pacer(0)
-        self.http = requests.Session()
+        self.http = http_session()
 
     def __repr__(self) -> str:
         return f"ApiClient({self.base_url!r}, token={self.token!r})"
@@ -77,7 +116,13 @@ class ApiClient:
         return f"Bearer {self.token}" if self.token else None
 
     def request(
-        self, method: str, url: str, *, authorization: object = _DEFAULT, headers: Mapping[str, str] | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        authorization: object = _DEFAULT,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
     ) -> requests.Response:
         """`authorization=None` sends no Authorization header; a string sends it verbatim."""
         sent = dict(headers or {})
@@ -85,7 +130,12 @@ class ApiClient:
         if auth is not None:
             sent["Authorization"] = str(auth)
         self.pacer.wait()
-        return self.http.request(method, url, headers=sent, timeout=self.timeout, allow_redirects=False)
+        try:
+            return self.http.request(
+                method, url, headers=sent, params=params, timeout=self.timeout, allow_redirects=False
+            )
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise NoAnswer(mask(f"[no answer] {method} {url}: {type(exc).__name__}: {exc}", self.token)) from None
 
     def get_session(self, session_id: str, **kwargs: object) -> requests.Response:
         return self.request("GET", self.session_url(session_id), **kwargs)  # type: ignore[arg-type]

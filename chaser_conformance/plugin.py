@@ -1,4 +1,4 @@
-"""The pytest plugin: options, settings resolution, the target, fixtures, report header.
+"""The pytest plugin: options, settings resolution, the target, fixtures, header and summary.
 
 Config flows one way: settings are resolved once in pytest_configure (a bad value
 stops the run with a usage error naming the setting and its source), the embedded
@@ -9,14 +9,23 @@ read-only objects.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import random
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from .checks import Advisories, Judge
 from .client import ApiClient, Pacer, Target
+from .generated import build_schema
+from .profiles import PROFILES, Profile
 from .server import RunningServer, serve_in_thread
 from .settings import CONFIG_CLI, CONFIG_ENV, FIELDS, TARGET_FIELDS, Settings, SettingsError, resolve
 from .spec import Contract, load_contract
+from .waivers import Waiver, WaiverError, load_waivers
+
+PLUGIN_NAME = "chaser-conformance"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,11 +47,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class ChaserPlugin:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, waivers: list[Waiver]) -> None:
         self.settings = settings
+        self.profile: Profile = PROFILES[settings.profile]
+        # A seed on every run, so any run can be replayed exactly.
+        self.seed: int = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**32)
+        self.today = dt.date.today()
+        self.waivers = [w for w in waivers if not w.expired(self.today)]
+        self.expired_waivers = [w for w in waivers if w.expired(self.today)]
+        self.waived: dict[str, Waiver] = {}  # nodeid -> waiver applied
+        self.waived_passed: list[str] = []
+        self.advisories = Advisories()
         self.server: RunningServer | None = None
         if settings.embedded:
-            self.server = serve_in_thread()
+            self.server = serve_in_thread(quiet=True)
             store = self.server.app.store
             self.target = Target(
                 base_url=self.server.base_url,
@@ -75,15 +93,50 @@ class ChaserPlugin:
                 f"foreign session {t.foreign_session_id}  [embedded server seed]"
             )
             skip = ("base_url", *TARGET_FIELDS)
-        return lines + [f"  {line}" for line in self.settings.describe(skip)]
+        lines += [f"  {line}" for line in self.settings.describe(skip)]
+        lines.append(f"chaser profile {self.profile.describe()}; seed {self.seed} (replay: CHASER_SEED={self.seed})")
+        for w in self.expired_waivers:
+            lines.append(f"chaser waiver EXPIRED, not applied: {w.label()}: {w.reason}")
+        return lines
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         # Known sessions are test parameters, so each one is its own named test.
         if "known_session_id" in metafunc.fixturenames:
             metafunc.parametrize("known_session_id", self.target.session_ids, ids=list(self.target.session_ids))
 
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            for waiver in self.waivers:
+                if waiver.matches(item.nodeid, item.name):
+                    item.add_marker(pytest.mark.xfail(reason=f"waived: {waiver.reason}", strict=False))
+                    self.waived[item.nodeid] = waiver
+                    break
 
-PLUGIN_NAME = "chaser-conformance"
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        if report.when == "call" and item.nodeid in self.waived and report.passed:
+            self.waived_passed.append(item.nodeid)
+        return report
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        tr = terminalreporter
+        tr.section("chaser conformance", sep="=")
+        tr.write_line(f"target: {self.target.label}; profile {self.profile.name}; seed {self.seed}")
+        if self.advisories.items:
+            tr.write_line(f"advisories ({len(self.advisories.items)}; CHASER_STRICT=1 turns them into failures):")
+            for advisory, count in sorted(self.advisories.items.items(), key=lambda kv: (kv[0].check, kv[0].message)):
+                tr.write_line(f"  [{advisory.check}] {advisory.message} (x{count})")
+        else:
+            tr.write_line("advisories: none")
+        for nodeid in self.waived_passed:
+            tr.write_line(f"waiver no longer needed (the test passed): {self.waived[nodeid].label()} -> {nodeid}")
+        used = set(self.waived.values())
+        for waiver in self.waivers:
+            if waiver not in used:
+                tr.write_line(f"waiver matched no test: {waiver.label()}")
+        for waiver in self.expired_waivers:
+            tr.write_line(f"waiver expired and was not applied: {waiver.label()}")
 
 
 @pytest.hookimpl(trylast=True)
@@ -94,9 +147,10 @@ def pytest_configure(config: pytest.Config) -> None:
     cli["chaser_config"] = config.getoption("chaser_config")
     try:
         settings = resolve(cli, rootdir=config.rootpath)
-    except SettingsError as exc:
+        waivers = load_waivers(settings.waivers) if settings.waivers else []
+    except (SettingsError, WaiverError) as exc:
         raise pytest.UsageError(f"chaser settings: {exc}") from None
-    config.pluginmanager.register(ChaserPlugin(settings), PLUGIN_NAME)
+    config.pluginmanager.register(ChaserPlugin(settings, waivers), PLUGIN_NAME)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -115,6 +169,16 @@ def settings(pytestconfig: pytest.Config) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def profile(pytestconfig: pytest.Config) -> Profile:
+    return _plugin(pytestconfig).profile
+
+
+@pytest.fixture(scope="session")
+def seed(pytestconfig: pytest.Config) -> int:
+    return _plugin(pytestconfig).seed
+
+
+@pytest.fixture(scope="session")
 def contract() -> Contract:
     return load_contract()
 
@@ -122,6 +186,16 @@ def contract() -> Contract:
 @pytest.fixture(scope="session")
 def target(pytestconfig: pytest.Config) -> Target:
     return _plugin(pytestconfig).target
+
+
+@pytest.fixture(scope="session")
+def judge(pytestconfig: pytest.Config, contract: Contract, target: Target, settings: Settings) -> Judge:
+    return Judge(contract, target, _plugin(pytestconfig).advisories, strict=settings.strict)
+
+
+@pytest.fixture(scope="session")
+def pacer(settings: Settings) -> Pacer:
+    return Pacer(settings.rate_limit)
 
 
 def _client(settings: Settings, target: Target, pacer: Pacer, with_token: bool) -> Iterator[ApiClient]:
@@ -137,11 +211,6 @@ def _client(settings: Settings, target: Target, pacer: Pacer, with_token: bool) 
 
 
 @pytest.fixture(scope="session")
-def pacer(settings: Settings) -> Pacer:
-    return Pacer(settings.rate_limit)
-
-
-@pytest.fixture(scope="session")
 def api(settings: Settings, target: Target, pacer: Pacer) -> Iterator[ApiClient]:
     yield from _client(settings, target, pacer, with_token=True)
 
@@ -149,3 +218,8 @@ def api(settings: Settings, target: Target, pacer: Pacer) -> Iterator[ApiClient]
 @pytest.fixture(scope="session")
 def anon_api(settings: Settings, target: Target, pacer: Pacer) -> Iterator[ApiClient]:
     yield from _client(settings, target, pacer, with_token=False)
+
+
+@pytest.fixture(scope="session")
+def generated_schema(target: Target, profile: Profile, seed: int, settings: Settings) -> Any:
+    return build_schema(target, profile, seed, settings.read_timeout)

@@ -127,6 +127,29 @@ def _rate(raw: Any, _: Source) -> float:
     return _number(raw, positive=False)
 
 
+def _flag(raw: Any, _: Source) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = _text(raw).lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{raw!r} is not one of true, false, 1, 0, yes, no")
+
+
+def _seed(raw: Any, _: Source) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        raise ValueError(f"expected a whole number, got {type(raw).__name__}")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a whole number") from None
+    if value < 0:
+        raise ValueError(f"{raw!r} must not be negative")
+    return value
+
+
 def _file(raw: Any, source: Source) -> Path:
     path = Path(_text(raw)).expanduser()
     if source.kind == "file" and not path.is_absolute():
@@ -173,7 +196,9 @@ FIELDS: tuple[Field, ...] = (
     Field("connect_timeout", _seconds, 5.0, "seconds to wait for a connection"),
     Field("read_timeout", _seconds, 10.0, "seconds to wait for a response"),
     Field("rate_limit", _rate, 0.0, "maximum requests per second; 0 = unlimited"),
-    Field("waivers", _file, None, "file of known deviations"),
+    Field("waivers", _file, None, "file of known deviations (TOML, see README)"),
+    Field("strict", _flag, False, "treat advisories (spec gaps such as an undocumented 401) as failures"),
+    Field("seed", _seed, None, "seed for generated cases; printed on every run so a run can be replayed"),
 )
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 TARGET_FIELDS = ("api_token", "session_id", "foreign_session_id")
@@ -190,6 +215,8 @@ class Settings:
     read_timeout: float = 10.0
     rate_limit: float = 0.0
     waivers: Path | None = None
+    strict: bool = False
+    seed: int | None = None
     config_file: Path | None = None
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
 

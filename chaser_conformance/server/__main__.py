@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from .app import ReferenceApp, RunningServer
-from .faults import CATALOGUE
+from .faults import CATALOGUE, FAULTS, VARIANTS
 from .store import Store
 
 
@@ -18,26 +18,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="localhost", help="address to bind (default: localhost, as in the spec)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     parser.add_argument(
-        "--fault",
+        "--switch",
         action="append",
         default=[],
         choices=sorted(CATALOGUE),
         metavar="NAME",
-        help=f"switch in a named fault (repeatable): {', '.join(sorted(CATALOGUE))}",
+        help="switch in a named fault or variant (repeatable); --list shows them",
     )
+    parser.add_argument("--list", action="store_true", help="list the faults and variants, then exit")
     args = parser.parse_args(argv)
+    if args.list:
+        for title, switches in (("faults (the suite must fail)", FAULTS), ("variants (the suite must pass)", VARIANTS)):
+            print(title)
+            for s in switches:
+                print(f"  {s.name:<40} {s.group:<10} {s.description}")
+        return 0
 
     store = Store()
     try:
-        server = RunningServer(ReferenceApp(store, faults=args.fault), args.host, args.port)
+        server = RunningServer(ReferenceApp(store, args.switch), args.host, args.port)
     except OSError as exc:
         parser.exit(2, f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}\n")
     primary, other = store.primary, store.other
-    print(
-        f"Chaser Core API reference server on {server.base_url}",
-    )
-    if args.fault:
-        print(f"faults switched in: {', '.join(args.fault)}")
+    print(f"Chaser Core API reference server on {server.base_url}")
+    if args.switch:
+        print(f"switched in: {', '.join(args.switch)}")
     # Demo credentials of an in-memory store: printing them is the point.
     print(f"  account {primary.name!r}: token {str(primary.token)}  sessions {','.join(primary.sessions)}")
     print(f"  account {other.name!r}: token {str(other.token)}  sessions {','.join(other.sessions)}")

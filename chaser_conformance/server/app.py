@@ -8,6 +8,7 @@ Allow. Nothing a client can send gets a 5xx.
 
 from __future__ import annotations
 
+import collections
 import json
 import threading
 from collections.abc import Iterable
@@ -15,10 +16,10 @@ from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from .faults import Fault, resolve_faults
+from .faults import Switch, resolve_switches
 from .store import Store
 
 ROUTES = Map(
@@ -39,15 +40,19 @@ def error_body(code: str, message: str) -> dict[str, str]:
 
 
 class ReferenceApp:
-    def __init__(self, store: Store | None = None, faults: Iterable[str | Fault] = ()) -> None:
+    def __init__(self, store: Store | None = None, switches: Iterable[str | Switch] = ()) -> None:
         self.store = store or Store()
-        self.faults: tuple[Fault, ...] = resolve_faults(faults)
+        self.switches: tuple[Switch, ...] = resolve_switches(switches)
+        # (method, path) of recent requests, for tests of what the suite sends (e.g. never a DELETE
+        # to a real session); bounded so a long load test cannot grow it without limit.
+        self.journal: collections.deque[tuple[str, str]] = collections.deque(maxlen=100_000)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
+        self.journal.append((request.method, request.path))
         response = self.dispatch(request)
-        for fault in self.faults:
-            response = fault.apply(request, response, self.store)
+        for switch in self.switches:
+            response = switch.apply(request, response, self)
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
@@ -87,13 +92,21 @@ def bearer_token(header: str | None) -> str | None:
     return token
 
 
+class QuietRequestHandler(WSGIRequestHandler):
+    """No access log: embedded in a test run, request lines would only bury the report."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
 class RunningServer:
     """A werkzeug server in a daemon thread; `stop()` shuts it down and frees the port."""
 
-    def __init__(self, app: ReferenceApp, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: ReferenceApp, host: str = "127.0.0.1", port: int = 0, quiet: bool = False) -> None:
         self.app = app
         self.host = host
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        handler = QuietRequestHandler if quiet else None
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="chaser-reference-server", daemon=True)
 
     @property
@@ -124,6 +137,10 @@ class RunningServer:
 
 
 def serve_in_thread(
-    faults: Iterable[str | Fault] = (), store: Store | None = None, host: str = "127.0.0.1", port: int = 0
+    switches: Iterable[str | Switch] = (),
+    store: Store | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    quiet: bool = True,
 ) -> RunningServer:
-    return RunningServer(ReferenceApp(store, faults=faults), host, port).start()
+    return RunningServer(ReferenceApp(store, switches), host, port, quiet).start()

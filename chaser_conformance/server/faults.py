@@ -1,71 +1,682 @@
-"""Named faults: each switches one deviation from the contract into the reference server.
+"""Named switches for the reference server: faults (each breaks one rule of the contract) and
+variants (each does something unusual that the contract allows).
 
-A fault sees the request and the conformant response and returns the response to
-send instead. The suite is proven by running it against each fault (it must fail)
-and against the plain server (it must pass).
+The suite is proven by running it against every fault (it must fail) and every variant
+(it must pass). A switch sees the request and the conformant response and returns the
+response to send instead. Schema faults are derived from openapi.yaml itself: every
+required field missing, every non-nullable field null, every field with a value of
+every JSON type it does not allow.
 """
 
 from __future__ import annotations
 
+import gzip
+import itertools
 import json
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from ..spec import load_contract
+
 if TYPE_CHECKING:
-    from .store import Store
+    from .app import ReferenceApp
+
+Apply = Callable[[Request, Response, "ReferenceApp"], Response]
+SESSION_PREFIX = "/v1/sessions/"
 
 
 @dataclass(frozen=True)
-class Fault:
+class Switch:
     name: str
+    kind: str  # "fault" or "variant"
+    group: str  # schema, protocol, semantics, security, partial; for variants: what is unusual
     description: str
-    apply: Callable[[Request, Response, Store], Response]
+    apply: Apply
 
 
-def _edit_200_body(edit: Callable[[dict], object]) -> Callable[[Request, Response, Store], Response]:
-    """`edit` changes the decoded SessionInfo in place; its return value is ignored."""
+# --- helpers -------------------------------------------------------------------------------
 
-    def apply(request: Request, response: Response, store: Store) -> Response:
+
+def json_response(status: int, body: Any, content_type: str = "application/json", **headers: str) -> Response:
+    return Response(json.dumps(body), status=status, content_type=content_type, headers=headers)
+
+
+def session_id(request: Request) -> str:
+    return request.path[len(SESSION_PREFIX) :] if request.path.startswith(SESSION_PREFIX) else ""
+
+
+def on_200(edit: Callable[[Response, dict[str, Any]], Response | None]) -> Apply:
+    """Change a 200 SessionInfo; `edit` returns a new response or edits the body dict in place."""
+
+    def apply(request: Request, response: Response, app: ReferenceApp) -> Response:
         if response.status_code != 200:
             return response
         body = json.loads(response.get_data())
-        edit(body)
+        replaced = edit(response, body)
+        if replaced is not None:
+            return replaced
         response.set_data(json.dumps(body))
         return response
 
     return apply
 
 
-def _on_status(status: int, make: Callable[[Response], Response]) -> Callable[[Request, Response, Store], Response]:
-    def apply(request: Request, response: Response, store: Store) -> Response:
-        return make(response) if response.status_code == status else response
+def on_status(status: int, make: Callable[[Request, Response, ReferenceApp], Response]) -> Apply:
+    def apply(request: Request, response: Response, app: ReferenceApp) -> Response:
+        return make(request, response, app) if response.status_code == status else response
 
     return apply
 
 
-CATALOGUE: dict[str, Fault] = {
-    f.name: f
-    for f in (
-        Fault("drop-id", "200 body lacks the required 'id'", _edit_200_body(lambda b: b.pop("id"))),
-        Fault(
-            "not-found-as-text",
-            "404 answered with a text/plain, non-JSON body",
-            _on_status(404, lambda r: Response("session not found", status=404, content_type="text/plain")),
-        ),
-    )
+def when(predicate: Callable[[Request], bool], inner: Apply) -> Apply:
+    """Apply `inner` only to requests that match: the partial faults."""
+
+    def apply(request: Request, response: Response, app: ReferenceApp) -> Response:
+        return inner(request, response, app) if predicate(request) else response
+
+    return apply
+
+
+def every(n: int, inner: Apply) -> Apply:
+    """Apply `inner` to every n-th response that it would change: bad only some of the time."""
+    counter = itertools.count(1)
+    lock = threading.Lock()
+
+    def apply(request: Request, response: Response, app: ReferenceApp) -> Response:
+        if response.status_code != 200:
+            return response
+        with lock:
+            turn = next(counter)
+        return inner(request, response, app) if turn % n == 0 else response
+
+    return apply
+
+
+def _parts(pointer: str) -> list[str]:
+    return pointer.strip("/").split("/")
+
+
+def _delete(pointer: str) -> Callable[[Response, dict[str, Any]], None]:
+    def edit(response: Response, body: dict[str, Any]) -> None:
+        *parents, last = _parts(pointer)
+        for p in parents:
+            body = body[p]
+        body.pop(last, None)
+
+    return edit
+
+
+def _put(pointer: str, value: Any) -> Callable[[Response, dict[str, Any]], None]:
+    def edit(response: Response, body: dict[str, Any]) -> None:
+        *parents, last = _parts(pointer)
+        for p in parents:
+            body = body.setdefault(p, {})
+        body[last] = value
+
+    return edit
+
+
+def _raw_body(data: bytes, content_type: str | None = "application/json") -> Callable[[Response, dict], Response]:
+    def edit(response: Response, body: dict[str, Any]) -> Response:
+        out = Response(data, status=200)
+        if content_type is None:
+            out.headers.pop("Content-Type", None)
+        else:
+            out.headers["Content-Type"] = content_type
+        return out
+
+    return edit
+
+
+def _content_type(value: str | None) -> Callable[[Request, Response, ReferenceApp], Response]:
+    def make(request: Request, response: Response, app: ReferenceApp) -> Response:
+        if value is None:
+            response.headers.pop("Content-Type", None)
+        else:
+            response.headers["Content-Type"] = value
+        return response
+
+    return make
+
+
+def _lookup(app: ReferenceApp, request: Request, *, any_account: bool = False) -> dict[str, Any] | None:
+    accounts = app.store.accounts.values() if any_account else [app.store.primary]
+    for account in accounts:
+        found = app.store.find(account, session_id(request))
+        if found is not None:
+            return found
+    return None
+
+
+def _serve_despite_auth(accept: Callable[[str | None], bool]) -> Apply:
+    """A 401 that becomes the session when the credentials pass the faulty test `accept`."""
+
+    def make(request: Request, response: Response, app: ReferenceApp) -> Response:
+        found = _lookup(app, request) if accept(request.headers.get("Authorization")) else None
+        return json_response(200, found) if found is not None else response
+
+    return on_status(401, make)
+
+
+def _drop_connection(request: Request, response: Response, app: ReferenceApp) -> Response:
+    # No answer at all: close the socket under the server; the client sees the connection end.
+    sock = request.environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    return Response(b"", status=200)
+
+
+# --- schema faults, derived from the contract ------------------------------------------------
+
+# One value of each JSON type; the number is not integer-valued (3.0 would be an integer).
+SAMPLES: dict[str, Any] = {
+    "null": None,
+    "boolean": True,
+    "integer": 7,
+    "number": 2.5,
+    "string": "7",
+    "array": ["x"],
+    "object": {"x": 1},
+}
+# The confusions a hand-written check gets wrong: Python's bool is an int, JSON numbers in strings.
+CONFUSIONS: dict[str, list[tuple[str, Any]]] = {
+    "integer": [("false", False), ("numeric-string", "3"), ("float", 1.5)],
+    "boolean": [("zero", 0), ("one", 1), ("string-true", "true")],
+    "string": [("zero", 0), ("false", False)],
 }
 
 
-def resolve_faults(faults: Iterable[str | Fault]) -> tuple[Fault, ...]:
+def _schema_faults() -> Iterable[Switch]:
+    for field in load_contract().fields():
+        name = field.pointer.strip("/").replace("/", ".")
+        if field.required:
+            yield Switch(
+                f"missing-{name}",
+                "fault",
+                "schema",
+                f"200 lacks required {field.pointer}",
+                on_200(_delete(field.pointer)),
+            )
+        if not field.nullable:
+            yield Switch(
+                f"null-{name}",
+                "fault",
+                "schema",
+                f"200 has null in non-nullable {field.pointer}",
+                on_200(_put(field.pointer, None)),
+            )
+        allowed = set(field.types) | ({"integer"} if "number" in field.types else set())
+        for json_type, value in SAMPLES.items():
+            if json_type not in allowed and json_type != "null":
+                yield Switch(
+                    f"type-{name}-{json_type}",
+                    "fault",
+                    "schema",
+                    f"200 has a value of type {json_type} in {field.pointer} ({'/'.join(field.types)})",
+                    on_200(_put(field.pointer, value)),
+                )
+        for allowed_type in field.types:
+            for label, value in CONFUSIONS.get(allowed_type, []):
+                yield Switch(
+                    f"confuse-{name}-{label}",
+                    "fault",
+                    "schema",
+                    f"200 has {value!r} in {field.pointer} ({'/'.join(field.types)})",
+                    on_200(_put(field.pointer, value)),
+                )
+
+
+BODY_FAULTS = [
+    Switch("body-array", "fault", "schema", "200 body is a JSON array", on_200(_raw_body(b"[]"))),
+    Switch("body-string", "fault", "schema", "200 body is a JSON string", on_200(_raw_body(b'"ses_full"'))),
+    Switch("body-null", "fault", "schema", "200 body is JSON null", on_200(_raw_body(b"null"))),
+    Switch("body-not-json", "fault", "schema", "200 body is not JSON", on_200(_raw_body(b"{id: ses_full"))),
+    Switch("body-empty", "fault", "schema", "200 body is empty", on_200(_raw_body(b""))),
+]
+
+
+def _unusual(request: Request) -> bool:
+    sid = session_id(request)
+    return any(not (ch.isalnum() and ch.isascii()) and ch not in "-_" for ch in sid)
+
+
+PROTOCOL_FAULTS = [
+    Switch(
+        "200-text-plain",
+        "fault",
+        "protocol",
+        "200 JSON served as text/plain",
+        on_200(lambda r, b: _raw_body(json.dumps(b).encode(), "text/plain")(r, b)),
+    ),
+    Switch(
+        "200-no-content-type",
+        "fault",
+        "protocol",
+        "200 without a Content-Type",
+        on_200(lambda r, b: _raw_body(json.dumps(b).encode(), None)(r, b)),
+    ),
+    Switch("404-text-html", "fault", "protocol", "404 served as text/html", on_status(404, _content_type("text/html"))),
+    Switch(
+        "404-no-content-type", "fault", "protocol", "404 without a Content-Type", on_status(404, _content_type(None))
+    ),
+    Switch(
+        "404-not-json",
+        "fault",
+        "protocol",
+        "404 with application/json but a text body",
+        on_status(404, lambda q, r, a: Response("session not found", 404, content_type="application/json")),
+    ),
+    Switch(
+        "200-as-203",
+        "fault",
+        "protocol",
+        "success answered 203 instead of 200",
+        on_status(200, lambda q, r, a: (setattr(r, "status_code", 203), r)[1]),
+    ),
+    Switch(
+        "unknown-id-500",
+        "fault",
+        "protocol",
+        "500 for ids that do not exist",
+        on_status(404, lambda q, r, a: json_response(500, {"error": "internal"})),
+    ),
+    Switch(
+        "unknown-id-400",
+        "fault",
+        "protocol",
+        "undocumented 400 for ids that do not exist",
+        on_status(404, lambda q, r, a: json_response(400, {"error": "bad id"})),
+    ),
+    Switch(
+        "401-no-challenge",
+        "fault",
+        "protocol",
+        "401 without WWW-Authenticate",
+        on_status(401, lambda q, r, a: json_response(401, {"error": "unauthorized"})),
+    ),
+    Switch(
+        "405-no-allow",
+        "fault",
+        "protocol",
+        "405 without an Allow header",
+        on_status(405, lambda q, r, a: json_response(405, {"error": "method not allowed"})),
+    ),
+    Switch(
+        "delete-accepted",
+        "fault",
+        "protocol",
+        "DELETE answered 204 (an undeclared method accepted)",
+        on_status(405, lambda q, r, a: Response(status=204) if q.method == "DELETE" else r),
+    ),
+]
+
+SEMANTIC_FAULTS = [
+    Switch(
+        "other-session",
+        "fault",
+        "semantics",
+        "200 describes a different session of the account",
+        on_200(lambda r, b: json_response(200, a_different_session(b))),
+    ),
+    Switch(
+        "existing-404",
+        "fault",
+        "semantics",
+        "an existing session (the minimal one) answers 404",
+        when(
+            lambda q: session_id(q) == "ses_minimal",
+            on_status(200, lambda q, r, a: json_response(404, {"error": "not_found"})),
+        ),
+    ),
+    Switch(
+        "any-id-200",
+        "fault",
+        "semantics",
+        "200 with a made-up session for any unknown id",
+        on_status(404, lambda q, r, a: _made_up(q, r, a)),
+    ),
+    Switch(
+        "prefix-match",
+        "fault",
+        "semantics",
+        "an id answers with the first session it is a prefix of or extends",
+        on_status(404, lambda q, r, a: _prefix_match(q, r, a)),
+    ),
+]
+
+
+def a_different_session(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "id": body["id"] + "-other"}
+
+
+def _made_up(request: Request, response: Response, app: ReferenceApp) -> Response:
+    if not session_id(request) or request.method != "GET":
+        return response
+    auth = request.headers.get("Authorization")
+    if app.store.account_for((auth or "").removeprefix("Bearer ")) is None:
+        return response
+    template = dict(next(iter(app.store.primary.sessions.values())))
+    return json_response(200, {**template, "id": session_id(request)})
+
+
+def _prefix_match(request: Request, response: Response, app: ReferenceApp) -> Response:
+    sid = session_id(request)
+    for known, body in app.store.primary.sessions.items():
+        if sid and sid != known and (known.startswith(sid) or sid.startswith(known)):
+            return json_response(200, body)
+    return response
+
+
+SECURITY_FAULTS = [
+    Switch(
+        "no-token-reads",
+        "fault",
+        "security",
+        "a request without Authorization reads the session",
+        _serve_despite_auth(lambda h: not h),
+    ),
+    Switch(
+        "any-bearer-reads",
+        "fault",
+        "security",
+        "any Bearer token reads the session",
+        _serve_despite_auth(lambda h: bool(h) and h.lower().startswith("bearer ") and len(h) > 7),
+    ),
+    Switch(
+        "other-scheme-reads",
+        "fault",
+        "security",
+        "the token under a scheme other than Bearer reads it",
+        _serve_despite_auth(lambda h: bool(h) and " " in h and not h.lower().startswith("bearer")),
+    ),
+    Switch(
+        "query-token-reads",
+        "fault",
+        "security",
+        "an access_token query parameter reads the session",
+        on_status(
+            401,
+            lambda q, r, a: json_response(200, _lookup(a, q)) if q.args.get("access_token") and _lookup(a, q) else r,
+        ),
+    ),
+    Switch(
+        "cross-account",
+        "fault",
+        "security",
+        "another account's session is readable",
+        on_status(
+            404,
+            lambda q, r, a: (
+                json_response(200, _lookup(a, q, any_account=True))
+                if a.store.account_for(q.headers.get("Authorization", "").removeprefix("Bearer "))
+                and _lookup(a, q, any_account=True)
+                else r
+            ),
+        ),
+    ),
+    Switch(
+        "foreign-403",
+        "fault",
+        "security",
+        "another account's session answers 403, not 404",
+        on_status(
+            404,
+            lambda q, r, a: (
+                json_response(403, {"error": "forbidden"}) if session_id(q) in a.store.other.sessions else r
+            ),
+        ),
+    ),
+    Switch(
+        "foreign-404-tells",
+        "fault",
+        "security",
+        "another account's session answers a 404 that tells it exists",
+        on_status(
+            404,
+            lambda q, r, a: (
+                json_response(404, {"error": "not_found", "message": "owned by another account"})
+                if session_id(q) in a.store.other.sessions
+                else r
+            ),
+        ),
+    ),
+]
+
+PARTIAL_FAULTS = [
+    Switch(
+        "nulls-only",
+        "fault",
+        "partial",
+        "only sessions whose nullable fields are null lose 'status'",
+        on_200(lambda r, b: _delete("/status")(r, b) if b.get("workspace_id", "") is None else None),
+    ),
+    Switch(
+        "minimal-only",
+        "fault",
+        "partial",
+        "only sessions without optional fields have a numeric id",
+        on_200(lambda r, b: _put("/id", 1)(r, b) if "workspace_id" not in b else None),
+    ),
+    Switch(
+        "non-ascii-id-500",
+        "fault",
+        "partial",
+        "500 only for ids with non-ASCII characters",
+        when(
+            lambda q: not session_id(q).isascii(),
+            on_status(404, lambda q, r, a: json_response(500, {"error": "codec"})),
+        ),
+    ),
+    Switch(
+        "unusual-id-no-answer",
+        "fault",
+        "partial",
+        "no answer at all for ids with reserved characters",
+        when(_unusual, _drop_connection),
+    ),
+    Switch(
+        "long-id-500",
+        "fault",
+        "partial",
+        "500 only for ids longer than 1000 characters",
+        when(
+            lambda q: len(session_id(q)) > 1000,
+            on_status(404, lambda q, r, a: json_response(500, {"error": "too long"})),
+        ),
+    ),
+    Switch(
+        "flaky-1-in-4", "fault", "partial", "every 4th 200 lacks 'created_at'", every(4, on_200(_delete("/created_at")))
+    ),
+]
+
+
+# --- variants: unusual, but within the contract ----------------------------------------------
+
+
+def _gzip(request: Request, response: Response, app: ReferenceApp) -> Response:
+    if "gzip" not in request.headers.get("Accept-Encoding", ""):
+        return response
+    response.set_data(gzip.compress(response.get_data()))
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    return response
+
+
+def _slow(request: Request, response: Response, app: ReferenceApp) -> Response:
+    time.sleep(0.05)  # the variant itself: a slow server, well inside the suite's timeouts
+    return response
+
+
+def _rate_limited() -> Apply:
+    counter = itertools.count(1)
+    lock = threading.Lock()
+
+    def apply(request: Request, response: Response, app: ReferenceApp) -> Response:
+        with lock:
+            turn = next(counter)
+        if turn % 40 == 0:
+            return json_response(429, {"error": "slow down"}, **{"Retry-After": "1"})
+        return response
+
+    return apply
+
+
+def _all_nullable_null(response: Response, body: dict[str, Any]) -> None:
+    for f in load_contract().fields():
+        if f.nullable:
+            _put(f.pointer, None)(response, body)
+
+
+def _optional_absent(response: Response, body: dict[str, Any]) -> None:
+    for f in load_contract().fields():
+        if not f.required:
+            _delete(f.pointer)(response, body)
+
+
+def _extra_properties(response: Response, body: dict[str, Any]) -> None:
+    body.update(x_region="eu-1", tags=["a", {"b": None}])
+    body["endpoints"]["debug"] = "ws://debug.chaser.test"
+
+
+def _pretty(response: Response, body: dict[str, Any]) -> Response:
+    return _raw_body(json.dumps(dict(reversed(list(body.items()))), indent=2).encode())(response, body)
+
+
+VARIANTS = [
+    Switch("extra-properties", "variant", "schema", "extra properties at both levels", on_200(_extra_properties)),
+    Switch("all-nullable-null", "variant", "schema", "every nullable field null", on_200(_all_nullable_null)),
+    Switch("optional-absent", "variant", "schema", "every optional field absent", on_200(_optional_absent)),
+    Switch(
+        "integer-valued-float",
+        "variant",
+        "schema",
+        "active_connection_leases as 2.0 (an integer in 2020-12)",
+        on_200(lambda r, b: b.update(active_connection_leases=2.0) if "active_connection_leases" in b else None),
+    ),
+    Switch(
+        "empty-strings",
+        "variant",
+        "schema",
+        "required strings empty",
+        on_200(lambda r, b: b.update(status="", session_type="", created_at="")),
+    ),
+    Switch(
+        "charset",
+        "variant",
+        "protocol",
+        "Content-Type: application/json; charset=utf-8 everywhere",
+        lambda q, r, a: (
+            (
+                r.headers.__setitem__("Content-Type", "application/json; charset=utf-8")
+                if r.headers.get("Content-Type", "").startswith("application/json")
+                else None
+            )
+            or r
+        ),
+    ),
+    Switch("gzip", "variant", "protocol", "gzip-compressed responses", _gzip),
+    Switch(
+        "connection-close",
+        "variant",
+        "protocol",
+        "Connection: close after each response",
+        lambda q, r, a: (r.headers.__setitem__("Connection", "close"), r)[1],
+    ),
+    Switch("slow", "variant", "protocol", "50 ms per response", _slow),
+    Switch("rate-limited", "variant", "protocol", "429 with Retry-After: 1 on every 40th request", _rate_limited()),
+    Switch(
+        "401-rich-challenge",
+        "variant",
+        "security",
+        "401 with a full RFC 6750 challenge and a second scheme",
+        on_status(
+            401,
+            lambda q, r, a: (
+                r.headers.__setitem__(
+                    "WWW-Authenticate", 'Basic realm="x", Bearer realm="chaser", error="invalid_token"'
+                ),
+                r,
+            )[1],
+        ),
+    ),
+    Switch(
+        "404-for-bad-credentials",
+        "variant",
+        "security",
+        "404 (not 401) for missing or bad credentials",
+        on_status(401, lambda q, r, a: json_response(404, {"error": "not_found"})),
+    ),
+    Switch(
+        "404-any-json",
+        "variant",
+        "protocol",
+        "404 bodies that are other JSON values",
+        on_status(404, lambda q, r, a: json_response(404, [None, "not found", 404][len(session_id(q)) % 3])),
+    ),
+    Switch(
+        "404-null-body",
+        "variant",
+        "protocol",
+        "404 body is JSON null",
+        on_status(404, lambda q, r, a: json_response(404, None)),
+    ),
+    Switch(
+        "methods-404",
+        "variant",
+        "protocol",
+        "undeclared methods answer 404 for ids that do not exist",
+        on_status(405, lambda q, r, a: json_response(404, {"error": "not_found"})),
+    ),
+    Switch(
+        "options-204",
+        "variant",
+        "protocol",
+        "OPTIONS answered 204 with Allow (as CORS layers do)",
+        lambda q, r, a: Response(status=204, headers={"Allow": "GET, HEAD, OPTIONS"}) if q.method == "OPTIONS" else r,
+    ),
+    Switch("pretty-json", "variant", "protocol", "indented JSON with keys in reverse order", on_200(_pretty)),
+    Switch(
+        "cache-headers",
+        "variant",
+        "protocol",
+        "ETag, Cache-Control and a request id on every response",
+        lambda q, r, a: (r.headers.update({"ETag": '"abc"', "Cache-Control": "no-store", "X-Request-Id": "r-1"}), r)[1],
+    ),
+    Switch(
+        "request-id-in-404",
+        "variant",
+        "security",
+        "every 404 body carries a fresh request id and the id asked for",
+        on_status(
+            404,
+            lambda q, r, a: json_response(
+                404, {"error": "not_found", "id": session_id(q), "request_id": f"req-{time.monotonic_ns()}"}
+            ),
+        ),
+    ),
+]
+
+FAULTS = [*_schema_faults(), *BODY_FAULTS, *PROTOCOL_FAULTS, *SEMANTIC_FAULTS, *SECURITY_FAULTS, *PARTIAL_FAULTS]
+CATALOGUE: dict[str, Switch] = {s.name: s for s in (*FAULTS, *VARIANTS)}
+assert len(CATALOGUE) == len(FAULTS) + len(VARIANTS), "switch names must be unique"
+
+
+def resolve_switches(switches: Iterable[str | Switch]) -> tuple[Switch, ...]:
     resolved = []
-    for fault in faults:
-        if isinstance(fault, Fault):
-            resolved.append(fault)
-        elif fault in CATALOGUE:
-            resolved.append(CATALOGUE[fault])
+    for switch in switches:
+        if isinstance(switch, Switch):
+            resolved.append(switch)
+        elif switch in CATALOGUE:
+            resolved.append(CATALOGUE[switch])
         else:
-            raise ValueError(f"unknown fault {fault!r}; known: {', '.join(CATALOGUE)}")
+            raise ValueError(f"unknown fault or variant {switch!r}")
     return tuple(resolved)

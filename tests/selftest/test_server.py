@@ -203,7 +203,7 @@ def test_standalone_prints_credentials_and_serves_them():
 
 def test_standalone_rejects_an_unknown_fault_without_a_traceback():
     proc = subprocess.run(
-        [sys.executable, "-m", "chaser_conformance.server", "--fault", "nope"],
+        [sys.executable, "-m", "chaser_conformance.server", "--switch", "nope"],
         cwd=SPEC_PATH.parent,
         capture_output=True,
         text=True,

@@ -38,12 +38,12 @@ def test_passes_against_a_server_targeted_by_url(tmp_path):
 @pytest.mark.parametrize(
     ("fault", "catching_test"),
     [
-        ("drop-id", "test_known_session_returns_200_valid_sessioninfo"),
+        ("missing-id", "test_known_session_returns_itself_as_valid_sessioninfo"),
         ("not-found-as-text", "test_unknown_id_returns_404_json"),
     ],
 )
 def test_fails_against_a_faulty_server(tmp_path, fault, catching_test):
-    with serve_in_thread(faults=[fault]) as server:
+    with serve_in_thread([fault]) as server:
         run = run_suite(tmp_path, target_env(server))
     assert run.returncode == 1, run.output
     assert run.outcome(catching_test) == "FAILED", run.output
@@ -52,7 +52,7 @@ def test_fails_against_a_faulty_server(tmp_path, fault, catching_test):
 def test_a_failure_message_is_a_reproduction_without_the_token(tmp_path):
     accounts = seed()
     accounts["primary"].token = Secret(TOKEN)
-    with serve_in_thread(faults=["drop-id"], store=Store(accounts)) as server:
+    with serve_in_thread(["missing-id"], store=Store(accounts)) as server:
         run = run_suite(tmp_path, target_env(server, TOKEN), ["--tb=long", "-l"])
     assert run.returncode == 1, run.output
     assert "/id: breaks required (found absent)" in run.output

@@ -1,0 +1,94 @@
+"""Property-based cases from openapi.yaml through Schemathesis, aimed so that they matter.
+
+Left alone, Schemathesis never reaches a 200 here (random ids) and sends junk or no
+Authorization on every case. The hooks below mix the known session ids into most
+GET cases and the real token into most headers, while generated ids, junk tokens
+and missing headers stay in as negative cases. Undeclared methods (the coverage
+phase's 405 probes) are never pointed at a known session: the hooks touch only
+GET cases, and `guard` refuses to send anything else to a known id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis.specs.openapi.checks import status_code_conformance
+
+from .checks import Judge
+from .client import Target
+from .profiles import Profile
+from .spec import GET_SESSION, SPEC_PATH
+
+KNOWN_ID_SHARE = 7  # in 10 GET cases use a known session id
+REAL_TOKEN_SHARE = 8  # in 10 cases that carry an Authorization header use the real token
+CHECK_NAME = "generated"
+
+
+class UnsafeProbe(RuntimeError):
+    pass
+
+
+def build_schema(target: Target, profile: Profile, seed: int, read_timeout: float) -> Any:
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": seed,
+            "base-url": target.base_url,
+            "request-timeout": read_timeout,
+            "phases": {
+                "examples": {"enabled": False},  # openapi.yaml has no examples
+                "stateful": {"enabled": False},  # one read-only operation: nothing to chain
+                "coverage": {"enabled": True},
+                "fuzzing": {"enabled": True},
+            },
+            # No shrinking: a conformance verdict needs the failure, not its smallest form. No example
+            # database: a run is a function of its seed alone, so a printed seed replays it exactly.
+            "generation": {
+                "mode": "all",
+                "max-examples": profile.generated_cases,
+                "no-shrink": True,
+                "database": "none",
+            },
+            # Replaced by the project's status policy (Judge): 401 without valid credentials is an advisory.
+            "checks": {"status_code_conformance": {"enabled": False}},
+        }
+    )
+    schema = schemathesis.openapi.from_path(SPEC_PATH, config=config)
+    known = list(target.session_ids)
+    bearer = f"Bearer {target.token}"
+
+    @schema.hook
+    def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> Any:
+        if context.operation is None or context.operation.method.upper() != GET_SESSION[0]:
+            return st.just(path_parameters)
+        with_known = st.sampled_from(known).map(lambda sid: {**path_parameters, "id": sid})
+        return st.integers(0, 9).flatmap(lambda n: with_known if n < KNOWN_ID_SHARE else st.just(path_parameters))
+
+    @schema.hook
+    def flatmap_headers(context: Any, headers: dict[str, Any] | None) -> Any:
+        if not headers or "Authorization" not in headers:
+            return st.just(headers)  # a missing header stays missing: that is the negative case
+        with_token = {**headers, "Authorization": bearer}
+        return st.integers(0, 9).map(lambda n: with_token if n < REAL_TOKEN_SHARE else headers)
+
+    return schema
+
+
+def guard(case: Any, target: Target) -> None:
+    """Never send a method other than GET to a session that exists: it could end a customer's session."""
+    sid = (case.path_parameters or {}).get("id")
+    if case.method.upper() != GET_SESSION[0] and sid in (*target.session_ids, target.foreign_session_id):
+        raise UnsafeProbe(f"refusing to send {case.method} to the existing session {sid!r}")
+
+
+def contract_check(judge: Judge) -> Any:
+    """The project's rules as a Schemathesis check, so each generated response goes through both."""
+
+    def chaser_contract(ctx: Any, response: Any, case: Any) -> None:
+        judge(CHECK_NAME, response)
+
+    return chaser_contract
+
+
+EXCLUDED_CHECKS = [status_code_conformance]

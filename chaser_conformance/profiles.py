@@ -1,0 +1,27 @@
+"""How deep a run goes. `quick` is the default: the whole suite in seconds on the embedded server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    generated_cases: int  # Schemathesis fuzzing-phase examples (the coverage phase adds its own)
+    stability_reads: int  # reads of each known session in the stability test
+
+    def describe(self) -> str:
+        return f"{self.name}: {self.generated_cases} generated cases, {self.stability_reads} reads per known session"
+
+
+PROFILES = {
+    p.name: p
+    for p in (
+        # A fault that is bad for one response in five escapes 25 reads with probability 0.8**25 < 0.4 %,
+        # and the generated cases read known sessions too.
+        Profile("quick", generated_cases=150, stability_reads=25),
+        Profile("ci", generated_cases=500, stability_reads=60),
+        Profile("deep", generated_cases=3000, stability_reads=250),
+    )
+}

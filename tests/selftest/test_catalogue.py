@@ -1,0 +1,55 @@
+"""The proof of the suite: it fails against every fault and passes every conformant variant.
+
+Each case starts the reference server with one switch, runs the whole conformance suite
+against it by URL exactly as a user would, and asserts the verdict. The matrix (which
+tests caught each fault, the kill rate and the false alarms) is printed at the end of
+the run by conftest.py.
+"""
+
+import pytest
+
+from chaser_conformance.server import serve_in_thread
+from chaser_conformance.server.faults import FAULTS, VARIANTS
+from runner import run_suite_forked
+
+
+def target_env(server):
+    store = server.app.store
+    return {
+        "CHASER_BASE_URL": server.base_url,
+        "CHASER_API_TOKEN": str(store.primary.token),
+        "CHASER_SESSION_ID": ",".join(store.primary.sessions),
+        "CHASER_FOREIGN_SESSION_ID": next(iter(store.other.sessions)),
+        "CHASER_SEED": "20261130",
+    }
+
+
+def short(test_name):
+    return test_name.split("[GET ")[0]
+
+
+@pytest.mark.parametrize("switch", FAULTS, ids=[f.name for f in FAULTS])
+def test_the_suite_catches_the_fault(tmp_path, record_property, switch):
+    with serve_in_thread([switch]) as server:
+        run = run_suite_forked(tmp_path, target_env(server))
+    caught_by = sorted({short(name) for name in run.failed})
+    record_property("chaser_catalogue", ("fault", switch.name, switch.group, caught_by))
+    assert run.returncode == 1 and caught_by, (
+        f"fault {switch.name!r} ({switch.description}) was not caught:\n{run.output[-3000:]}"
+    )
+
+
+@pytest.mark.parametrize("switch", VARIANTS, ids=[v.name for v in VARIANTS])
+def test_the_suite_passes_the_variant(tmp_path, record_property, switch):
+    with serve_in_thread([switch]) as server:
+        run = run_suite_forked(tmp_path, target_env(server))
+    flagged_by = sorted({short(name) for name in run.failed})
+    record_property("chaser_catalogue", ("variant", switch.name, switch.group, flagged_by))
+    assert run.returncode == 0 and not flagged_by and run.passed, (
+        f"conformant variant {switch.name!r} ({switch.description}) was flagged:\n{run.output[-4000:]}"
+    )
+
+
+def test_the_catalogue_covers_every_group():
+    assert {f.group for f in FAULTS} == {"schema", "protocol", "semantics", "security", "partial"}
+    assert len({s.name for s in (*FAULTS, *VARIANTS)}) == len(FAULTS) + len(VARIANTS)
