@@ -56,7 +56,7 @@ class ChaserPlugin:
         self.waivers = [w for w in waivers if not w.expired(self.today)]
         self.expired_waivers = [w for w in waivers if w.expired(self.today)]
         self.waived: dict[str, Waiver] = {}  # nodeid -> waiver applied
-        self.waived_passed: list[str] = []
+        self.waived_outcomes: dict[str, set[str]] = {}  # nodeid -> outcomes of its call reports
         self.advisories = Advisories()
         self.server: RunningServer | None = None
         if settings.embedded:
@@ -112,12 +112,14 @@ class ChaserPlugin:
                     self.waived[item.nodeid] = waiver
                     break
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-        report = yield
-        if report.when == "call" and item.nodeid in self.waived and report.passed:
-            self.waived_passed.append(item.nodeid)
-        return report
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # Every call-phase report counts, subtests included: Schemathesis reports its failures as
+        # subtests whose node id is the test's plus a "[GET /path]" suffix.
+        if report.when != "call" or not hasattr(report, "wasxfail"):
+            return
+        nodeid = next((n for n in self.waived if report.nodeid == n or report.nodeid.startswith(n + "[")), None)
+        if nodeid is not None:
+            self.waived_outcomes.setdefault(nodeid, set()).add("failed" if report.skipped else report.outcome)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tr = terminalreporter
@@ -129,7 +131,7 @@ class ChaserPlugin:
                 tr.write_line(f"  [{advisory.check}] {advisory.message} (x{count})")
         else:
             tr.write_line("advisories: none")
-        for nodeid in self.waived_passed:
+        for nodeid in sorted(n for n, outcomes in self.waived_outcomes.items() if outcomes == {"passed"}):
             tr.write_line(f"waiver no longer needed (the test passed): {self.waived[nodeid].label()} -> {nodeid}")
         used = set(self.waived.values())
         for waiver in self.waivers:

@@ -20,7 +20,7 @@ PROFILES = {
     for p in (
         # A fault that is bad for one response in five escapes 25 reads with probability 0.8**25 < 0.4 %,
         # and the generated cases read known sessions too.
-        Profile("quick", generated_cases=150, stability_reads=25),
+        Profile("quick", generated_cases=100, stability_reads=25),
         Profile("ci", generated_cases=500, stability_reads=60),
         Profile("deep", generated_cases=3000, stability_reads=250),
     )

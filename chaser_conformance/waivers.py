@@ -12,7 +12,7 @@ so the waiver can be deleted; an expired waiver is listed and does not waive.
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +32,9 @@ class Waiver:
         return self.expires is not None and today > self.expires
 
     def matches(self, nodeid: str, name: str) -> bool:
-        return any(fnmatch.fnmatchcase(candidate, self.test) for candidate in (nodeid, name))
+        # Only * and ? are wildcards: test names are full of [brackets] that must match literally.
+        pattern = re.escape(self.test).replace(r"\*", ".*").replace(r"\?", ".")
+        return any(re.fullmatch(pattern, candidate) for candidate in (nodeid, name))
 
     def label(self) -> str:
         return self.test + (f" (expires {self.expires})" if self.expires else "")

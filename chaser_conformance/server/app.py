@@ -43,16 +43,16 @@ class ReferenceApp:
     def __init__(self, store: Store | None = None, switches: Iterable[str | Switch] = ()) -> None:
         self.store = store or Store()
         self.switches: tuple[Switch, ...] = resolve_switches(switches)
-        # (method, path) of recent requests, for tests of what the suite sends (e.g. never a DELETE
-        # to a real session); bounded so a long load test cannot grow it without limit.
-        self.journal: collections.deque[tuple[str, str]] = collections.deque(maxlen=100_000)
+        # (method, path, status) of recent requests, for tests of what the suite sends (e.g. never
+        # a DELETE to a real session); bounded so a long load test cannot grow it without limit.
+        self.journal: collections.deque[tuple[str, str, int]] = collections.deque(maxlen=100_000)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
-        self.journal.append((request.method, request.path))
         response = self.dispatch(request)
         for switch in self.switches:
             response = switch.apply(request, response, self)
+        self.journal.append((request.method, request.path, response.status_code))
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:

@@ -523,7 +523,7 @@ def _rate_limited() -> Apply:
     def apply(request: Request, response: Response, app: ReferenceApp) -> Response:
         with lock:
             turn = next(counter)
-        if turn % 40 == 0:
+        if turn % 150 == 0:
             return json_response(429, {"error": "slow down"}, **{"Retry-After": "1"})
         return response
 
@@ -592,7 +592,7 @@ VARIANTS = [
         lambda q, r, a: (r.headers.__setitem__("Connection", "close"), r)[1],
     ),
     Switch("slow", "variant", "protocol", "50 ms per response", _slow),
-    Switch("rate-limited", "variant", "protocol", "429 with Retry-After: 1 on every 40th request", _rate_limited()),
+    Switch("rate-limited", "variant", "protocol", "429 with Retry-After: 1 on every 150th request", _rate_limited()),
     Switch(
         "401-rich-challenge",
         "variant",

@@ -39,7 +39,7 @@ def test_passes_against_a_server_targeted_by_url(tmp_path):
     ("fault", "catching_test"),
     [
         ("missing-id", "test_known_session_returns_itself_as_valid_sessioninfo"),
-        ("not-found-as-text", "test_unknown_id_returns_404_json"),
+        ("404-text-html", "test_unknown_id_returns_404_json"),
     ],
 )
 def test_fails_against_a_faulty_server(tmp_path, fault, catching_test):
