@@ -49,6 +49,42 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
+# One value of each JSON type; the number is deliberately not integer-valued (3.0 is an integer).
+SAMPLE_VALUES: dict[str, Any] = {
+    "null": None,
+    "boolean": True,
+    "integer": 7,
+    "number": 2.5,
+    "string": "x",
+    "array": ["x"],
+    "object": {"x": 1},
+}
+
+
+def accepted_types(types: tuple[str, ...] | list[str] | set[str]) -> set[str]:
+    """The JSON types a `type` keyword accepts: in Draft 2020-12 "number" admits integers."""
+    return set(types) | ({"integer"} if "number" in types else set())
+
+
+def _parent(doc: Any, pointer: str, create: bool) -> tuple[Any, str]:
+    *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    for part in parents:
+        doc = doc.setdefault(part, {}) if create else doc[part]
+    return doc, last
+
+
+def set_at(doc: Any, pointer: str, value: Any) -> None:
+    """Set the value at a JSON pointer, creating missing parent objects."""
+    parent, key = _parent(doc, pointer, create=True)
+    parent[key] = value
+
+
+def delete_at(doc: Any, pointer: str) -> None:
+    """Remove the value at a JSON pointer if it is there."""
+    parent, key = _parent(doc, pointer, create=False)
+    parent.pop(key, None)
+
+
 @dataclass(frozen=True)
 class Violation:
     pointer: str  # JSON pointer of the bad (or missing) value in the response body

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from ..spec import load_contract
+from ..spec import SAMPLE_VALUES, accepted_types, delete_at, load_contract, set_at
 
 if TYPE_CHECKING:
     from .app import ReferenceApp
@@ -98,51 +98,28 @@ def every(n: int, inner: Apply) -> Apply:
     return apply
 
 
-def _parts(pointer: str) -> list[str]:
-    return pointer.strip("/").split("/")
-
-
 def _delete(pointer: str) -> Callable[[Response, dict[str, Any]], None]:
-    def edit(response: Response, body: dict[str, Any]) -> None:
-        *parents, last = _parts(pointer)
-        for p in parents:
-            body = body[p]
-        body.pop(last, None)
-
-    return edit
+    return lambda response, body: delete_at(body, pointer)
 
 
 def _put(pointer: str, value: Any) -> Callable[[Response, dict[str, Any]], None]:
-    def edit(response: Response, body: dict[str, Any]) -> None:
-        *parents, last = _parts(pointer)
-        for p in parents:
-            body = body.setdefault(p, {})
-        body[last] = value
+    return lambda response, body: set_at(body, pointer, value)
 
-    return edit
+
+def _set_content_type(response: Response, value: str | None) -> Response:
+    if value is None:
+        response.headers.pop("Content-Type", None)
+    else:
+        response.headers["Content-Type"] = value
+    return response
 
 
 def _raw_body(data: bytes, content_type: str | None = "application/json") -> Callable[[Response, dict], Response]:
-    def edit(response: Response, body: dict[str, Any]) -> Response:
-        out = Response(data, status=200)
-        if content_type is None:
-            out.headers.pop("Content-Type", None)
-        else:
-            out.headers["Content-Type"] = content_type
-        return out
-
-    return edit
+    return lambda response, body: _set_content_type(Response(data, status=200), content_type)
 
 
 def _content_type(value: str | None) -> Callable[[Request, Response, ReferenceApp], Response]:
-    def make(request: Request, response: Response, app: ReferenceApp) -> Response:
-        if value is None:
-            response.headers.pop("Content-Type", None)
-        else:
-            response.headers["Content-Type"] = value
-        return response
-
-    return make
+    return lambda request, response, app: _set_content_type(response, value)
 
 
 def _lookup(app: ReferenceApp, request: Request, *, any_account: bool = False) -> dict[str, Any] | None:
@@ -177,16 +154,6 @@ def _drop_connection(request: Request, response: Response, app: ReferenceApp) ->
 
 # --- schema faults, derived from the contract ------------------------------------------------
 
-# One value of each JSON type; the number is not integer-valued (3.0 would be an integer).
-SAMPLES: dict[str, Any] = {
-    "null": None,
-    "boolean": True,
-    "integer": 7,
-    "number": 2.5,
-    "string": "7",
-    "array": ["x"],
-    "object": {"x": 1},
-}
 # The confusions a hand-written check gets wrong: Python's bool is an int, JSON numbers in strings.
 CONFUSIONS: dict[str, list[tuple[str, Any]]] = {
     "integer": [("false", False), ("numeric-string", "3"), ("float", 1.5)],
@@ -214,8 +181,8 @@ def _schema_faults() -> Iterable[Switch]:
                 f"200 has null in non-nullable {field.pointer}",
                 on_200(_put(field.pointer, None)),
             )
-        allowed = set(field.types) | ({"integer"} if "number" in field.types else set())
-        for json_type, value in SAMPLES.items():
+        allowed = accepted_types(field.types)
+        for json_type, value in SAMPLE_VALUES.items():
             if json_type not in allowed and json_type != "null":
                 yield Switch(
                     f"type-{name}-{json_type}",

@@ -2,37 +2,13 @@
 
 import copy
 
-from chaser_conformance.spec import load_contract
+from chaser_conformance.spec import SAMPLE_VALUES as SAMPLES
+from chaser_conformance.spec import accepted_types, load_contract
+from chaser_conformance.spec import delete_at as delete
+from chaser_conformance.spec import set_at as put
 
 FIELDS = load_contract().fields()
-# One value of each JSON type; "number" is deliberately not integer-valued.
-SAMPLES = {
-    "null": None,
-    "boolean": True,
-    "integer": 7,
-    "number": 2.5,
-    "string": "x",
-    "array": ["x"],
-    "object": {"x": 1},
-}
-
-
-def _parts(pointer):
-    return pointer.strip("/").split("/")
-
-
-def put(doc, pointer, value):
-    *parents, last = _parts(pointer)
-    for p in parents:
-        doc = doc[p]
-    doc[last] = value
-
-
-def delete(doc, pointer):
-    *parents, last = _parts(pointer)
-    for p in parents:
-        doc = doc[p]
-    del doc[last]
+__all__ = ["SAMPLES", "accepted_types", "delete", "full_document", "put", "with_change"]
 
 
 def full_document():
@@ -46,8 +22,3 @@ def with_change(change, pointer, *value):
     doc = copy.deepcopy(full_document())
     change(doc, pointer, *value)
     return doc
-
-
-def accepted_types(types):
-    # Draft 2020-12: "number" admits integers.
-    return set(types) | ({"integer"} if "number" in types else set())
