@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 from requests.structures import CaseInsensitiveDict
 
 from .client import SESSION_PATH, Target
-from .secret import MASK, mask
+from .secret import MASK, Secret, mask
 from .spec import GET_SESSION, Contract
 
 BODY_EXCERPT = 1000
@@ -54,7 +54,9 @@ class Exchange:
         return cls(
             method=str(request.method).upper(),
             url=str(request.url),
-            request_headers=CaseInsensitiveDict({k: str(v) for k, v in request.headers.items()}),
+            request_headers=CaseInsensitiveDict(
+                {k: Secret(v) if k.lower() == "authorization" else str(v) for k, v in request.headers.items()}
+            ),
             status=response.status_code,
             reason=str(getattr(response, "reason", None) or getattr(response, "message", "") or ""),
             headers=CaseInsensitiveDict(headers),
@@ -98,26 +100,71 @@ class Advisory:
     message: str
 
 
-@dataclass
-class Advisories:
-    """Spec gaps and inconclusive probes: reported, not failed (unless strict)."""
+COVERAGE_STATES = ("value", "null", "absent")
 
-    items: dict[Advisory, int] = field(default_factory=dict)
+
+@dataclass
+class RunRecord:
+    """What a run saw, beyond pass and fail: advisories, field coverage, failing exchanges.
+
+    Advisories are spec gaps and inconclusive probes (reported, not failed unless strict).
+    Field coverage counts, for each optional or nullable SessionInfo field, how often a 200
+    showed it with a value, null, or absent: a schema check passes vacuously for a state
+    it never saw. Every text stored here is already masked.
+    """
+
+    tracked: tuple[str, ...] = ()  # JSON pointers of the optional and nullable fields
+    advisories: dict[Advisory, int] = field(default_factory=dict)
+    coverage: dict[str, dict[str, int]] = field(default_factory=dict)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    judged: dict[str, int] = field(default_factory=dict)  # exchanges per check
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, check: str, message: str) -> None:
+    def __post_init__(self) -> None:
+        self.coverage = {p: dict.fromkeys(COVERAGE_STATES, 0) for p in self.tracked}
+
+    def advise(self, check: str, message: str) -> None:
         with self._lock:
             key = Advisory(check, message)
-            self.items[key] = self.items.get(key, 0) + 1
+            self.advisories[key] = self.advisories.get(key, 0) + 1
+
+    def count(self, check: str) -> None:
+        with self._lock:
+            self.judged[check] = self.judged.get(check, 0) + 1
+
+    def observe(self, body: dict[str, Any]) -> None:
+        with self._lock:
+            for pointer in self.tracked:
+                self.coverage[pointer][_state_at(body, pointer)] += 1
+
+    def fail(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self.failures.append(entry)
+
+    def coverage_gaps(self) -> list[str]:
+        return [
+            f"{p} never seen {state}"
+            for p, seen in self.coverage.items()
+            for state in COVERAGE_STATES
+            if not seen[state]
+        ]
+
+
+def _state_at(body: Any, pointer: str) -> str:
+    for part in pointer.strip("/").split("/"):
+        if not isinstance(body, dict) or part not in body:
+            return "absent"
+        body = body[part]
+    return "null" if body is None else "value"
 
 
 class Judge:
     """The contract's rules and the status policy of design.md, for one target."""
 
-    def __init__(self, contract: Contract, target: Target, advisories: Advisories, strict: bool = False) -> None:
+    def __init__(self, contract: Contract, target: Target, record: RunRecord, strict: bool = False) -> None:
         self.contract = contract
         self.target = target
-        self.advisories = advisories
+        self.record = record
         self.strict = strict
         self._bearer = f"Bearer {target.token}"
         self._prefix = target.base_url.rstrip("/") + SESSION_PATH
@@ -132,20 +179,49 @@ class Judge:
 
     def fail(self, check: str, ex: Exchange, problems: list[str]) -> None:
         __tracebackhide__ = True
+        self.record_failure(check, ex, problems)
         text = f"[{check}] {ex.method} {ex.url} -> {ex.status}\n"
         text += "".join(f"  - {p}\n" for p in problems) + describe(ex)
         raise ContractViolation(mask(text, self.target.token))
+
+    def record_failure(self, check: str, response: Any, problems: list[str]) -> None:
+        """Keep the whole failing exchange (masked) so it can be inspected and replayed."""
+        ex = Exchange.of(response)
+        token = self.target.token
+
+        def masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
+            return {k: (MASK if k.lower() == "authorization" else mask(v, token)) for k, v in headers.items()}
+
+        self.record.fail(
+            {
+                "check": check,
+                "problems": [mask(p, token) for p in problems],
+                "request": {
+                    "method": ex.method,
+                    "url": mask(ex.url, token),
+                    "headers": masked_headers(ex.request_headers),
+                },
+                "response": {
+                    "status": ex.status,
+                    "headers": masked_headers(ex.headers),
+                    "body": mask(ex.content[:65536].decode("utf-8", "replace"), token),
+                    "body_bytes": len(ex.content),
+                },
+                "curl": mask(curl_line(ex), token),
+            }
+        )
 
     def __call__(self, check: str, response: Any) -> Exchange:
         """Apply every rule to one exchange; raise on any failure, record advisories."""
         __tracebackhide__ = True
         ex = Exchange.of(response)
+        self.record.count(check)
         failures, advisories = self.assess(ex)
         if self.strict:
             failures += [f"advisory (strict): {a}" for a in advisories]
         else:
             for advisory in advisories:
-                self.advisories.add(check, mask(advisory, self.target.token))
+                self.record.advise(check, mask(advisory, self.target.token))
         if failures:
             self.fail(check, ex, failures)
         return ex
@@ -228,6 +304,8 @@ class Judge:
             body = json.loads(ex.content)
         except ValueError as exc:
             return [f"body is not JSON: {exc}"]
+        if status == 200 and isinstance(body, dict):
+            self.record.observe(body)
         validator = self.contract.validator(*GET_SESSION, status)
         return [f"schema: {v}" for v in validator.violations(body)]
 

@@ -112,8 +112,8 @@ class ApiClient:
         # Quote everything: ids with '/', '?', '#', '..' must stay one path segment.
         return self.base_url + SESSION_PATH + quote(session_id, safe="")
 
-    def authorization(self) -> str | None:
-        return f"Bearer {self.token}" if self.token else None
+    def authorization(self) -> Secret | None:
+        return Secret(f"Bearer {self.token}") if self.token else None
 
     def request(
         self,
@@ -125,10 +125,11 @@ class ApiClient:
         params: Mapping[str, str] | None = None,
     ) -> requests.Response:
         """`authorization=None` sends no Authorization header; a string sends it verbatim."""
+        __tracebackhide__ = True  # its locals hold credentials
         sent = dict(headers or {})
         auth = self.authorization() if authorization is _DEFAULT else authorization
         if auth is not None:
-            sent["Authorization"] = str(auth)
+            sent["Authorization"] = Secret(str(auth))
         self.pacer.wait()
         try:
             return self.http.request(

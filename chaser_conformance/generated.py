@@ -19,6 +19,7 @@ from schemathesis.specs.openapi.checks import status_code_conformance
 from .checks import Judge
 from .client import Target
 from .profiles import Profile
+from .secret import Secret
 from .spec import GET_SESSION, SPEC_PATH
 
 KNOWN_ID_SHARE = 7  # in 10 GET cases use a known session id
@@ -56,7 +57,7 @@ def build_schema(target: Target, profile: Profile, seed: int, read_timeout: floa
     )
     schema = schemathesis.openapi.from_path(SPEC_PATH, config=config)
     known = list(target.session_ids)
-    bearer = f"Bearer {target.token}"
+    bearer = Secret(f"Bearer {target.token}")  # a str whose repr is masked: Case reprs show headers
 
     @schema.hook
     def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> Any:

@@ -1,9 +1,9 @@
-"""The pytest plugin: options, settings resolution, the target, fixtures, header and summary.
+"""The pytest plugin: options, settings resolution, the target, fixtures, header, summary, reports.
 
 Config flows one way: settings are resolved once in pytest_configure (a bad value
 stops the run with a usage error naming the setting and its source), the embedded
 reference server is started when no base URL is set, and fixtures hand out
-read-only objects.
+read-only objects. At the end, the run's artifacts are written and searched for the token.
 """
 
 from __future__ import annotations
@@ -11,21 +11,29 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+import requests
 
-from .checks import Advisories, Judge
-from .client import ApiClient, Pacer, Target
+from .checks import Judge, RunRecord
+from .client import SESSION_PATH, ApiClient, Pacer, Target
 from .generated import build_schema
 from .profiles import PROFILES, Profile
+from .reports import Tally, coverage_lines, find_secret, summary, write_artifacts
 from .server import RunningServer, serve_in_thread
 from .settings import CONFIG_CLI, CONFIG_ENV, FIELDS, TARGET_FIELDS, Settings, SettingsError, resolve
 from .spec import Contract, load_contract
 from .waivers import Waiver, WaiverError, load_waivers
 
 PLUGIN_NAME = "chaser-conformance"
+# Exit codes beyond pytest's own (0 conformant, 1 failures, 4 usage error), from sysexits.h.
+EXIT_UNREACHABLE = 69  # EX_UNAVAILABLE
+EXIT_SECRET_LEAKED = 70  # EX_SOFTWARE: the run wrote the token somewhere
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,17 +55,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class ChaserPlugin:
-    def __init__(self, settings: Settings, waivers: list[Waiver]) -> None:
+    def __init__(self, config: pytest.Config, settings: Settings, waivers: list[Waiver]) -> None:
+        self.config = config
         self.settings = settings
         self.profile: Profile = PROFILES[settings.profile]
         # A seed on every run, so any run can be replayed exactly.
         self.seed: int = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**32)
+        self.reports_dir: Path = settings.reports_dir or config.rootpath / "reports"
         self.today = dt.date.today()
         self.waivers = [w for w in waivers if not w.expired(self.today)]
         self.expired_waivers = [w for w in waivers if w.expired(self.today)]
         self.waived: dict[str, Waiver] = {}  # nodeid -> waiver applied
         self.waived_outcomes: dict[str, set[str]] = {}  # nodeid -> outcomes of its call reports
-        self.advisories = Advisories()
+        contract = load_contract()
+        self.record = RunRecord(tracked=tuple(f.pointer for f in contract.fields() if f.nullable or not f.required))
+        self.tally = Tally()
+        self.conformance_run = is_conformance_run(config)
+        self.artifacts: list[Path] = []
+        self.leaks: list[Path] = []
         self.server: RunningServer | None = None
         if settings.embedded:
             self.server = serve_in_thread(quiet=True)
@@ -113,24 +128,56 @@ class ChaserPlugin:
                     break
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        # Every call-phase report counts, subtests included: Schemathesis reports its failures as
-        # subtests whose node id is the test's plus a "[GET /path]" suffix.
-        if report.when != "call" or not hasattr(report, "wasxfail"):
-            return
-        nodeid = next((n for n in self.waived if report.nodeid == n or report.nodeid.startswith(n + "[")), None)
-        if nodeid is not None:
-            self.waived_outcomes.setdefault(nodeid, set()).add("failed" if report.skipped else report.outcome)
+        wasxfail = hasattr(report, "wasxfail")
+        # Schemathesis reports its failures as subtests: node id of the test plus "[GET /path]".
+        nodeid = report.nodeid
+        if type(report).__name__ == "SubtestReport":
+            nodeid = nodeid.rsplit("[", 1)[0]
+        self.tally.add(nodeid, report.when, report.outcome, wasxfail, report.longreprtext)
+        if report.when == "call" and wasxfail:
+            waived = next((n for n in self.waived if nodeid == n or report.nodeid.startswith(n + "[")), None)
+            if waived is not None:
+                self.waived_outcomes.setdefault(waived, set()).add("failed" if report.skipped else report.outcome)
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Any:
+        # Innermost wrapper: the JUnit and HTML reports are written when this resumes, and the
+        # terminal summary (an outer wrapper) is printed after it.
+        result = yield
+        if not self.conformance_run:
+            return result
+        data = summary(self.settings, self.target, self.profile.name, self.seed, self.tally, self.record)
+        self.artifacts = write_artifacts(self.reports_dir, data, self.record)
+        scanned = [self.reports_dir, *self._report_paths()]
+        self.leaks = find_secret([p for p in scanned if p.exists()], str(self.target.token))
+        if self.leaks:
+            session.exitstatus = EXIT_SECRET_LEAKED
+        return result
+
+    def _report_paths(self) -> list[Path]:
+        paths = [getattr(self.config.option, "xmlpath", None), getattr(self.config.option, "htmlpath", None)]
+        return [Path(p).resolve() for p in paths if p]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tr = terminalreporter
+        if not self.conformance_run:
+            return
         tr.section("chaser conformance", sep="=")
         tr.write_line(f"target: {self.target.label}; profile {self.profile.name}; seed {self.seed}")
-        if self.advisories.items:
-            tr.write_line(f"advisories ({len(self.advisories.items)}; CHASER_STRICT=1 turns them into failures):")
-            for advisory, count in sorted(self.advisories.items.items(), key=lambda kv: (kv[0].check, kv[0].message)):
+        counts = self.tally.counts()
+        tr.write_line("tests: " + ", ".join(f"{n} {o}" for o, n in counts.items() if n))
+        if self.record.advisories:
+            tr.write_line(f"advisories ({len(self.record.advisories)}; CHASER_STRICT=1 turns them into failures):")
+            items = sorted(self.record.advisories.items(), key=lambda kv: (kv[0].check, kv[0].message))
+            for advisory, count in items:
                 tr.write_line(f"  [{advisory.check}] {advisory.message} (x{count})")
         else:
             tr.write_line("advisories: none")
+        tr.write_line("field coverage of 200 responses (times seen with a value, null, absent):")
+        for line in coverage_lines(self.record):
+            tr.write_line(line)
+        for gap in self.record.coverage_gaps():
+            tr.write_line(f"  advisory: {gap}: the schema check passed without ever seeing that state")
         for nodeid in sorted(n for n, outcomes in self.waived_outcomes.items() if outcomes == {"passed"}):
             tr.write_line(f"waiver no longer needed (the test passed): {self.waived[nodeid].label()} -> {nodeid}")
         used = set(self.waived.values())
@@ -139,9 +186,43 @@ class ChaserPlugin:
                 tr.write_line(f"waiver matched no test: {waiver.label()}")
         for waiver in self.expired_waivers:
             tr.write_line(f"waiver expired and was not applied: {waiver.label()}")
+        reports = [*self._report_paths(), *self.artifacts]
+        if reports:
+            tr.write_line("reports: " + ", ".join(str(p) for p in reports))
+        for path in self.leaks:
+            tr.write_line(
+                f"SECRET LEAK: the token was written to {path}; the run fails (exit {EXIT_SECRET_LEAKED})", red=True
+            )
 
 
-@pytest.hookimpl(trylast=True)
+CONFORMANCE_DIR = ("tests", "conformance")
+
+
+def is_conformance_run(config: pytest.Config) -> bool:
+    """A run of the product (the default testpaths, or paths inside tests/conformance), not of selftests.
+
+    Only such runs write reports, probe the target and scan for the token.
+    """
+    suite = config.rootpath.joinpath(*CONFORMANCE_DIR).resolve()
+    if not config.args:
+        return True
+    paths = [Path(config.invocation_params.dir, arg.split("::", 1)[0]).resolve() for arg in config.args]
+    return all(path == suite or suite in path.parents for path in paths)
+
+
+def check_reachable(target: Target, settings: Settings) -> None:
+    """One unauthenticated read before any test: an unreachable target is one clear line, not N failures."""
+    url = target.base_url + SESSION_PATH + quote(target.session_ids[0], safe="")
+    try:
+        requests.get(url, timeout=(settings.connect_timeout, settings.read_timeout), allow_redirects=False).close()
+    except requests.RequestException as exc:
+        # urllib3 nests the cause several levels deep; the errno or TLS text is what a person needs.
+        found = re.search(r"\[Errno [^\]]+\][^'\")]*|\[SSL[^'\")]*|timed out[^'\")]*", str(exc))
+        reason = found.group(0).strip() if found else type(exc).__name__
+        pytest.exit(f"chaser: target unreachable: {target.base_url}: {reason}", returncode=EXIT_UNREACHABLE)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     if config.option.help or config.option.version:
         return
@@ -152,13 +233,53 @@ def pytest_configure(config: pytest.Config) -> None:
         waivers = load_waivers(settings.waivers) if settings.waivers else []
     except (SettingsError, WaiverError) as exc:
         raise pytest.UsageError(f"chaser settings: {exc}") from None
-    config.pluginmanager.register(ChaserPlugin(settings, waivers), PLUGIN_NAME)
+    plugin = ChaserPlugin(config, settings, waivers)
+    # JUnit XML and the self-contained HTML report of the suite go to the reports directory unless
+    # named explicitly; set before the junitxml and pytest-html plugins read them (hence tryfirst).
+    if plugin.conformance_run and not getattr(config.option, "xmlpath", None):
+        config.option.xmlpath = str(plugin.reports_dir / "junit.xml")
+    if plugin.conformance_run and hasattr(config.option, "htmlpath") and not config.option.htmlpath:
+        config.option.htmlpath = str(plugin.reports_dir / "report.html")
+        config.option.self_contained_html = True
+    config.pluginmanager.register(plugin, PLUGIN_NAME)
+    if plugin.conformance_run and not plugin.target.embedded and not hasattr(config, "workerinput"):
+        check_reachable(plugin.target, settings)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
     if plugin is not None:
         plugin.close()
+
+
+def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str], session: Any) -> None:
+    plugin = _plugin(session.config)
+    if plugin is None or not plugin.conformance_run:
+        return
+    from html import escape
+
+    rows = "".join(f"<li>{escape(line)}</li>" for line in plugin.settings.describe())
+    prefix.append(
+        f"<h2>Chaser conformance</h2><p>Target: {escape(plugin.target.label)}; profile {escape(plugin.profile.name)}; "
+        f"seed <code>{plugin.seed}</code> (replay: <code>CHASER_SEED={plugin.seed}</code>)</p>"
+        f"<p>Configuration (token masked):</p><ul>{rows}</ul>"
+    )
+    advisories = "".join(
+        f"<li>[{escape(a.check)}] {escape(a.message)} (x{n})</li>" for a, n in plugin.record.advisories.items()
+    )
+    prefix.append(f"<h3>Advisories</h3><ul>{advisories or '<li>none</li>'}</ul>")
+    header = "".join(f"<th>{s}</th>" for s in ("field", "value", "null", "absent"))
+    body = "".join(
+        f"<tr><td><code>{escape(p)}</code></td>"
+        + "".join(f"<td>{seen[s]}</td>" for s in ("value", "null", "absent"))
+        + "</tr>"
+        for p, seen in plugin.record.coverage.items()
+    )
+    gaps = "".join(f"<li>{escape(g)}</li>" for g in plugin.record.coverage_gaps())
+    prefix.append(
+        f"<h3>Field coverage of 200 responses</h3><table><tr>{header}</tr>{body}</table>"
+        + (f"<p>Advisory, not covered:</p><ul>{gaps}</ul>" if gaps else "")
+    )
 
 
 def _plugin(config: pytest.Config) -> ChaserPlugin:
@@ -192,7 +313,7 @@ def target(pytestconfig: pytest.Config) -> Target:
 
 @pytest.fixture(scope="session")
 def judge(pytestconfig: pytest.Config, contract: Contract, target: Target, settings: Settings) -> Judge:
-    return Judge(contract, target, _plugin(pytestconfig).advisories, strict=settings.strict)
+    return Judge(contract, target, _plugin(pytestconfig).record, strict=settings.strict)
 
 
 @pytest.fixture(scope="session")

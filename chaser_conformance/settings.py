@@ -150,6 +150,15 @@ def _seed(raw: Any, _: Source) -> int:
     return value
 
 
+def _directory(raw: Any, source: Source) -> Path:
+    path = Path(_text(raw)).expanduser()
+    if source.kind == "file" and not path.is_absolute():
+        path = Path(source.where).parent / path
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{str(path)!r} exists and is not a directory")
+    return path.resolve()
+
+
 def _file(raw: Any, source: Source) -> Path:
     path = Path(_text(raw)).expanduser()
     if source.kind == "file" and not path.is_absolute():
@@ -199,6 +208,7 @@ FIELDS: tuple[Field, ...] = (
     Field("waivers", _file, None, "file of known deviations (TOML, see README)"),
     Field("strict", _flag, False, "treat advisories (spec gaps such as an undocumented 401) as failures"),
     Field("seed", _seed, None, "seed for generated cases; printed on every run so a run can be replayed"),
+    Field("reports_dir", _directory, None, "where a run writes its reports (default: reports/ in the project)"),
 )
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 TARGET_FIELDS = ("api_token", "session_id", "foreign_session_id")
@@ -217,6 +227,7 @@ class Settings:
     waivers: Path | None = None
     strict: bool = False
     seed: int | None = None
+    reports_dir: Path | None = None
     config_file: Path | None = None
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
 

@@ -4,10 +4,12 @@ import json
 
 import pytest
 
+from chaser_conformance.secret import Secret
+
 
 def _credentials(token):
-    # Values of the Authorization header, or None for no header at all.
-    return {
+    # Values of the Authorization header, or None for no header at all. Secret: their reprs are masked.
+    values = {
         "no-header": None,
         "empty": "",
         "scheme-only": "Bearer",
@@ -21,6 +23,7 @@ def _credentials(token):
         "truncated-token": f"Bearer {str(token)[:-1]}",
         "extended-token": f"Bearer {token}x",
     }
+    return {k: None if v is None else Secret(v) for k, v in values.items()}
 
 
 CREDENTIAL_CASES = list(_credentials("t"))
@@ -37,11 +40,11 @@ def test_bad_credentials_cannot_read_a_session(anon_api, judge, target, case):
 def _token_elsewhere(token):
     # (query, headers) that carry the real token anywhere but the Authorization header.
     return {
-        "query-access-token": ({"access_token": str(token)}, {}),
-        "cookie": ({}, {"Cookie": f"token={token}; access_token={token}"}),
-        "x-api-key": ({}, {"X-API-Key": str(token)}),
-        "x-authorization": ({}, {"X-Authorization": f"Bearer {token}"}),
-        "proxy-authorization": ({}, {"Proxy-Authorization": f"Bearer {token}"}),
+        "query-access-token": ({"access_token": Secret(token)}, {}),
+        "cookie": ({}, {"Cookie": Secret(f"token={token}; access_token={token}")}),
+        "x-api-key": ({}, {"X-API-Key": Secret(token)}),
+        "x-authorization": ({}, {"X-Authorization": Secret(f"Bearer {token}")}),
+        "proxy-authorization": ({}, {"Proxy-Authorization": Secret(f"Bearer {token}")}),
     }
 
 

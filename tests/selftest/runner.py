@@ -39,15 +39,20 @@ class Run:
         return None
 
 
-def _environment(env):
+def _environment(tmp_path, env):
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CHASER_")}
+    clean["CHASER_REPORTS_DIR"] = str(tmp_path / "reports")  # JUnit, HTML and summaries of this run
     # Let pytest cache its rewritten modules between runs (this machine sets it, CI may too).
     clean.pop("PYTHONDONTWRITEBYTECODE", None)
     return clean | dict(env or {})
 
 
-def _arguments(tmp_path, args):
-    return ["-p", "no:cacheprovider", "-rA", f"--junitxml={tmp_path / 'junit.xml'}", *args]
+def _reports(tmp_path):
+    return tmp_path / "reports" / "junit.xml"
+
+
+def _arguments(args):
+    return ["-p", "no:cacheprovider", "-rA", *args]
 
 
 def _read_junit(run):
@@ -62,25 +67,25 @@ def _read_junit(run):
 
 
 def run_suite(tmp_path, env=None, args=(), timeout=RUN_TIMEOUT):
-    command = [sys.executable, "-m", "pytest", *_arguments(tmp_path, args)]
+    command = [sys.executable, "-m", "pytest", *_arguments(args)]
     proc = subprocess.run(
         command,
         cwd=ROOT,
-        env=_environment(env),
+        env=_environment(tmp_path, env),
         capture_output=True,
         text=True,
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
-    return _read_junit(Run(proc.returncode, proc.stdout + proc.stderr, tmp_path / "junit.xml"))
+    return _read_junit(Run(proc.returncode, proc.stdout + proc.stderr, _reports(tmp_path)))
 
 
 def run_suite_forked(tmp_path, env=None, args=(), timeout=RUN_TIMEOUT):
     import pytest
 
     output = tmp_path / "output.txt"
-    arguments = _arguments(tmp_path, args)
-    environment = _environment(env)
+    arguments = _arguments(args)
+    environment = _environment(tmp_path, env)
     pid = os.fork()
     if pid == 0:  # the child: become a fresh `pytest` run, then exit without running the parent's handlers
         code = 70
@@ -101,6 +106,4 @@ def run_suite_forked(tmp_path, env=None, args=(), timeout=RUN_TIMEOUT):
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
-    return _read_junit(
-        Run(os.waitstatus_to_exitcode(status), output.read_text(errors="replace"), tmp_path / "junit.xml")
-    )
+    return _read_junit(Run(os.waitstatus_to_exitcode(status), output.read_text(errors="replace"), _reports(tmp_path)))

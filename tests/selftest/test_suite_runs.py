@@ -1,5 +1,6 @@
 """The conformance suite, run as a user runs it: it passes a conformant server and fails a faulty one."""
 
+import socket
 import textwrap
 
 import pytest
@@ -89,3 +90,28 @@ def test_base_url_option_is_shared_with_pytest_base_url(tmp_path):
         run = run_suite(tmp_path, env, ["-p", "other_base_url", f"--base-url={server.base_url}"])
     assert run.returncode == 0, run.output
     assert f"chaser target: {server.base_url} (configured)" in run.output
+
+
+def test_an_unreachable_target_is_one_clear_line_and_exit_69(tmp_path):
+    with socket.socket() as probe:  # a loopback port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"CHASER_BASE_URL": f"http://127.0.0.1:{port}", "CHASER_API_TOKEN": TOKEN, "CHASER_SESSION_ID": "s1"}
+    run = run_suite(tmp_path, env)
+    assert run.returncode == 69
+    assert f"chaser: target unreachable: http://127.0.0.1:{port}: [Errno 111] Connection refused" in run.output
+    assert "Traceback" not in run.output and TOKEN not in run.output and "passed" not in run.output
+
+
+def test_a_target_that_never_answers_ends_in_bounded_time_with_exit_69(tmp_path):
+    with socket.socket() as silent:  # accepts connections (the kernel does) but never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        env = {
+            "CHASER_BASE_URL": f"http://127.0.0.1:{silent.getsockname()[1]}",
+            "CHASER_API_TOKEN": TOKEN,
+            "CHASER_SESSION_ID": "s1",
+            "CHASER_READ_TIMEOUT": "0.5",
+        }
+        run = run_suite(tmp_path, env, timeout=60)
+    assert run.returncode == 69 and "timed out" in run.output, run.output[-2000:]

@@ -1,0 +1,160 @@
+"""Artifacts a CI user can act on: JSON and Markdown summaries, failing exchanges, the leak scan.
+
+JUnit XML and the HTML report come from pytest itself and pytest-html; this module adds
+what they do not carry (field coverage, advisories, the redacted configuration, the
+seed) and, last, searches every artifact of the run for the token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .checks import COVERAGE_STATES, RunRecord
+from .client import Target
+from .settings import Settings
+from .spec import SPEC_PATH
+
+OUTCOMES = ("passed", "failed", "error", "skipped", "waived", "xpassed")
+# Worst first: a test's outcome is the worst of its phase and subtest reports.
+_PRECEDENCE = ("error", "failed", "waived", "xpassed", "passed", "skipped")
+
+
+@dataclass
+class Tally:
+    """Each test's outcome, from its setup, call, teardown and subtest reports."""
+
+    outcomes: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)
+
+    def add(self, nodeid: str, when: str, outcome: str, wasxfail: bool, message: str) -> None:
+        if outcome == "failed":
+            kind = "failed" if when == "call" else "error"
+        elif outcome == "skipped":
+            kind = "waived" if wasxfail else "skipped"
+        else:
+            kind = "xpassed" if wasxfail and when == "call" else "passed"
+        if kind in ("failed", "error") and nodeid not in self.messages:
+            self.messages[nodeid] = message
+        current = self.outcomes.get(nodeid)
+        if current is None or _PRECEDENCE.index(kind) < _PRECEDENCE.index(current):
+            self.outcomes[nodeid] = kind
+
+    def counts(self) -> dict[str, int]:
+        seen = Counter(self.outcomes.values())
+        return {o: seen.get(o, 0) for o in OUTCOMES}
+
+
+def spec_hash() -> str:
+    return "sha256:" + hashlib.sha256(SPEC_PATH.read_bytes()).hexdigest()
+
+
+def summary(
+    settings: Settings, target: Target, profile: str, seed: int, tally: Tally, record: RunRecord
+) -> dict[str, Any]:
+    return {
+        "target": {
+            "base_url": target.base_url,
+            "embedded": target.embedded,
+            "session_ids": list(target.session_ids),
+            "foreign_session_id": target.foreign_session_id,
+        },
+        "configuration": settings.describe(),  # token masked
+        "spec": {"path": SPEC_PATH.name, "hash": spec_hash()},
+        "profile": profile,
+        "seed": seed,
+        "replay": f"CHASER_SEED={seed}",
+        "verdict": "conformant" if not (tally.counts()["failed"] or tally.counts()["error"]) else "not conformant",
+        "counts": tally.counts(),
+        "tests": [
+            {"test": n, "outcome": o, **({"message": tally.messages[n]} if n in tally.messages else {})}
+            for n, o in sorted(tally.outcomes.items())
+        ],
+        "exchanges_judged": dict(sorted(record.judged.items())),
+        "advisories": [
+            {"check": a.check, "message": a.message, "count": n}
+            for a, n in sorted(record.advisories.items(), key=lambda kv: (kv[0].check, kv[0].message))
+        ],
+        "field_coverage": record.coverage,
+        "coverage_gaps": record.coverage_gaps(),
+        "failing_exchanges": len(record.failures),
+    }
+
+
+def markdown(data: dict[str, Any], files: list[Path]) -> str:
+    counts = data["counts"]
+    where = " (embedded reference server)" if data["target"]["embedded"] else ""
+    lines = [
+        f"# Chaser conformance: {data['verdict']}",
+        "",
+        f"Target `{data['target']['base_url']}`{where}, profile `{data['profile']}`, seed `{data['seed']}` "
+        f"(replay with `{data['replay']}`), spec `{data['spec']['hash'][:19]}`.",
+        "",
+        "| " + " | ".join(OUTCOMES) + " |",
+        "|" + "---|" * len(OUTCOMES),
+        "| " + " | ".join(str(counts[o]) for o in OUTCOMES) + " |",
+        "",
+    ]
+    failing = [t for t in data["tests"] if t["outcome"] in ("failed", "error")]
+    if failing:
+        lines += ["## Failures", ""]
+        for t in failing:
+            first = (t.get("message") or "").strip().splitlines()[:1]
+            lines.append(f"- `{t['test']}`" + (f": {first[0]}" if first else ""))
+        lines.append("")
+    if data["advisories"]:
+        lines += ["## Advisories (spec gaps; `CHASER_STRICT=1` fails them)", ""]
+        lines += [f"- [{a['check']}] {a['message']} (x{a['count']})" for a in data["advisories"]]
+        lines.append("")
+    lines += [
+        "## Field coverage (200 responses)",
+        "",
+        "| field | " + " | ".join(COVERAGE_STATES) + " |",
+        "|---|" + "---|" * len(COVERAGE_STATES),
+    ]
+    lines += [
+        f"| `{p}` | " + " | ".join(str(seen[s]) for s in COVERAGE_STATES) + " |"
+        for p, seen in data["field_coverage"].items()
+    ]
+    if data["coverage_gaps"]:
+        lines += ["", "Not covered by this run: " + "; ".join(data["coverage_gaps"]) + "."]
+    lines += ["", "## Reports", ""] + [f"- `{f.name}`" for f in files]
+    return "\n".join(lines) + "\n"
+
+
+def coverage_lines(record: RunRecord) -> list[str]:
+    width = max((len(p) for p in record.coverage), default=10)
+    rows = [f"  {'field':<{width}}  " + "  ".join(f"{s:>6}" for s in COVERAGE_STATES)]
+    for pointer, seen in record.coverage.items():
+        rows.append(f"  {pointer:<{width}}  " + "  ".join(f"{seen[s]:>6}" for s in COVERAGE_STATES))
+    return rows
+
+
+def write_artifacts(directory: Path, data: dict[str, Any], record: RunRecord) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    path = directory / "failures.jsonl"
+    path.write_text("".join(json.dumps(entry) + "\n" for entry in record.failures), encoding="utf-8")
+    written.append(path)
+    path = directory / "summary.json"
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    written.append(path)
+    path = directory / "summary.md"
+    path.write_text(markdown(data, [*written, path]), encoding="utf-8")
+    written.append(path)
+    return written
+
+
+def find_secret(paths: list[Path], secret: str) -> list[Path]:
+    """Files among `paths` (directories searched recursively) that contain the secret."""
+    needle = secret.encode()
+    hits = []
+    for path in paths:
+        for candidate in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if candidate.is_file() and needle in candidate.read_bytes():
+                hits.append(candidate)
+    return hits
