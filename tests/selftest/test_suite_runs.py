@@ -62,7 +62,7 @@ def test_a_failure_message_is_a_reproduction_without_the_token(tmp_path):
         in run.output
     )
     assert TOKEN not in run.output
-    assert TOKEN not in (tmp_path / "junit.xml").read_text()
+    assert TOKEN not in (tmp_path / "reports" / "junit.xml").read_text()
 
 
 def test_a_bad_setting_stops_the_run_before_any_test(tmp_path):
