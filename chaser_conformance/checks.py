@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
-from .client import SESSION_PATH, Target
+from .client import SESSION_PATH, TRUNCATED_HEADER, Target
 from .secret import MASK, Secret, mask
 from .spec import GET_SESSION, Contract
 
@@ -232,6 +232,9 @@ class Judge:
         valid = self.has_valid_credentials(ex)
         sid = self.requested_id(ex)
         status = ex.status
+        if TRUNCATED_HEADER in ex.headers:
+            limit = ex.headers[TRUNCATED_HEADER]
+            return [f"response body larger than {limit} bytes (a SessionInfo is under 1 KiB); read only that much"], []
 
         if status == 401:
             if valid:

@@ -1,4 +1,7 @@
-"""HTTP access to a target: base URL, bearer token, timeouts, request pacing."""
+"""HTTP access to a target. Every request the suite sends, Schemathesis' included, goes through
+one `requests.Session` whose adapter (`GuardedAdapter`) enforces the run's limits: the target's
+origin only, a request cap, pacing, bounded 429 retries, a bound on body size, and a stop when
+the target has stopped answering."""
 
 from __future__ import annotations
 
@@ -6,7 +9,9 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -19,6 +24,38 @@ _DEFAULT = object()
 # 429 with Retry-After is back-pressure, not non-conformance: wait it out, within a bound.
 RATE_LIMIT_RETRIES = 3
 RETRY_AFTER_MAX_SECONDS = 10
+# A SessionInfo is well under a kilobyte; anything past 1 MiB is reported, never read whole.
+MAX_BODY_BYTES = 1 << 20
+TRUNCATED_HEADER = "X-Chaser-Body-Truncated"
+# After this many requests in a row without an answer the target is taken as down.
+DEAD_AFTER = 3
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the suite runs against: resolved settings, or the embedded server's seed."""
+
+    base_url: str
+    token: Secret
+    session_ids: tuple[str, ...]
+    foreign_session_id: str | None
+    embedded: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.base_url} ({'embedded reference server' if self.embedded else 'configured'})"
+
+
+class NoAnswer(AssertionError):
+    """The target did not answer one request (timeout, connection reset): a failure, token masked."""
+
+
+class RunStopped(Exception):
+    """The run cannot go on: the request cap is reached or the target stopped answering."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class RetryRateLimited(Retry):
@@ -43,50 +80,89 @@ def rate_limit_retry() -> Retry:
     )
 
 
-def http_session() -> requests.Session:
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=rate_limit_retry())
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+class RunLimits:
+    """Shared by every client of a run: request cap, pacing, and the target-down verdict."""
 
-
-class NoAnswer(AssertionError):
-    """The target did not answer (timeout, connection reset): a failure, with the token masked."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """What the suite runs against: resolved settings, or the embedded server's seed."""
-
-    base_url: str
-    token: Secret
-    session_ids: tuple[str, ...]
-    foreign_session_id: str | None
-    embedded: bool
-
-    @property
-    def label(self) -> str:
-        return f"{self.base_url} ({'embedded reference server' if self.embedded else 'configured'})"
-
-
-class Pacer:
-    """At most `rate` requests per second across threads (0 = no limit)."""
-
-    def __init__(self, rate: float) -> None:
+    def __init__(self, max_requests: int, rate: float = 0.0, unreachable_exit: int = 69) -> None:
+        self.max_requests = max_requests
+        self.sent = 0
         self._interval = 1.0 / rate if rate else 0.0
         self._next = 0.0
+        self._silent_in_a_row = 0
+        self._down: str | None = None
+        self._unreachable_exit = unreachable_exit
         self._lock = threading.Lock()
 
-    def wait(self) -> None:
-        if not self._interval:
-            return
+    def before_send(self) -> None:
         with self._lock:
+            if self._down:
+                raise RunStopped(self._down, self._unreachable_exit)
+            if self.sent >= self.max_requests:
+                raise RunStopped(
+                    f"request cap of {self.max_requests} reached; raise CHASER_MAX_REQUESTS to allow more", 1
+                )
+            self.sent += 1
             now = time.monotonic()
             slot = max(now, self._next)
             self._next = slot + self._interval
         if slot > now:
-            time.sleep(slot - now)  # pacing towards the target's rate limit, not synchronisation
+            time.sleep(slot - now)  # pacing towards the configured rate limit, not synchronisation
+
+    def answered(self) -> None:
+        with self._lock:
+            self._silent_in_a_row = 0
+
+    def no_answer(self, url: str, reason: str) -> None:
+        with self._lock:
+            self._silent_in_a_row += 1
+            if self._silent_in_a_row >= DEAD_AFTER and not self._down:
+                self._down = f"target stopped answering: {DEAD_AFTER} requests in a row got no answer (last: {reason})"
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+class GuardedAdapter(HTTPAdapter):
+    def __init__(self, base_url: str, limits: RunLimits, max_body: int = MAX_BODY_BYTES) -> None:
+        super().__init__(max_retries=rate_limit_retry())
+        self.origin = origin(base_url)
+        self.limits = limits
+        self.max_body = max_body
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:
+        if origin(request.url or "") != self.origin:
+            # Redirects are not followed, so only a bug could get here; the token must not leave.
+            raise RunStopped(f"refusing to send a request outside the target: {urlsplit(request.url).netloc}", 1)
+        self.limits.before_send()
+        try:
+            response = super().send(request, stream=True, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            self.limits.no_answer(request.url or "", type(exc).__name__)
+            raise
+        self.limits.answered()
+        # Read at most max_body + 1 bytes (decompressed): a huge or endless body is reported, not loaded.
+        body = response.raw.read(self.max_body + 1, decode_content=True) or b""
+        if len(body) > self.max_body:
+            response.headers[TRUNCATED_HEADER] = str(self.max_body)
+            body = body[: self.max_body]
+            response.close()
+        else:
+            response.raw.release_conn()
+        response._content = body
+        response._content_consumed = True
+        return response
+
+
+def http_session(base_url: str, limits: RunLimits, ca_bundle: Path | None = None) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxies or .netrc credentials from the environment: the target only
+    session.verify = str(ca_bundle) if ca_bundle else True
+    adapter = GuardedAdapter(base_url, limits)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 class ApiClient:
@@ -95,15 +171,15 @@ class ApiClient:
         base_url: str,
         token: Secret | None,
         *,
+        limits: RunLimits,
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
-        pacer: Pacer | None = None,
+        ca_bundle: Path | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = (connect_timeout, read_timeout)
-        self.pacer = pacer or Pacer(0)
-        self.http = http_session()
+        self.http = http_session(self.base_url, limits, ca_bundle)
 
     def __repr__(self) -> str:
         return f"ApiClient({self.base_url!r}, token={self.token!r})"
@@ -130,7 +206,6 @@ class ApiClient:
         auth = self.authorization() if authorization is _DEFAULT else authorization
         if auth is not None:
             sent["Authorization"] = Secret(str(auth))
-        self.pacer.wait()
         try:
             return self.http.request(
                 method, url, headers=sent, params=params, timeout=self.timeout, allow_redirects=False
@@ -138,8 +213,8 @@ class ApiClient:
         except (requests.Timeout, requests.ConnectionError) as exc:
             raise NoAnswer(mask(f"[no answer] {method} {url}: {type(exc).__name__}: {exc}", self.token)) from None
 
-    def get_session(self, session_id: str, **kwargs: object) -> requests.Response:
-        return self.request("GET", self.session_url(session_id), **kwargs)  # type: ignore[arg-type]
+    def get_session(self, session_id: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", self.session_url(session_id), **kwargs)
 
     def close(self) -> None:
         self.http.close()

@@ -10,6 +10,7 @@ GET cases, and `guard` refuses to send anything else to a known id.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import schemathesis
@@ -31,10 +32,12 @@ class UnsafeProbe(RuntimeError):
     pass
 
 
-def build_schema(target: Target, profile: Profile, seed: int, read_timeout: float) -> Any:
+def build_schema(target: Target, profile: Profile, seed: int, read_timeout: float, ca_bundle: Path | None) -> Any:
     config = schemathesis.Config.from_dict(
         {
             "seed": seed,
+            # Passed per request by Schemathesis, so it must match the session's own verify setting.
+            "tls-verify": str(ca_bundle) if ca_bundle else True,
             "base-url": target.base_url,
             "request-timeout": read_timeout,
             "phases": {

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from .checks import Judge, RunRecord
-from .client import SESSION_PATH, ApiClient, Pacer, Target
+from .client import SESSION_PATH, ApiClient, RunLimits, RunStopped, Target, http_session
 from .generated import build_schema
 from .profiles import PROFILES, Profile
 from .reports import Tally, coverage_lines, find_secret, summary, write_artifacts
@@ -71,6 +71,10 @@ class ChaserPlugin:
         self.record = RunRecord(tracked=tuple(f.pointer for f in contract.fields() if f.nullable or not f.required))
         self.tally = Tally()
         self.conformance_run = is_conformance_run(config)
+        self.limits = RunLimits(
+            settings.max_requests or self.profile.max_requests, settings.rate_limit, EXIT_UNREACHABLE
+        )
+        self.stopped: RunStopped | None = None
         self.artifacts: list[Path] = []
         self.leaks: list[Path] = []
         self.server: RunningServer | None = None
@@ -139,6 +143,12 @@ class ChaserPlugin:
             if waived is not None:
                 self.waived_outcomes.setdefault(waived, set()).add("failed" if report.skipped else report.outcome)
 
+    def pytest_exception_interact(self, node: Any, call: pytest.CallInfo[Any], report: Any) -> None:
+        stop = _run_stopped(call.excinfo.value if call.excinfo else None)
+        if stop is not None and self.stopped is None:
+            self.stopped = stop
+            node.session.shouldstop = f"chaser: {stop}"
+
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Any:
         # Innermost wrapper: the JUnit and HTML reports are written when this resumes, and the
@@ -146,6 +156,8 @@ class ChaserPlugin:
         result = yield
         if not self.conformance_run:
             return result
+        if self.stopped is not None:
+            session.exitstatus = self.stopped.exit_code
         data = summary(self.settings, self.target, self.profile.name, self.seed, self.tally, self.record)
         self.artifacts = write_artifacts(self.reports_dir, data, self.record)
         scanned = [self.reports_dir, *self._report_paths()]
@@ -163,7 +175,12 @@ class ChaserPlugin:
         if not self.conformance_run:
             return
         tr.section("chaser conformance", sep="=")
-        tr.write_line(f"target: {self.target.label}; profile {self.profile.name}; seed {self.seed}")
+        tr.write_line(
+            f"target: {self.target.label}; profile {self.profile.name}; seed {self.seed}; "
+            f"{self.limits.sent} requests sent (cap {self.limits.max_requests})"
+        )
+        if self.stopped is not None:
+            tr.write_line(f"RUN STOPPED: {self.stopped} (exit {self.stopped.exit_code})", red=True)
         counts = self.tally.counts()
         tr.write_line("tests: " + ", ".join(f"{n} {o}" for o, n in counts.items() if n))
         if self.record.advisories:
@@ -210,11 +227,28 @@ def is_conformance_run(config: pytest.Config) -> bool:
     return all(path == suite or suite in path.parents for path in paths)
 
 
-def check_reachable(target: Target, settings: Settings) -> None:
+def _run_stopped(error: BaseException | None) -> RunStopped | None:
+    """The RunStopped inside an error, also when Schemathesis wrapped it in a group or a cause."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, RunStopped):
+            return error
+        nested = getattr(error, "exceptions", None)
+        if nested:
+            found = [s for s in map(_run_stopped, nested) if s is not None]
+            if found:
+                return found[0]
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return None
+
+
+def check_reachable(target: Target, settings: Settings, limits: RunLimits) -> None:
     """One unauthenticated read before any test: an unreachable target is one clear line, not N failures."""
     url = target.base_url + SESSION_PATH + quote(target.session_ids[0], safe="")
+    http = http_session(target.base_url, limits, settings.ca_bundle)
     try:
-        requests.get(url, timeout=(settings.connect_timeout, settings.read_timeout), allow_redirects=False).close()
+        http.get(url, timeout=(settings.connect_timeout, settings.read_timeout), allow_redirects=False).close()
     except requests.RequestException as exc:
         # urllib3 nests the cause several levels deep; the errno or TLS text is what a person needs.
         found = re.search(r"\[Errno [^\]]+\][^'\")]*|\[SSL[^'\")]*|timed out[^'\")]*", str(exc))
@@ -243,7 +277,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.self_contained_html = True
     config.pluginmanager.register(plugin, PLUGIN_NAME)
     if plugin.conformance_run and not plugin.target.embedded and not hasattr(config, "workerinput"):
-        check_reachable(plugin.target, settings)
+        check_reachable(plugin.target, settings, plugin.limits)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -317,32 +351,33 @@ def judge(pytestconfig: pytest.Config, contract: Contract, target: Target, setti
 
 
 @pytest.fixture(scope="session")
-def pacer(settings: Settings) -> Pacer:
-    return Pacer(settings.rate_limit)
+def limits(pytestconfig: pytest.Config) -> RunLimits:
+    return _plugin(pytestconfig).limits
 
 
-def _client(settings: Settings, target: Target, pacer: Pacer, with_token: bool) -> Iterator[ApiClient]:
+def _client(settings: Settings, target: Target, limits: RunLimits, with_token: bool) -> Iterator[ApiClient]:
     client = ApiClient(
         target.base_url,
         target.token if with_token else None,
+        limits=limits,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
-        pacer=pacer,
+        ca_bundle=settings.ca_bundle,
     )
     yield client
     client.close()
 
 
 @pytest.fixture(scope="session")
-def api(settings: Settings, target: Target, pacer: Pacer) -> Iterator[ApiClient]:
-    yield from _client(settings, target, pacer, with_token=True)
+def api(settings: Settings, target: Target, limits: RunLimits) -> Iterator[ApiClient]:
+    yield from _client(settings, target, limits, with_token=True)
 
 
 @pytest.fixture(scope="session")
-def anon_api(settings: Settings, target: Target, pacer: Pacer) -> Iterator[ApiClient]:
-    yield from _client(settings, target, pacer, with_token=False)
+def anon_api(settings: Settings, target: Target, limits: RunLimits) -> Iterator[ApiClient]:
+    yield from _client(settings, target, limits, with_token=False)
 
 
 @pytest.fixture(scope="session")
 def generated_schema(target: Target, profile: Profile, seed: int, settings: Settings) -> Any:
-    return build_schema(target, profile, seed, settings.read_timeout)
+    return build_schema(target, profile, seed, settings.read_timeout, settings.ca_bundle)

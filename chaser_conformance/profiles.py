@@ -10,9 +10,13 @@ class Profile:
     name: str
     generated_cases: int  # Schemathesis fuzzing-phase examples (the coverage phase adds its own)
     stability_reads: int  # reads of each known session in the stability test
+    max_requests: int  # default cap on requests per run (CHASER_MAX_REQUESTS overrides)
 
     def describe(self) -> str:
-        return f"{self.name}: {self.generated_cases} generated cases, {self.stability_reads} reads per known session"
+        return (
+            f"{self.name}: {self.generated_cases} generated cases, {self.stability_reads} reads per known session, "
+            f"at most {self.max_requests} requests"
+        )
 
 
 PROFILES = {
@@ -20,8 +24,8 @@ PROFILES = {
     for p in (
         # A fault that is bad for one response in five escapes 25 reads with probability 0.8**25 < 0.4 %,
         # and the generated cases read known sessions too.
-        Profile("quick", generated_cases=100, stability_reads=25),
-        Profile("ci", generated_cases=500, stability_reads=60),
-        Profile("deep", generated_cases=3000, stability_reads=250),
+        Profile("quick", generated_cases=100, stability_reads=25, max_requests=2_000),
+        Profile("ci", generated_cases=500, stability_reads=60, max_requests=5_000),
+        Profile("deep", generated_cases=3000, stability_reads=250, max_requests=20_000),
     )
 }

@@ -8,6 +8,7 @@ error and the report header can both name the source.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import math
 import os
 import tomllib
@@ -150,6 +151,13 @@ def _seed(raw: Any, _: Source) -> int:
     return value
 
 
+def _count(raw: Any, source: Source) -> int:
+    value = _seed(raw, source)
+    if value < 1:
+        raise ValueError(f"{raw!r} must be at least 1")
+    return value
+
+
 def _directory(raw: Any, source: Source) -> Path:
     path = Path(_text(raw)).expanduser()
     if source.kind == "file" and not path.is_absolute():
@@ -209,6 +217,9 @@ FIELDS: tuple[Field, ...] = (
     Field("strict", _flag, False, "treat advisories (spec gaps such as an undocumented 401) as failures"),
     Field("seed", _seed, None, "seed for generated cases; printed on every run so a run can be replayed"),
     Field("reports_dir", _directory, None, "where a run writes its reports (default: reports/ in the project)"),
+    Field("max_requests", _count, None, "cap on requests per run (default: per profile)"),
+    Field("ca_bundle", _file, None, "CA bundle (PEM) to verify the target's TLS certificate with"),
+    Field("allow_insecure_http", _flag, False, "allow sending the token over plain http:// to a non-loopback host"),
 )
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 TARGET_FIELDS = ("api_token", "session_id", "foreign_session_id")
@@ -228,6 +239,9 @@ class Settings:
     strict: bool = False
     seed: int | None = None
     reports_dir: Path | None = None
+    max_requests: int | None = None
+    ca_bundle: Path | None = None
+    allow_insecure_http: bool = False
     config_file: Path | None = None
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
 
@@ -325,6 +339,15 @@ def resolve(cli: Mapping[str, Any], env: Mapping[str, str] | None = None, rootdi
     return settings
 
 
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _check_combination(s: Settings) -> None:
     def label(name: str) -> str:
         return _label(FIELDS_BY_NAME[name], s.source_of(name))
@@ -347,6 +370,12 @@ def _check_combination(s: Settings) -> None:
         raise SettingsError(
             f"{target} needs at least one session that exists in the token's account: "
             "set CHASER_SESSION_ID (or --session-id), comma-separated"
+        )
+    host = urlsplit(s.base_url).hostname or ""
+    if urlsplit(s.base_url).scheme == "http" and not _is_loopback(host) and not s.allow_insecure_http:
+        raise SettingsError(
+            f"{target} is plain http:// to a host that is not loopback: the token would cross the network "
+            "unencrypted. Use https://, or set CHASER_ALLOW_INSECURE_HTTP=1 if you mean it"
         )
     if s.foreign_session_id is not None and s.foreign_session_id in s.session_id:
         raise SettingsError(

@@ -102,17 +102,27 @@ class QuietRequestHandler(WSGIRequestHandler):
 class RunningServer:
     """A werkzeug server in a daemon thread; `stop()` shuts it down and frees the port."""
 
-    def __init__(self, app: ReferenceApp, host: str = "127.0.0.1", port: int = 0, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        app: ReferenceApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        quiet: bool = False,
+        tls: tuple[str, str] | None = None,  # (certificate file, key file): serve https
+    ) -> None:
         self.app = app
         self.host = host
+        self.scheme = "https" if tls else "http"
         handler = QuietRequestHandler if quiet else None
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=handler)
+        self._server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=handler, ssl_context=tls
+        )
         self._thread = threading.Thread(target=self._server.serve_forever, name="chaser-reference-server", daemon=True)
 
     @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self._server.server_port}"
+        return f"{self.scheme}://{host}:{self._server.server_port}"
 
     def start(self) -> RunningServer:
         if not self._thread.is_alive():
@@ -142,5 +152,6 @@ def serve_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
     quiet: bool = True,
+    tls: tuple[str, str] | None = None,
 ) -> RunningServer:
-    return RunningServer(ReferenceApp(store, switches), host, port, quiet).start()
+    return RunningServer(ReferenceApp(store, switches), host, port, quiet, tls).start()

@@ -40,6 +40,7 @@ class Run:
 
 
 def _environment(tmp_path, env):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CHASER_")}
     clean["CHASER_REPORTS_DIR"] = str(tmp_path / "reports")  # JUnit, HTML and summaries of this run
     # Let pytest cache its rewritten modules between runs (this machine sets it, CI may too).

@@ -144,3 +144,18 @@ def test_a_bad_config_file_is_a_usage_error_naming_the_file(tmp_path, text, mess
     with pytest.raises(SettingsError) as raised:
         resolve({}, env={}, rootdir=tmp_path)
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "env"),
+    [
+        ("http://127.0.0.1:8000", {}),
+        ("http://localhost:8000", {}),
+        ("http://[::1]:8000", {}),
+        ("http://127.10.0.1", {}),
+        ("https://staging.example.test", {}),
+        ("http://staging.example.test", {"CHASER_ALLOW_INSECURE_HTTP": "1"}),
+    ],
+)
+def test_the_token_may_travel_unencrypted_only_on_loopback_or_when_allowed(tmp_path, url, env):
+    assert resolve({}, env=REMOTE | {"CHASER_BASE_URL": url} | env, rootdir=tmp_path).base_url == url
