@@ -112,11 +112,18 @@ class RunLimits:
         with self._lock:
             self._silent_in_a_row = 0
 
-    def no_answer(self, url: str, reason: str) -> None:
+    def no_answer(self) -> bool:
+        """Count one request without an answer; True when that makes DEAD_AFTER in a row."""
         with self._lock:
             self._silent_in_a_row += 1
-            if self._silent_in_a_row >= DEAD_AFTER and not self._down:
-                self._down = f"target stopped answering: {DEAD_AFTER} requests in a row got no answer (last: {reason})"
+            return self._silent_in_a_row >= DEAD_AFTER
+
+    def down(self, reason: str) -> None:
+        with self._lock:
+            self._down = self._down or (
+                f"target stopped answering: {DEAD_AFTER} requests in a row got no answer, "
+                f"nor did a request it had answered before (last: {reason})"
+            )
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
@@ -130,6 +137,7 @@ class GuardedAdapter(HTTPAdapter):
         self.origin = origin(base_url)
         self.limits = limits
         self.max_body = max_body
+        self._last_answered: requests.PreparedRequest | None = None
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:
         if origin(request.url or "") != self.origin:
@@ -139,9 +147,13 @@ class GuardedAdapter(HTTPAdapter):
         try:
             response = super().send(request, stream=True, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            self.limits.no_answer(request.url or "", type(exc).__name__)
+            # A few requests without an answer may be the target's fault for those requests only
+            # (a crash on odd ids); the target is down only if a request it answered before fails too.
+            if self.limits.no_answer() and not self._still_answers(kwargs):
+                self.limits.down(type(exc).__name__)
             raise
         self.limits.answered()
+        self._last_answered = request
         # Read at most max_body + 1 bytes (decompressed): a huge or endless body is reported, not loaded.
         body = response.raw.read(self.max_body + 1, decode_content=True) or b""
         if len(body) > self.max_body:
@@ -153,6 +165,16 @@ class GuardedAdapter(HTTPAdapter):
         response._content = body
         response._content_consumed = True
         return response
+
+    def _still_answers(self, kwargs: dict[str, Any]) -> bool:
+        if self._last_answered is None:
+            return False
+        try:
+            super().send(self._last_answered.copy(), **kwargs).close()
+        except (requests.ConnectionError, requests.Timeout):
+            return False
+        self.limits.answered()
+        return True
 
 
 def http_session(base_url: str, limits: RunLimits, ca_bundle: Path | None = None) -> requests.Session:
