@@ -9,7 +9,6 @@ Allow. Nothing a client can send gets a 5xx.
 from __future__ import annotations
 
 import collections
-import json
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -19,7 +18,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from .faults import Switch, resolve_switches
+from .faults import Switch, json_response, resolve_switches
 from .store import Store
 
 ROUTES = Map(
@@ -29,10 +28,6 @@ ROUTES = Map(
     strict_slashes=False,
 )
 WWW_AUTHENTICATE = 'Bearer realm="chaser"'
-
-
-def json_response(status: int, body: Any, headers: Iterable[tuple[str, str]] = ()) -> Response:
-    return Response(json.dumps(body), status=status, headers=list(headers), content_type="application/json")
 
 
 def error_body(code: str, message: str) -> dict[str, str]:
@@ -61,7 +56,7 @@ class ReferenceApp:
             _, args = adapter.match()
         except MethodNotAllowed as exc:
             return json_response(
-                405, error_body("method_not_allowed", f"{request.method} is not allowed"), exc.get_headers()[1:]
+                405, error_body("method_not_allowed", f"{request.method} is not allowed"), **dict(exc.get_headers()[1:])
             )
         except (NotFound, HTTPException):
             return json_response(404, error_body("not_found", "no such resource"))
@@ -73,7 +68,7 @@ class ReferenceApp:
             return json_response(
                 401,
                 error_body("unauthorized", "a valid bearer token is required"),
-                [("WWW-Authenticate", WWW_AUTHENTICATE)],
+                **{"WWW-Authenticate": WWW_AUTHENTICATE},
             )
         session = self.store.find(account, session_id)
         if session is None:

@@ -39,6 +39,18 @@ class Run:
         return None
 
 
+def target_env(server, token=None):
+    """CHASER_* naming a reference server started in this process, as a user would set them."""
+    store = server.app.store
+    return {
+        "CHASER_BASE_URL": server.base_url,
+        "CHASER_API_TOKEN": token or str(store.primary.token),
+        "CHASER_SESSION_ID": ",".join(store.primary.sessions),
+        "CHASER_FOREIGN_SESSION_ID": next(iter(store.other.sessions)),
+        "CHASER_SEED": "20261130",
+    }
+
+
 def _environment(tmp_path, env):
     tmp_path.mkdir(parents=True, exist_ok=True)
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CHASER_")}

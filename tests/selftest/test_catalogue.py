@@ -10,18 +10,7 @@ import pytest
 
 from chaser_conformance.server import serve_in_thread
 from chaser_conformance.server.faults import FAULTS, VARIANTS
-from runner import run_suite_forked
-
-
-def target_env(server):
-    store = server.app.store
-    return {
-        "CHASER_BASE_URL": server.base_url,
-        "CHASER_API_TOKEN": str(store.primary.token),
-        "CHASER_SESSION_ID": ",".join(store.primary.sessions),
-        "CHASER_FOREIGN_SESSION_ID": next(iter(store.other.sessions)),
-        "CHASER_SEED": "20261130",
-    }
+from runner import run_suite_forked, target_env
 
 
 def short(test_name):

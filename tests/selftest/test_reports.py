@@ -8,8 +8,7 @@ from chaser_conformance.reports import find_secret
 from chaser_conformance.secret import Secret
 from chaser_conformance.server import Store, serve_in_thread
 from chaser_conformance.server.store import seed
-from runner import run_suite, run_suite_forked
-from test_catalogue import target_env
+from runner import run_suite, run_suite_forked, target_env
 
 TOKEN = "tok-Zq81-distinctive-never-print-me"
 ARTIFACTS = ("junit.xml", "report.html", "summary.json", "summary.md", "failures.jsonl")

@@ -6,8 +6,7 @@ import textwrap
 import pytest
 
 from chaser_conformance.server import serve_in_thread
-from runner import run_suite_forked
-from test_catalogue import target_env
+from runner import run_suite_forked, target_env
 
 SESSIONS = "/v1/sessions/"
 

@@ -8,19 +8,9 @@ import pytest
 from chaser_conformance.secret import Secret
 from chaser_conformance.server import Store, serve_in_thread
 from chaser_conformance.server.store import seed
-from runner import run_suite
+from runner import run_suite, target_env
 
 TOKEN = "tok-a1b2c3-distinctive-secret"
-
-
-def target_env(server, token=None):
-    store = server.app.store
-    return {
-        "CHASER_BASE_URL": server.base_url,
-        "CHASER_API_TOKEN": token or str(store.primary.token),
-        "CHASER_SESSION_ID": ",".join(store.primary.sessions),
-        "CHASER_FOREIGN_SESSION_ID": next(iter(store.other.sessions)),
-    }
 
 
 def test_passes_against_the_embedded_server_with_nothing_configured(tmp_path):
