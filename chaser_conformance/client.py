@@ -29,6 +29,7 @@ MAX_BODY_BYTES = 1 << 20
 TRUNCATED_HEADER = "X-Chaser-Body-Truncated"
 # After this many requests in a row without an answer the target is taken as down.
 DEAD_AFTER = 3
+EXIT_UNREACHABLE = 69  # sysexits.h EX_UNAVAILABLE: unreachable, or stopped answering
 
 
 @dataclass(frozen=True)
@@ -83,20 +84,19 @@ def rate_limit_retry() -> Retry:
 class RunLimits:
     """Shared by every client of a run: request cap, pacing, and the target-down verdict."""
 
-    def __init__(self, max_requests: int, rate: float = 0.0, unreachable_exit: int = 69) -> None:
+    def __init__(self, max_requests: int, rate: float = 0.0) -> None:
         self.max_requests = max_requests
         self.sent = 0
         self._interval = 1.0 / rate if rate else 0.0
         self._next = 0.0
         self._silent_in_a_row = 0
         self._down: str | None = None
-        self._unreachable_exit = unreachable_exit
         self._lock = threading.Lock()
 
     def before_send(self) -> None:
         with self._lock:
             if self._down:
-                raise RunStopped(self._down, self._unreachable_exit)
+                raise RunStopped(self._down, EXIT_UNREACHABLE)
             if self.sent >= self.max_requests:
                 raise RunStopped(
                     f"request cap of {self.max_requests} reached; raise CHASER_MAX_REQUESTS to allow more", 1

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from .checks import Judge, RunRecord
-from .client import SESSION_PATH, ApiClient, RunLimits, RunStopped, Target, http_session
+from .client import EXIT_UNREACHABLE, SESSION_PATH, ApiClient, RunLimits, RunStopped, Target, http_session
 from .generated import build_schema
 from .profiles import PROFILES, Profile
 from .reports import Tally, coverage_lines, find_secret, summary, write_artifacts
@@ -31,8 +31,8 @@ from .spec import Contract, load_contract
 from .waivers import Waiver, WaiverError, load_waivers
 
 PLUGIN_NAME = "chaser-conformance"
-# Exit codes beyond pytest's own (0 conformant, 1 failures, 4 usage error), from sysexits.h.
-EXIT_UNREACHABLE = 69  # EX_UNAVAILABLE
+# Exit codes beyond pytest's own (0 conformant, 1 failures, 4 usage error), from sysexits.h;
+# EXIT_UNREACHABLE (69) lives with RunStopped in client.py.
 EXIT_SECRET_LEAKED = 70  # EX_SOFTWARE: the run wrote the token somewhere
 
 
@@ -66,14 +66,11 @@ class ChaserPlugin:
         self.waivers = [w for w in waivers if not w.expired(self.today)]
         self.expired_waivers = [w for w in waivers if w.expired(self.today)]
         self.waived: dict[str, Waiver] = {}  # nodeid -> waiver applied
-        self.waived_outcomes: dict[str, set[str]] = {}  # nodeid -> outcomes of its call reports
         contract = load_contract()
         self.record = RunRecord(tracked=tuple(f.pointer for f in contract.fields() if f.nullable or not f.required))
         self.tally = Tally()
         self.conformance_run = is_conformance_run(config)
-        self.limits = RunLimits(
-            settings.max_requests or self.profile.max_requests, settings.rate_limit, EXIT_UNREACHABLE
-        )
+        self.limits = RunLimits(settings.max_requests or self.profile.max_requests, settings.rate_limit)
         self.stopped: RunStopped | None = None
         self.artifacts: list[Path] = []
         self.leaks: list[Path] = []
@@ -138,10 +135,6 @@ class ChaserPlugin:
         if type(report).__name__ == "SubtestReport":
             nodeid = nodeid.rsplit("[", 1)[0]
         self.tally.add(nodeid, report.when, report.outcome, wasxfail, report.longreprtext)
-        if report.when == "call" and wasxfail:
-            waived = next((n for n in self.waived if nodeid == n or report.nodeid.startswith(n + "[")), None)
-            if waived is not None:
-                self.waived_outcomes.setdefault(waived, set()).add("failed" if report.skipped else report.outcome)
 
     def pytest_exception_interact(self, node: Any, call: pytest.CallInfo[Any], report: Any) -> None:
         stop = _run_stopped(call.excinfo.value if call.excinfo else None)
@@ -195,7 +188,8 @@ class ChaserPlugin:
             tr.write_line(line)
         for gap in self.record.coverage_gaps():
             tr.write_line(f"  advisory: {gap}: the schema check passed without ever seeing that state")
-        for nodeid in sorted(n for n, outcomes in self.waived_outcomes.items() if outcomes == {"passed"}):
+        # A waived test whose worst outcome is "xpassed" failed nowhere, its subtests included.
+        for nodeid in sorted(n for n in self.waived if self.tally.outcomes.get(n) == "xpassed"):
             tr.write_line(f"waiver no longer needed (the test passed): {self.waived[nodeid].label()} -> {nodeid}")
         used = set(self.waived.values())
         for waiver in self.waivers:

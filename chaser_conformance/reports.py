@@ -56,6 +56,7 @@ def spec_hash() -> str:
 def summary(
     settings: Settings, target: Target, profile: str, seed: int, tally: Tally, record: RunRecord
 ) -> dict[str, Any]:
+    counts = tally.counts()
     return {
         "target": {
             "base_url": target.base_url,
@@ -68,8 +69,8 @@ def summary(
         "profile": profile,
         "seed": seed,
         "replay": f"CHASER_SEED={seed}",
-        "verdict": "conformant" if not (tally.counts()["failed"] or tally.counts()["error"]) else "not conformant",
-        "counts": tally.counts(),
+        "verdict": "not conformant" if counts["failed"] or counts["error"] else "conformant",
+        "counts": counts,
         "tests": [
             {"test": n, "outcome": o, **({"message": tally.messages[n]} if n in tally.messages else {})}
             for n, o in sorted(tally.outcomes.items())
