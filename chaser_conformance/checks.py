@@ -9,7 +9,6 @@ problems), the body, and a curl line with the token masked.
 
 from __future__ import annotations
 
-import json
 import shlex
 import threading
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
+from . import strictjson
 from .client import SESSION_PATH, TRUNCATED_HEADER, Target
 from .secret import MASK, Secret, mask
 from .spec import GET_SESSION, Contract
@@ -158,6 +158,51 @@ def _state_at(body: Any, pointer: str) -> str:
     return "null" if body is None else "value"
 
 
+# --- security headers outside the contract: advisories, failures under strict -------------------
+
+
+def _directives(value: str) -> dict[str, str]:
+    found = {}
+    for part in value.split(","):
+        name, _, arg = part.strip().partition("=")
+        if name:
+            found[name.strip().lower()] = arg.strip().strip('"')
+    return found
+
+
+def shared_cache_problems(ex: Exchange) -> list[str]:
+    """An authenticated 200 that a shared cache may store (RFC 9111 §3.5) can serve one user's
+    session to another; `no-store` or `private` keeps it out of shared caches."""
+    value = ex.headers.get("Cache-Control", "")
+    directives = _directives(value)
+    if "no-store" in directives or "private" in directives:
+        return []
+    storable = [d for d in ("public", "s-maxage", "max-age", "must-revalidate") if d in directives]
+    if not storable:
+        return []
+    return [
+        f"authenticated 200 with 'Cache-Control: {value}' may be stored by a shared cache "
+        f"({', '.join(storable)} without private or no-store; RFC 9111 §3.5)"
+    ]
+
+
+def cors_problems(ex: Exchange) -> list[str]:
+    """Credentialed CORS for any origin: a page on any site could read sessions with the user's cookies."""
+    allow_origin = ex.headers.get("Access-Control-Allow-Origin", "").strip()
+    credentials = ex.headers.get("Access-Control-Allow-Credentials", "").strip().lower() == "true"
+    if not allow_origin or not credentials:
+        return []
+    origin = ex.request_headers.get("Origin")
+    if allow_origin == "*":
+        return ["Access-Control-Allow-Origin: * together with Access-Control-Allow-Credentials: true"]
+    if origin is not None and allow_origin == origin:
+        return [
+            f"the arbitrary Origin {origin!r} is reflected in Access-Control-Allow-Origin together with "
+            "Access-Control-Allow-Credentials: true (any site may read responses with the user's credentials)"
+        ]
+    return []
+
+
 class Judge:
     """The contract's rules and the status policy of design.md, for one target."""
 
@@ -228,7 +273,7 @@ class Judge:
 
     def assess(self, ex: Exchange) -> tuple[list[str], list[str]]:
         failures: list[str] = []
-        advisories: list[str] = []
+        advisories: list[str] = cors_problems(ex)
         valid = self.has_valid_credentials(ex)
         sid = self.requested_id(ex)
         status = ex.status
@@ -267,15 +312,16 @@ class Judge:
                 failures.append(f"another account's session {sid!r} was readable with this account's token")
             elif sid not in self.target.session_ids:
                 failures.append(f"200 for id {sid!r}, which is not a session known to exist")
-            failures += self._body_problems(ex, 200)
-            if not failures:
-                body = json.loads(ex.content)
-                if body.get("id") != sid:
-                    failures.append(f"/id: must equal the requested id {sid!r}, got {body.get('id')!r}")
+            problems, body = self._body_problems(ex, 200)
+            failures += problems
+            if not failures and isinstance(body, dict) and body.get("id") != sid:
+                failures.append(f"/id: must equal the requested id {sid!r}, got {body.get('id')!r}")
+            if valid:
+                advisories += shared_cache_problems(ex)
         elif status == 404:
             if valid and sid in self.target.session_ids:
                 failures.append(f"404 for {sid!r}, a session that exists in the account under test")
-            failures += self._body_problems(ex, 404)
+            failures += self._body_problems(ex, 404)[0]
         else:
             failures.append(f"undocumented status {status}: openapi.yaml documents 200 and 404 for GET")
         return failures, advisories
@@ -300,17 +346,21 @@ class Judge:
             return []
         return [f"undeclared method {ex.method} answered {ex.status}; expected 405 with an Allow header"]
 
-    def _body_problems(self, ex: Exchange, status: int) -> list[str]:
+    def _body_problems(self, ex: Exchange, status: int) -> tuple[list[str], Any]:
+        """Problems of a JSON body (media type, RFC 8259, schema) and the body, if it is JSON."""
         if ex.media_type != "application/json":
-            return [f"Content-Type must be application/json, got {ex.headers.get('Content-Type')!r}"]
+            return [f"Content-Type must be application/json, got {ex.headers.get('Content-Type')!r}"], None
+        charset = strictjson.charset_problem(ex.headers.get("Content-Type", ""))
+        if charset:
+            return [charset], None
         try:
-            body = json.loads(ex.content)
-        except ValueError as exc:
-            return [f"body is not JSON: {exc}"]
+            body = strictjson.loads(ex.content)
+        except strictjson.NotJSON as exc:
+            return [f"not JSON (RFC 8259): {exc}"], None
         if status == 200 and isinstance(body, dict):
             self.record.observe(body)
         validator = self.contract.validator(*GET_SESSION, status)
-        return [f"schema: {v}" for v in validator.violations(body)]
+        return [f"schema: {v}" for v in validator.violations(body)], body
 
     def expect(self, check: str, ex: Exchange, allowed: set[int] | int, why: str) -> None:
         """A test's own expectation on top of the rules, e.g. a known session must be 200."""

@@ -208,7 +208,11 @@ class ApiClient:
 
     def session_url(self, session_id: str) -> str:
         # Quote everything: ids with '/', '?', '#', '..' must stay one path segment.
-        return self.base_url + SESSION_PATH + quote(session_id, safe="")
+        return self.segment_url(quote(session_id, safe=""))
+
+    def segment_url(self, segment: str) -> str:
+        """The URL of a path segment sent as given (already percent-encoded)."""
+        return self.base_url + SESSION_PATH + segment
 
     def authorization(self) -> Secret | None:
         return Secret(f"Bearer {self.token}") if self.token else None

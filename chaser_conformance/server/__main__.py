@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         for title, switches in (("faults (the suite must fail)", FAULTS), ("variants (the suite must pass)", VARIANTS)):
             print(title)
             for s in switches:
-                print(f"  {s.name:<40} {s.group:<10} {s.description}")
+                strict = " (shown with CHASER_STRICT=1)" if s.strict else ""
+                print(f"  {s.name:<40} {s.group:<12} {s.description}{strict}")
         return 0
 
     store = Store()

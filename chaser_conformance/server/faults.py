@@ -10,15 +10,20 @@ every JSON type it does not allow.
 
 from __future__ import annotations
 
+import fnmatch
 import gzip
 import itertools
 import json
+import random
+import re
 import socket
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
@@ -38,6 +43,8 @@ class Switch:
     group: str  # schema, protocol, semantics, security, partial; for variants: what is unusual
     description: str
     apply: Apply
+    # Outside the contract: found as an advisory, so shown caught (or passed) with CHASER_STRICT=1.
+    strict: bool = False
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -286,6 +293,75 @@ PROTOCOL_FAULTS = [
     ),
 ]
 
+# --- strict JSON (RFC 8259): texts Python's json accepts and other readers refuse ----------------
+
+
+def _first_member(body: Any, member: str) -> str:
+    """The JSON text of an object body with one raw member written first."""
+    text = json.dumps(body)
+    if not isinstance(body, dict):
+        text = json.dumps({"value": body})
+    return "{" + member + (", " + text[1:] if text != "{}" else "}")
+
+
+def _duplicate_first(body: Any) -> str:
+    # The first member again, written first with another value: a last-wins parser (Python)
+    # sees the real body, a first-wins parser sees the other value.
+    if not isinstance(body, dict) or not body:
+        body = {"value": body}
+    key, value = next(iter(body.items()))
+    other = value + "-stale" if isinstance(value, str) else "stale"
+    return _first_member(body, f"{json.dumps(key)}: {json.dumps(other)}")
+
+
+# name -> (what is wrong, body -> (bytes, Content-Type))
+NOT_JSON: dict[str, tuple[str, Callable[[Any], tuple[bytes, str]]]] = {
+    "nan": ("a NaN member", lambda b: (_first_member(b, '"ratio": NaN').encode(), "application/json")),
+    "infinity": ("an Infinity member", lambda b: (_first_member(b, '"ratio": Infinity').encode(), "application/json")),
+    "negative-infinity": (
+        "a -Infinity member",
+        lambda b: (_first_member(b, '"ratio": -Infinity').encode(), "application/json"),
+    ),
+    "duplicate-name": ("a member name twice", lambda b: (_duplicate_first(b).encode(), "application/json")),
+    "bom": ("a UTF-8 byte order mark", lambda b: (b"\xef\xbb\xbf" + json.dumps(b).encode(), "application/json")),
+    "latin1-bytes": (
+        "bytes that are not UTF-8 (Latin-1)",
+        lambda b: (_first_member(b, '"region": "Z\u00fcrich"').encode("latin-1"), "application/json"),
+    ),
+    "utf16-charset": (
+        "UTF-16 with charset=utf-16",
+        lambda b: (json.dumps(b).encode("utf-16"), "application/json; charset=utf-16"),
+    ),
+    "lone-surrogate": (
+        "a lone surrogate escape",
+        lambda b: (_first_member(b, '"note": "\\ud800"').encode(), "application/json"),
+    ),
+    "trailing-data": (
+        "a second JSON value after the first",
+        lambda b: ((json.dumps(b) + "\n" + json.dumps(b)).encode(), "application/json"),
+    ),
+}
+
+
+def _json_text(status: int, write: Callable[[Any], tuple[bytes, str]]) -> Apply:
+    def apply(request: Request, response: Response, app: ReferenceApp) -> Response:
+        if response.status_code != status:
+            return response
+        data, content_type = write(json.loads(response.get_data()))
+        response.set_data(data)
+        response.headers["Content-Type"] = content_type
+        return response
+
+    return apply
+
+
+STRICT_JSON_FAULTS = [
+    Switch(f"json-{name}-{status}", "fault", "strict-json", f"{status} body with {what}", _json_text(status, write))
+    for name, (what, write) in NOT_JSON.items()
+    for status in (200, 404)
+]
+
+
 SEMANTIC_FAULTS = [
     Switch(
         "other-session",
@@ -317,6 +393,104 @@ SEMANTIC_FAULTS = [
         "semantics",
         "an id answers with the first session it is a prefix of or extends",
         on_status(404, lambda q, r, a: _prefix_match(q, r, a)),
+    ),
+]
+
+
+def _loose_lookup(matches: Callable[[str, str], bool], raw: bool = False) -> Apply:
+    """A backend that resolves ids loosely: the first session of the caller's account whose id
+    `matches(requested, stored)` answers an id that names no session (the stored body, as a
+    database would return it). `raw` hands over the path segment as sent, undecoded."""
+
+    def make(request: Request, response: Response, app: ReferenceApp) -> Response:
+        from .app import bearer_token
+
+        account = app.store.account_for(bearer_token(request.headers.get("Authorization")) or "")
+        requested = _raw_segment(request) if raw else session_id(request)
+        if account is None or not requested or request.method != "GET":
+            return response
+        for stored, body in account.sessions.items():
+            if matches(requested, stored):
+                return json_response(200, body)
+        return response
+
+    return on_status(404, make)
+
+
+def _raw_segment(request: Request) -> str:
+    uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    path = uri.split("?", 1)[0]
+    return path[len(SESSION_PREFIX) :] if path.startswith(SESSION_PREFIX) else ""
+
+
+def _like(pattern: str, value: str) -> bool:
+    regex = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
+    return re.fullmatch(regex, value, re.DOTALL) is not None
+
+
+ID_MATCH_FAULTS = [
+    Switch(
+        "id-case-insensitive",
+        "fault",
+        "id-match",
+        "ids compared case-insensitively (a *_ci collation)",
+        _loose_lookup(lambda got, stored: got.casefold() == stored.casefold()),
+    ),
+    Switch(
+        "id-pad-space",
+        "fault",
+        "id-match",
+        "trailing spaces ignored in the comparison (SQL PAD SPACE)",
+        _loose_lookup(lambda got, stored: got.rstrip(" ") == stored.rstrip(" ")),
+    ),
+    Switch(
+        "id-trimmed",
+        "fault",
+        "id-match",
+        "the id is trimmed of white space before the lookup",
+        _loose_lookup(lambda got, stored: got.strip() == stored),
+    ),
+    Switch(
+        "id-nfkc",
+        "fault",
+        "id-match",
+        "the id is NFKC-normalised before the lookup (fullwidth and other compatibility forms)",
+        _loose_lookup(lambda got, stored: unicodedata.normalize("NFKC", got) == stored),
+    ),
+    Switch(
+        "id-like-pattern",
+        "fault",
+        "id-match",
+        "the id is used as a SQL LIKE pattern (% and _)",
+        _loose_lookup(_like),
+    ),
+    Switch(
+        "id-glob-pattern",
+        "fault",
+        "id-match",
+        "the id is used as a glob pattern (* and ?)",
+        _loose_lookup(lambda got, stored: fnmatch.fnmatchcase(stored, got)),
+    ),
+    Switch(
+        "id-double-decoded",
+        "fault",
+        "id-match",
+        "the id is percent-decoded a second time",
+        _loose_lookup(lambda got, stored: unquote(got) == stored),
+    ),
+    Switch(
+        "id-format-suffix",
+        "fault",
+        "id-match",
+        "a format suffix (.json, .xml) is stripped from the id",
+        _loose_lookup(lambda got, stored: re.sub(r"\.(json|xml)$", "", got) == stored),
+    ),
+    Switch(
+        "id-path-parameter",
+        "fault",
+        "id-match",
+        "path parameters (';' and after) are stripped from the id, as servlet containers do",
+        _loose_lookup(lambda got, stored: ";" in got and unquote(got.split(";", 1)[0]) == stored, raw=True),
     ),
 ]
 
@@ -418,6 +592,136 @@ SECURITY_FAULTS = [
     ),
 ]
 
+
+def _foreign_404(change: Callable[[Response], Response | None]) -> Apply:
+    """Change only the 404 that another account's session gets: it then tells that the session exists."""
+
+    def make(request: Request, response: Response, app: ReferenceApp) -> Response:
+        if session_id(request) not in app.store.other.sessions:
+            return response
+        return change(response) or response
+
+    return on_status(404, make)
+
+
+def _nosniff_except_foreign(request: Request, response: Response, app: ReferenceApp) -> Response:
+    if response.status_code == 404 and session_id(request) not in app.store.other.sessions:
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+FOREIGN_404_FAULTS = [
+    Switch(
+        "foreign-404-extra-header",
+        "fault",
+        "security",
+        "another account's session: a 404 with a header unknown ids' 404s lack",
+        _foreign_404(lambda r: r.headers.__setitem__("X-Owner-Account", "other")),
+    ),
+    Switch(
+        "foreign-404-changed-header",
+        "fault",
+        "security",
+        "another account's session: a 404 whose Content-Type differs from unknown ids' (charset added)",
+        _foreign_404(lambda r: r.headers.__setitem__("Content-Type", "application/json; charset=utf-8")),
+    ),
+    Switch(
+        "foreign-404-missing-header",
+        "fault",
+        "security",
+        "every 404 carries X-Content-Type-Options but another account's session's",
+        _nosniff_except_foreign,
+    ),
+    Switch(
+        "foreign-404-reason-phrase",
+        "fault",
+        "security",
+        "another account's session: 404 with another reason phrase",
+        _foreign_404(lambda r: setattr(r, "status", "404 Owned Elsewhere")),
+    ),
+    Switch(
+        "foreign-404-extra-member",
+        "fault",
+        "security",
+        "another account's session: a 404 body with one more member",
+        _foreign_404(lambda r: json_response(404, {**json.loads(r.get_data()), "hint": "ask its owner"})),
+    ),
+]
+
+
+def _cache_control(value: str) -> Apply:
+    return on_200(lambda r, b: (r.headers.__setitem__("Cache-Control", value), None)[1])
+
+
+def _cors(allow: Callable[[str | None], str | None], credentials: bool = True) -> Apply:
+    """CORS headers on every response: `allow(origin)` is the Access-Control-Allow-Origin sent, if any."""
+
+    def apply(request: Request, response: Response, app: ReferenceApp) -> Response:
+        allowed = allow(request.headers.get("Origin"))
+        if allowed is not None:
+            response.headers["Access-Control-Allow-Origin"] = allowed
+            response.headers["Vary"] = "Origin"
+            if credentials:
+                response.headers["Access-Control-Allow-Credentials"] = "true"
+        return response
+
+    return apply
+
+
+TRUSTED_ORIGIN = "https://app.chaser.sh"
+
+SECURITY_HEADER_FAULTS = [
+    Switch(
+        "cache-public",
+        "fault",
+        "security",
+        "authenticated 200 with Cache-Control: public, max-age=300",
+        _cache_control("public, max-age=300"),
+        strict=True,
+    ),
+    Switch(
+        "cache-s-maxage",
+        "fault",
+        "security",
+        "authenticated 200 with Cache-Control: s-maxage=60",
+        _cache_control("s-maxage=60"),
+        strict=True,
+    ),
+    Switch(
+        "cache-max-age",
+        "fault",
+        "security",
+        "authenticated 200 with Cache-Control: max-age=60 (no private, no no-store)",
+        _cache_control("max-age=60"),
+        strict=True,
+    ),
+    Switch(
+        "cors-reflects-any-origin",
+        "fault",
+        "security",
+        "any Origin reflected with Access-Control-Allow-Credentials: true",
+        _cors(lambda origin: origin),
+        strict=True,
+    ),
+    Switch(
+        "cors-wildcard-with-credentials",
+        "fault",
+        "security",
+        "Access-Control-Allow-Origin: * with Access-Control-Allow-Credentials: true",
+        _cors(lambda origin: "*"),
+        strict=True,
+    ),
+    Switch(
+        "cors-trusts-null-origin",
+        "fault",
+        "security",
+        "the 'null' Origin (sandboxed frames, file://) trusted with credentials",
+        _cors(lambda origin: origin if origin in ("null", TRUSTED_ORIGIN) else None),
+        strict=True,
+    ),
+]
+
+
 PARTIAL_FAULTS = [
     Switch(
         "nulls-only",
@@ -517,6 +821,106 @@ def _extra_properties(response: Response, body: dict[str, Any]) -> None:
 def _pretty(response: Response, body: dict[str, Any]) -> Response:
     return _raw_body(json.dumps(dict(reversed(list(body.items()))), indent=2).encode())(response, body)
 
+
+def _per_request_headers(request: Request, response: Response, app: ReferenceApp) -> Response:
+    # What gateways and tracing add: fresh values on every response, and a header on some only.
+    chance = random.SystemRandom()
+    response.headers["X-Request-Id"] = f"{chance.getrandbits(64):016x}"
+    response.headers["Server-Timing"] = f"db;dur={chance.uniform(0.1, 9):.2f}"
+    if chance.random() < 1 / 3:
+        response.headers["X-Cache"] = "HIT"
+    return response
+
+
+NOT_FOUND_BODIES: list[Any] = [
+    None,
+    "not found",
+    404,
+    ["not_found"],
+    {"error": "not_found"},
+    {"error": {"code": 404, "detail": "no such session"}},
+    {"errors": [{"status": "404"}], "meta": {"retryable": False}},
+]
+
+
+def _body_shape_per_request(request: Request, response: Response, app: ReferenceApp) -> Response:
+    # The 404 schema is any JSON value: this one is drawn afresh for every request.
+    return json_response(404, random.SystemRandom().choice(NOT_FOUND_BODIES))
+
+
+def _escaped_string(text: str) -> str:
+    # Every UTF-16 code unit as \uXXXX: non-BMP characters become escaped surrogate pairs.
+    units = text.encode("utf-16-be")
+    return '"' + "".join(f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2)) + '"'
+
+
+def _escaped_json(value: Any) -> str:
+    if isinstance(value, str):
+        return _escaped_string(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_escaped_string(k)}:{_escaped_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(map(_escaped_json, value)) + "]"
+    return json.dumps(value)
+
+
+def _exponent_json(value: Any) -> str:
+    if isinstance(value, bool) or value is None or isinstance(value, str | float):
+        return json.dumps(value)
+    if isinstance(value, int):
+        return f"{value * 10}E-1"  # 2 as 20E-1: an integer value written as an exponent
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(k)}:{_exponent_json(v)}" for k, v in value.items()) + "}"
+    return "[" + ",".join(map(_exponent_json, value)) + "]"
+
+
+def _legal_json(write: Callable[[Any], str]) -> Apply:
+    """Rewrite every JSON body (200, 404, 401, 405) in another legal form of the same value."""
+
+    def apply(request: Request, response: Response, app: ReferenceApp) -> Response:
+        if response.mimetype != "application/json" or not response.get_data():
+            return response
+        response.set_data(write(json.loads(response.get_data())).encode())
+        return response
+
+    return apply
+
+
+def _with_label(body: Any) -> Any:
+    # A non-BMP character and a non-ASCII one: an escaped surrogate pair is legal, a lone one is not.
+    return {**body, "label": "\U0001f9ed Z\u00fcrich"} if isinstance(body, dict) else body
+
+
+def _big_integer(response: Response, body: dict[str, Any]) -> None:
+    if body.get("active_connection_leases") is not None:
+        body["active_connection_leases"] = 2**70  # no maximum in the schema
+    body["bytes_sent"] = 10**30  # an extra property, well beyond 64 bits
+
+
+STRICT_JSON_VARIANTS = [
+    Switch(
+        "json-unicode-escapes",
+        "variant",
+        "strict-json",
+        "every string character \\u-escaped, a non-BMP character as an escaped surrogate pair",
+        _legal_json(lambda b: _escaped_json(_with_label(b))),
+    ),
+    Switch(
+        "json-exponent-integers",
+        "variant",
+        "strict-json",
+        "integers written with an exponent (20E-1 for 2)",
+        _legal_json(_exponent_json),
+    ),
+    Switch("json-big-integers", "variant", "strict-json", "integers beyond 64 bits", on_200(_big_integer)),
+    Switch(
+        "json-any-whitespace",
+        "variant",
+        "strict-json",
+        "space, tab, CR and LF around every token, before and after the value",
+        _legal_json(lambda b: " \t\r\n" + json.dumps(b, indent="\t", separators=(" ,\r\n", " :\t ")) + "\r\n\t "),
+    ),
+]
 
 VARIANTS = [
     Switch("extra-properties", "variant", "schema", "extra properties at both levels", on_200(_extra_properties)),
@@ -630,9 +1034,59 @@ VARIANTS = [
             ),
         ),
     ),
+    Switch(
+        "404-per-request-headers",
+        "variant",
+        "security",
+        "404s with a fresh request id and timing on each, and a header on one in three",
+        on_status(404, _per_request_headers),
+    ),
+    Switch(
+        "404-body-shape-per-request",
+        "variant",
+        "security",
+        "404 bodies of a different JSON shape drawn for each request",
+        on_status(404, _body_shape_per_request),
+    ),
+    Switch(
+        "cache-private",
+        "variant",
+        "security",
+        "authenticated 200 with Cache-Control: private, max-age=60",
+        _cache_control("private, max-age=60"),
+        strict=True,
+    ),
+    Switch(
+        "cors-allowlist",
+        "variant",
+        "security",
+        "credentialed CORS for one trusted origin only",
+        _cors(lambda origin: origin if origin == TRUSTED_ORIGIN else None),
+        strict=True,
+    ),
+    Switch(
+        "cors-public-without-credentials",
+        "variant",
+        "security",
+        "Access-Control-Allow-Origin: * without credentials",
+        _cors(lambda origin: "*", credentials=False),
+        strict=True,
+    ),
+    *STRICT_JSON_VARIANTS,
 ]
 
-FAULTS = [*_schema_faults(), *BODY_FAULTS, *PROTOCOL_FAULTS, *SEMANTIC_FAULTS, *SECURITY_FAULTS, *PARTIAL_FAULTS]
+FAULTS = [
+    *_schema_faults(),
+    *BODY_FAULTS,
+    *PROTOCOL_FAULTS,
+    *STRICT_JSON_FAULTS,
+    *SEMANTIC_FAULTS,
+    *ID_MATCH_FAULTS,
+    *SECURITY_FAULTS,
+    *FOREIGN_404_FAULTS,
+    *SECURITY_HEADER_FAULTS,
+    *PARTIAL_FAULTS,
+]
 CATALOGUE: dict[str, Switch] = {s.name: s for s in (*FAULTS, *VARIANTS)}
 assert len(CATALOGUE) == len(FAULTS) + len(VARIANTS), "switch names must be unique"
 

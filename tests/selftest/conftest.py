@@ -31,10 +31,10 @@ def pytest_terminal_summary(terminalreporter):
     variants = sorted(r for r in _ROWS if r[0] == "variant")
     tr.section("fault catalogue: each fault and the tests that caught it", sep="=")
     for _, switch, group, tests, _ in faults:
-        tr.write_line(f"  {switch:<42} {group:<10} {grouped(tests) if tests else 'NOT CAUGHT'}")
+        tr.write_line(f"  {switch:<42} {group:<12} {grouped(tests) if tests else 'NOT CAUGHT'}")
     tr.section("conformant variants: the verdict on each", sep="=")
     for _, switch, group, tests, _ in variants:
-        tr.write_line(f"  {switch:<42} {group:<10} {'pass' if not tests else 'FLAGGED by ' + grouped(tests)}")
+        tr.write_line(f"  {switch:<42} {group:<12} {'pass' if not tests else 'FLAGGED by ' + grouped(tests)}")
     caught = sum(1 for r in faults if r[3])
     false_alarms = sum(1 for r in variants if r[3] or not r[4])
     rate = 100.0 * caught / len(faults) if faults else 0.0

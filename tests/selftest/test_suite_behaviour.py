@@ -76,7 +76,7 @@ def test_a_waived_failure_is_an_expected_failure_with_its_reason(tmp_path, recor
         test = "test_unknown_id_returns_404_json[random]"
         reason = "fixed last week"
         [[waiver]]
-        test = "test_near_miss_of_a_known_id_returns_404"
+        test = "test_near_variant_of_a_known_id_is_not_that_session[case]"
         reason = "ran out"
         expires = 2020-01-01
         [[waiver]]
@@ -89,8 +89,8 @@ def test_a_waived_failure_is_an_expected_failure_with_its_reason(tmp_path, recor
     assert "XFAIL" in run.output and "waived: the gateway strips Allow (TICKET-1)" in run.output
     assert "waiver no longer needed (the test passed): test_unknown_id_returns_404_json[random]" in run.output
     assert (
-        "waiver expired and was not applied: test_near_miss_of_a_known_id_returns_404 (expires 2020-01-01)"
-        in run.output
+        "waiver expired and was not applied: "
+        "test_near_variant_of_a_known_id_is_not_that_session[case] (expires 2020-01-01)" in run.output
     )
     assert "waiver matched no test: test_that_does_not_exist" in run.output
 

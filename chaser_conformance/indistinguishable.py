@@ -1,0 +1,151 @@
+"""Is another account's session told apart from no session at all? The whole response decides.
+
+A 404 for a foreign session that differs from an unknown id's 404 anywhere (status, reason
+phrase, a header present or absent, a header's value, the body's shape or a value in it)
+tells an attacker that the session exists. Some parts of a 404 vary by themselves (request
+ids, dates, a body that differs per request), so what varies is learnt from unknown ids
+shaped like the foreign one (same length and character classes: a Content-Length or an
+echoed id then cannot differ for that reason alone), read before and after it.
+
+A difference is a leak only when it is certain: the unknown ids all agree on that part, and
+every read of the foreign session differs from them. A difference that shows in some foreign
+reads only, or that the unknown ids also show, is not a verdict: variation, or inconclusive.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from . import strictjson
+from .checks import Exchange
+from .spec import json_pointer, json_type
+
+# Phase one: unknown ids before and after the foreign read. Phase two, only when a part of the
+# foreign 404 differs: more foreign reads, each among more unknown ids. A part that a conformant
+# server adds at random (probability p per response) passes for a leak only if it shows in every
+# foreign read and in no unknown read: p**6 * (1 - p)**26, at most 2e-7 whatever p is.
+FIRST_UNKNOWN = 6
+CONFIRM_ROUNDS = 5
+CONFIRM_UNKNOWN = 4
+ABSENT = "(absent)"
+PLACEHOLDER = "{id}"
+
+
+def lookalike(sid: str, rng: random.Random) -> str:
+    """An id of the same length and character classes (ASCII letters and digits redrawn)."""
+    out = []
+    for ch in sid:
+        if ch in string.ascii_lowercase:
+            out.append(rng.choice(string.ascii_lowercase))
+        elif ch in string.ascii_uppercase:
+            out.append(rng.choice(string.ascii_uppercase))
+        elif ch in string.digits:
+            out.append(rng.choice(string.digits))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _leaves(value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        yield json_pointer(at) + "{}", len(value)
+        for key, sub in value.items():
+            yield from _leaves(sub, (*at, key))
+    elif isinstance(value, list):
+        yield json_pointer(at) + "[]", len(value)
+        for index, sub in enumerate(value):
+            yield from _leaves(sub, (*at, index))
+    else:
+        yield json_pointer(at), value
+
+
+def features(ex: Exchange, sid: str) -> dict[str, Any]:
+    """Every observable part of a response, the requested id replaced by a placeholder."""
+
+    def blind(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(sid, PLACEHOLDER).replace(quote(sid, safe=""), PLACEHOLDER)
+        return value
+
+    found: dict[str, Any] = {"status": ex.status, "reason phrase": ex.reason}
+    for name, value in ex.headers.items():
+        found[f"header {name.lower()}"] = blind(value)
+    try:
+        body = strictjson.loads(ex.content)
+    except strictjson.NotJSON:
+        found["body"] = blind(ex.content.decode("utf-8", "replace"))
+        return found
+    found["body type"] = json_type(body)
+    for pointer, value in _leaves(body):
+        found[f"body {pointer or '/'}"] = blind(value)
+    return found
+
+
+@dataclass
+class Verdict:
+    leaks: list[str] = field(default_factory=list)  # certain: the foreign session is told apart
+    inconclusive: list[str] = field(default_factory=list)  # differences that cannot be decided
+    reads: int = 0
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if value is not ABSENT else ABSENT
+    return text if len(text) <= 80 else text[:38] + "..." + text[-38:]
+
+
+def _unanimous(samples: list[dict[str, Any]], key: str) -> tuple[bool, Any]:
+    values = [s.get(key, ABSENT) for s in samples]
+    return all(v == values[0] for v in values), values[0]
+
+
+def compare(foreign: Callable[[], dict[str, Any]], unknown: Callable[[], dict[str, Any]]) -> Verdict:
+    """`foreign()` and `unknown()` each send one read and return its features."""
+    verdict = Verdict()
+    half = FIRST_UNKNOWN // 2
+    unknowns = [unknown() for _ in range(half)]
+    foreigns = [foreign()]
+    unknowns += [unknown() for _ in range(FIRST_UNKNOWN - half)]
+    keys = sorted(set().union(*foreigns, *unknowns))
+    shape_varies = [
+        k for k in keys if (k == "body type" or k.endswith(("{}", "[]"))) and not _unanimous(unknowns, k)[0]
+    ]
+    if shape_varies:
+        # Too much varies by itself to compare the body; the status line and headers still are.
+        verdict.inconclusive.append(
+            "the body of an unknown id's 404 changes shape by itself "
+            f"({', '.join(shape_varies[:3])} vary over {len(unknowns)} unknown ids): the bodies were not compared"
+        )
+        keys = [k for k in keys if not k.startswith("body")]
+    suspects = []
+    for key in keys:
+        agreed, value = _unanimous(unknowns, key)
+        if agreed and foreigns[0].get(key, ABSENT) != value:
+            suspects.append(key)
+    if suspects:
+        for _ in range(CONFIRM_ROUNDS):
+            unknowns += [unknown() for _ in range(CONFIRM_UNKNOWN // 2)]
+            foreigns.append(foreign())
+            unknowns += [unknown() for _ in range(CONFIRM_UNKNOWN - CONFIRM_UNKNOWN // 2)]
+    for key in suspects:
+        agreed, value = _unanimous(unknowns, key)
+        if not agreed:
+            continue  # the unknown ids vary there too: variation, not a leak
+        seen = [f.get(key, ABSENT) for f in foreigns]
+        differing = [v for v in seen if v != value]
+        if len(differing) == len(seen):
+            verdict.leaks.append(
+                f"{key}: {_show(differing[0])} for the foreign session in {len(seen)} of {len(seen)} reads, "
+                f"{_show(value)} for all {len(unknowns)} unknown ids"
+            )
+        else:
+            verdict.inconclusive.append(
+                f"{key}: differs for the foreign session in {len(differing)} of {len(seen)} reads only "
+                f"({_show(differing[0])}; unknown ids: {_show(value)})"
+            )
+    verdict.reads = len(foreigns) + len(unknowns)
+    return verdict
