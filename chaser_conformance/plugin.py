@@ -24,7 +24,7 @@ from .checks import Judge, RunRecord
 from .client import EXIT_UNREACHABLE, SESSION_PATH, ApiClient, RunLimits, RunStopped, Target, http_session
 from .generated import build_schema
 from .profiles import PROFILES, Profile
-from .reports import Tally, coverage_lines, find_secret, summary, write_artifacts
+from .reports import Tally, coverage_lines, find_secret, summary, verdict, write_artifacts
 from .server import RunningServer, serve_in_thread
 from .settings import CONFIG_CLI, CONFIG_ENV, FIELDS, TARGET_FIELDS, Settings, SettingsError, resolve
 from .spec import Contract, load_contract
@@ -130,11 +130,10 @@ class ChaserPlugin:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         wasxfail = hasattr(report, "wasxfail")
-        # Schemathesis reports its failures as subtests: node id of the test plus "[GET /path]".
-        nodeid = report.nodeid
-        if type(report).__name__ == "SubtestReport":
-            nodeid = nodeid.rsplit("[", 1)[0]
-        self.tally.add(nodeid, report.when, report.outcome, wasxfail, report.longreprtext)
+        message = report.longreprtext
+        if report.skipped and isinstance(report.longrepr, tuple):
+            message = str(report.longrepr[2]).removeprefix("Skipped: ")  # (path, line, reason)
+        self.tally.add(report.nodeid, report.when, report.outcome, wasxfail, message)
 
     def pytest_exception_interact(self, node: Any, call: pytest.CallInfo[Any], report: Any) -> None:
         stop = _run_stopped(call.excinfo.value if call.excinfo else None)
@@ -151,7 +150,9 @@ class ChaserPlugin:
             return result
         if self.stopped is not None:
             session.exitstatus = self.stopped.exit_code
-        data = summary(self.settings, self.target, self.profile.name, self.seed, self.tally, self.record)
+        data = summary(
+            self.settings, self.target, self.profile.name, self.seed, self.tally, self.record, self.stopped is not None
+        )
         self.artifacts = write_artifacts(self.reports_dir, data, self.record)
         scanned = [self.reports_dir, *self._report_paths()]
         self.leaks = find_secret([p for p in scanned if p.exists()], str(self.target.token))
@@ -174,8 +175,10 @@ class ChaserPlugin:
         )
         if self.stopped is not None:
             tr.write_line(f"RUN STOPPED: {self.stopped} (exit {self.stopped.exit_code})", red=True)
-        counts = self.tally.counts()
-        tr.write_line("tests: " + ", ".join(f"{n} {o}" for o, n in counts.items() if n))
+        word, line = verdict(self.tally.counts(), self.stopped is not None)
+        tr.write_line(f"verdict: {line}", bold=True, red=word != "conformant", green=word == "conformant")
+        for nodeid, reason in self.tally.not_run().items():
+            tr.write_line(f"  did not run: {nodeid.split('::')[-1]}: {reason}")
         if self.record.advisories:
             tr.write_line(f"advisories ({len(self.record.advisories)}; CHASER_STRICT=1 turns them into failures):")
             items = sorted(self.record.advisories.items(), key=lambda kv: (kv[0].check, kv[0].message))
@@ -270,6 +273,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.htmlpath = str(plugin.reports_dir / "report.html")
         config.option.self_contained_html = True
     config.pluginmanager.register(plugin, PLUGIN_NAME)
+    _ACTIVE.append(plugin)
     if plugin.conformance_run and not plugin.target.embedded and not hasattr(config, "workerinput"):
         check_reachable(plugin.target, settings, plugin.limits)
 
@@ -278,6 +282,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
     if plugin is not None:
         plugin.close()
+        if plugin in _ACTIVE:
+            _ACTIVE.remove(plugin)
 
 
 def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str], session: Any) -> None:
@@ -287,8 +293,13 @@ def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: 
     from html import escape
 
     rows = "".join(f"<li>{escape(line)}</li>" for line in plugin.settings.describe())
+    word, line = verdict(plugin.tally.counts(), plugin.stopped is not None)
+    colour = "#1a7f37" if word == "conformant" else "#cf222e"
+    not_run = "".join(f"<li><code>{escape(n)}</code>: {escape(r)}</li>" for n, r in plugin.tally.not_run().items())
     prefix.append(
-        f"<h2>Chaser conformance</h2><p>Target: {escape(plugin.target.label)}; profile {escape(plugin.profile.name)}; "
+        f'<h2>Chaser conformance</h2><p style="color:{colour};font-weight:bold">Verdict: {escape(line)}</p>'
+        + (f"<p>Did not run:</p><ul>{not_run}</ul>" if not_run else "")
+        + f"<p>Target: {escape(plugin.target.label)}; profile {escape(plugin.profile.name)}; "
         f"seed <code>{plugin.seed}</code> (replay: <code>CHASER_SEED={plugin.seed}</code>)</p>"
         f"<p>Configuration (token masked):</p><ul>{rows}</ul>"
     )
@@ -372,6 +383,19 @@ def anon_api(settings: Settings, target: Target, limits: RunLimits) -> Iterator[
     yield from _client(settings, target, limits, with_token=False)
 
 
-@pytest.fixture(scope="session")
-def generated_schema(target: Target, profile: Profile, seed: int, settings: Settings) -> Any:
-    return build_schema(target, profile, seed, settings.read_timeout, settings.ca_bundle)
+_ACTIVE: list[ChaserPlugin] = []  # the plugin of the run configured in this process
+
+
+def generated_schema() -> Any:
+    """The Schemathesis schema of this run, for `@schema.parametrize()` at a test module's top level.
+
+    Built at collection (settings are resolved by then) rather than through Schemathesis'
+    `from_fixture`, which reports each operation as a pytest subtest: a failing subtest under a
+    passing test is two outcomes for one test, and the channels (JUnit, HTML) disagreed about it.
+    """
+    if not _ACTIVE:
+        raise RuntimeError("the chaser-conformance plugin is not configured in this process")
+    plugin = _ACTIVE[-1]
+    return build_schema(
+        plugin.target, plugin.profile, plugin.seed, plugin.settings.read_timeout, plugin.settings.ca_bundle
+    )

@@ -20,16 +20,18 @@ from .settings import Settings
 from .spec import SPEC_PATH
 
 OUTCOMES = ("passed", "failed", "error", "skipped", "waived", "xpassed")
-# Worst first: a test's outcome is the worst of its phase and subtest reports.
-_PRECEDENCE = ("error", "failed", "waived", "xpassed", "passed", "skipped")
+# Worst first: a test's one outcome is the worst of its setup, call and teardown reports. A test
+# skipped in its call phase passed its setup, and it did not run: "skipped" outranks "passed".
+_PRECEDENCE = ("error", "failed", "waived", "xpassed", "skipped", "passed")
 
 
 @dataclass
 class Tally:
-    """Each test's outcome, from its setup, call, teardown and subtest reports."""
+    """Each test's one outcome, from its setup, call and teardown reports: the table that every
+    channel (terminal, JSON, Markdown) renders, and that JUnit and HTML agree with."""
 
     outcomes: dict[str, str] = field(default_factory=dict)
-    messages: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)  # first failure text, or why it did not run
 
     def add(self, nodeid: str, when: str, outcome: str, wasxfail: bool, message: str) -> None:
         if outcome == "failed":
@@ -38,7 +40,7 @@ class Tally:
             kind = "waived" if wasxfail else "skipped"
         else:
             kind = "xpassed" if wasxfail and when == "call" else "passed"
-        if kind in ("failed", "error") and nodeid not in self.messages:
+        if kind in ("failed", "error", "skipped") and nodeid not in self.messages:
             self.messages[nodeid] = message
         current = self.outcomes.get(nodeid)
         if current is None or _PRECEDENCE.index(kind) < _PRECEDENCE.index(current):
@@ -48,15 +50,37 @@ class Tally:
         seen = Counter(self.outcomes.values())
         return {o: seen.get(o, 0) for o in OUTCOMES}
 
+    def not_run(self) -> dict[str, str]:
+        """Tests that did not run, with the reason (naming the setting that would make them run)."""
+        return {n: self.messages.get(n, "") for n, o in sorted(self.outcomes.items()) if o == "skipped"}
+
+
+def verdict(counts: dict[str, int], stopped: bool = False) -> tuple[str, str]:
+    """(verdict, the line that says it): the same words in the terminal, JSON, Markdown and HTML."""
+    if counts["failed"] or counts["error"]:
+        word = "not conformant"
+    elif stopped:
+        word = "incomplete"
+    elif not counts["passed"]:
+        word = "nothing checked"
+    else:
+        word = "conformant"
+    parts = [f"{counts['passed']} passed"]
+    parts += [f"{counts[o]} {o}" for o in ("failed", "error", "waived", "xpassed") if counts[o]]
+    if counts["skipped"]:
+        parts.append(f"{counts['skipped']} did not run")
+    return word, f"{word}: " + ", ".join(parts)
+
 
 def spec_hash() -> str:
     return "sha256:" + hashlib.sha256(SPEC_PATH.read_bytes()).hexdigest()
 
 
 def summary(
-    settings: Settings, target: Target, profile: str, seed: int, tally: Tally, record: RunRecord
+    settings: Settings, target: Target, profile: str, seed: int, tally: Tally, record: RunRecord, stopped: bool = False
 ) -> dict[str, Any]:
     counts = tally.counts()
+    word, line = verdict(counts, stopped)
     return {
         "target": {
             "base_url": target.base_url,
@@ -69,8 +93,10 @@ def summary(
         "profile": profile,
         "seed": seed,
         "replay": f"CHASER_SEED={seed}",
-        "verdict": "not conformant" if counts["failed"] or counts["error"] else "conformant",
+        "verdict": word,
+        "verdict_line": line,
         "counts": counts,
+        "not_run": [{"test": n, "reason": r} for n, r in tally.not_run().items()],
         "tests": [
             {"test": n, "outcome": o, **({"message": tally.messages[n]} if n in tally.messages else {})}
             for n, o in sorted(tally.outcomes.items())
@@ -90,12 +116,12 @@ def markdown(data: dict[str, Any], files: list[Path]) -> str:
     counts = data["counts"]
     where = " (embedded reference server)" if data["target"]["embedded"] else ""
     lines = [
-        f"# Chaser conformance: {data['verdict']}",
+        f"# Chaser conformance: {data['verdict_line']}",
         "",
         f"Target `{data['target']['base_url']}`{where}, profile `{data['profile']}`, seed `{data['seed']}` "
         f"(replay with `{data['replay']}`), spec `{data['spec']['hash'][:19]}`.",
         "",
-        "| " + " | ".join(OUTCOMES) + " |",
+        "| " + " | ".join("skipped (did not run)" if o == "skipped" else o for o in OUTCOMES) + " |",
         "|" + "---|" * len(OUTCOMES),
         "| " + " | ".join(str(counts[o]) for o in OUTCOMES) + " |",
         "",
@@ -106,6 +132,10 @@ def markdown(data: dict[str, Any], files: list[Path]) -> str:
         for t in failing:
             first = (t.get("message") or "").strip().splitlines()[:1]
             lines.append(f"- `{t['test']}`" + (f": {first[0]}" if first else ""))
+        lines.append("")
+    if data["not_run"]:
+        lines += ["## Did not run", ""]
+        lines += [f"- `{t['test']}`: {t['reason']}" for t in data["not_run"]]
         lines.append("")
     if data["advisories"]:
         lines += ["## Advisories (spec gaps; `CHASER_STRICT=1` fails them)", ""]

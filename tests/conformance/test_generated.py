@@ -3,14 +3,14 @@ through its coverage and fuzzing phases; every response goes through its built-i
 and through the project's own rules (Judge)."""
 
 import requests
-import schemathesis
 
 from chaser_conformance.checks import ContractViolation
 from chaser_conformance.client import NoAnswer
 from chaser_conformance.generated import CHECK_NAME, EXCLUDED_CHECKS, contract_check, guard
+from chaser_conformance.plugin import generated_schema
 from chaser_conformance.secret import mask
 
-schema = schemathesis.pytest.from_fixture("generated_schema")
+schema = generated_schema()
 
 
 @schema.parametrize()
