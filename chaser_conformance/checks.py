@@ -9,6 +9,7 @@ problems), the body, and a curl line with the token masked.
 
 from __future__ import annotations
 
+import re
 import shlex
 import threading
 from collections.abc import Mapping
@@ -28,7 +29,36 @@ DOCUMENTED_METHOD = GET_SESSION[0]
 
 
 class ContractViolation(AssertionError):
-    """A response broke the contract; str() is the full, token-free report."""
+    """A response broke the contract; str() is the full, token-free report (see `violation_text`)."""
+
+
+def violation_text(check: str, ex: Exchange, problems: list[str]) -> str:
+    """'[check] METHOD URL -> STATUS', one '  - problem' line each, then the exchange and a curl line.
+
+    Every channel shows this text, and the failures are grouped by cause from it (`parse_violation`).
+    """
+    head = f"[{check}] {ex.method} {ex.url} -> {ex.status}\n"
+    return head + "".join(f"  - {p}\n" for p in problems) + describe(ex)
+
+
+@dataclass(frozen=True)
+class ParsedViolation:
+    check: str
+    head: str  # "METHOD URL -> STATUS"
+    status: int
+    problems: tuple[str, ...]
+    details: tuple[str, ...]  # request, response, body and reproduce lines
+
+
+def parse_violation(text: str) -> ParsedViolation | None:
+    """The parts of a `violation_text` (as a report carries it), or None for any other failure."""
+    lines = text.strip("\n").splitlines()
+    match = re.match(r"^(?:\S+: )?\[([^\]]+)\] (\S+ .* -> (\d{3}))$", lines[0]) if lines else None
+    if match is None:
+        return None
+    problems = tuple(line[4:] for line in lines[1:] if line.startswith("  - "))
+    details = tuple(line for line in lines[1:] if not line.startswith("  - "))
+    return ParsedViolation(match.group(1), match.group(2), int(match.group(3)), problems, details)
 
 
 @dataclass(frozen=True)
@@ -118,6 +148,9 @@ class RunRecord:
     coverage: dict[str, dict[str, int]] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
     judged: dict[str, int] = field(default_factory=dict)  # exchanges per check
+    # (valid token?, a known session?, status) -> exchanges: what the diagnosis reads
+    statuses: dict[tuple[bool, bool, int], int] = field(default_factory=dict)
+    known_404: Exchange | None = None  # the first 404 for a known session with the token
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -131,6 +164,15 @@ class RunRecord:
     def count(self, check: str) -> None:
         with self._lock:
             self.judged[check] = self.judged.get(check, 0) + 1
+
+    def saw(self, ex: Exchange, valid: bool, known: bool) -> None:
+        if ex.method != "GET":
+            return  # the undeclared-method probes say nothing about the token or the ids
+        with self._lock:
+            key = (valid, known, ex.status)
+            self.statuses[key] = self.statuses.get(key, 0) + 1
+            if valid and known and ex.status == 404 and self.known_404 is None:
+                self.known_404 = ex
 
     def observe(self, body: dict[str, Any]) -> None:
         with self._lock:
@@ -222,12 +264,12 @@ class Judge:
             return None
         return unquote(urlsplit(ex.url[len(self._prefix) :]).path)
 
-    def fail(self, check: str, ex: Exchange, problems: list[str]) -> None:
+    def fail(self, check: str, response: Any, problems: list[str], record: bool = True) -> None:
         __tracebackhide__ = True
-        self.record_failure(check, ex, problems)
-        text = f"[{check}] {ex.method} {ex.url} -> {ex.status}\n"
-        text += "".join(f"  - {p}\n" for p in problems) + describe(ex)
-        raise ContractViolation(mask(text, self.target.token))
+        ex = Exchange.of(response)
+        if record:
+            self.record_failure(check, ex, problems)
+        raise ContractViolation(mask(violation_text(check, ex, problems), self.target.token))
 
     def record_failure(self, check: str, response: Any, problems: list[str]) -> None:
         """Keep the whole failing exchange (masked) so it can be inspected and replayed."""
@@ -256,11 +298,16 @@ class Judge:
             }
         )
 
-    def __call__(self, check: str, response: Any) -> Exchange:
-        """Apply every rule to one exchange; raise on any failure, record advisories."""
+    def __call__(self, check: str, response: Any, record: bool = True) -> Exchange:
+        """Apply every rule to one exchange; raise on any failure, record advisories.
+
+        `record=False` leaves the failing exchange out of failures.jsonl (its caller records it).
+        """
         __tracebackhide__ = True
         ex = Exchange.of(response)
         self.record.count(check)
+        sid = self.requested_id(ex)
+        self.record.saw(ex, self.has_valid_credentials(ex), sid is not None and sid in self.target.session_ids)
         failures, advisories = self.assess(ex)
         if self.strict:
             failures += [f"advisory (strict): {a}" for a in advisories]
@@ -268,7 +315,7 @@ class Judge:
             for advisory in advisories:
                 self.record.advise(check, mask(advisory, self.target.token))
         if failures:
-            self.fail(check, ex, failures)
+            self.fail(check, ex, failures, record)
         return ex
 
     def assess(self, ex: Exchange) -> tuple[list[str], list[str]]:

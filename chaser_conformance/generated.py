@@ -17,7 +17,7 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import status_code_conformance
 
-from .checks import Judge
+from .checks import ContractViolation, Judge, parse_violation
 from .client import Target
 from .profiles import Profile
 from .secret import Secret
@@ -90,9 +90,25 @@ def contract_check(judge: Judge) -> Any:
     """The project's rules as a Schemathesis check, so each generated response goes through both."""
 
     def chaser_contract(ctx: Any, response: Any, case: Any) -> None:
-        judge(CHECK_NAME, response)
+        judge(CHECK_NAME, response, record=False)  # the test records the exchange with every problem
 
     return chaser_contract
+
+
+def problems_of(failure: BaseException) -> list[str]:
+    """The problem lines of a Schemathesis failure (a group of check failures): the Judge's own
+    problems as it wrote them, and 'ST108 Response violates schema: ...' for Schemathesis' checks."""
+    problems: list[str] = []
+    for item in getattr(failure, "exceptions", None) or [failure]:
+        inner = getattr(item, "exception", None)
+        if isinstance(inner, ContractViolation):
+            parsed = parse_violation(str(inner))
+            problems += list(parsed.problems) if parsed else [str(inner).splitlines()[0]]
+            continue
+        code, title = getattr(item, "code", ""), getattr(item, "title", type(item).__name__)
+        message = (getattr(item, "message", "") or "").strip().splitlines()
+        problems.append(f"{code} {title}".strip() + (f": {message[0]}" if message else ""))
+    return problems or [str(failure).splitlines()[0]]
 
 
 EXCLUDED_CHECKS = [status_code_conformance]

@@ -20,17 +20,23 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from .checks import Judge, RunRecord
-from .client import EXIT_UNREACHABLE, SESSION_PATH, ApiClient, RunLimits, RunStopped, Target, http_session
+from .checks import ContractViolation, Exchange, Judge, RunRecord
+from .client import EXIT_UNREACHABLE, SESSION_PATH, ApiClient, NoAnswer, RunLimits, RunStopped, Target, http_session
+from .diagnosis import Diagnosis, diagnose
 from .generated import build_schema
+from .layout import SUITE_DIR
 from .profiles import PROFILES, Profile
-from .reports import Tally, coverage_lines, find_secret, summary, verdict, write_artifacts
+from .reports import Causes, Tally, cause_lines, coverage_lines, find_secret, summary, verdict, write_artifacts
+from .secret import mask
 from .server import RunningServer, serve_in_thread
-from .settings import CONFIG_CLI, CONFIG_ENV, FIELDS, TARGET_FIELDS, Settings, SettingsError, resolve
+from .settings import CONFIG_CLI, CONFIG_ENV, EMBEDDED_CLI, FIELDS, Settings, SettingsError, resolve
 from .spec import Contract, load_contract
 from .waivers import Waiver, WaiverError, load_waivers
 
 PLUGIN_NAME = "chaser-conformance"
+# The generated test's failure in the suite's own words: Schemathesis reports its own group instead.
+VIOLATION = pytest.StashKey[str]()
+REPORT_CSS = Path(__file__).with_name("report.css")
 # Exit codes beyond pytest's own (0 conformant, 1 failures, 4 usage error), from sysexits.h;
 # EXIT_UNREACHABLE (69) lives with RunStopped in client.py.
 EXIT_SECRET_LEAKED = 70  # EX_SOFTWARE: the run wrote the token somewhere
@@ -40,7 +46,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("chaser", "Chaser conformance target (each also CHASER_<NAME> and a chaser.toml key)")
     for f in FIELDS:
         try:
-            group.addoption(f.option, dest=f.dest, default=None, metavar=f.name.upper(), help=f"{f.help} [{f.env}]")
+            # The target options also answer to --chaser-<name>, so `--help | grep chaser` finds them all.
+            names = [f.option] + ([f.alias] if f.alias != f.option else [])
+            group.addoption(
+                *names, dest=f.dest, default=None, metavar=f.name.upper(), help=f"chaser: {f.help} [{f.env}]"
+            )
         except (ValueError, argparse.ArgumentError):
             # Already registered by another plugin (pytest-base-url owns --base-url with the
             # same dest): share it, so the two cannot disagree about the target.
@@ -50,7 +60,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="chaser_config",
         default=None,
         metavar="PATH",
-        help=f"config file (TOML) [{CONFIG_ENV}; default: ./chaser.toml if present]",
+        help=f"chaser: config file (TOML) [{CONFIG_ENV}; default: ./chaser.toml if present]",
+    )
+    group.addoption(
+        EMBEDDED_CLI,
+        dest="chaser_embedded",
+        action="store_true",
+        default=False,
+        help="chaser: test the embedded reference server, whatever CHASER_* or a config file name as target",
     )
 
 
@@ -61,7 +78,8 @@ class ChaserPlugin:
         self.profile: Profile = PROFILES[settings.profile]
         # A seed on every run, so any run can be replayed exactly.
         self.seed: int = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**32)
-        self.reports_dir: Path = settings.reports_dir or config.rootpath / "reports"
+        # Relative to where the run was started: a checkout's root, or any directory for the installed command.
+        self.reports_dir: Path = settings.reports_dir or Path(config.invocation_params.dir) / "reports"
         self.today = dt.date.today()
         self.waivers = [w for w in waivers if not w.expired(self.today)]
         self.expired_waivers = [w for w in waivers if w.expired(self.today)]
@@ -74,6 +92,13 @@ class ChaserPlugin:
         self.stopped: RunStopped | None = None
         self.artifacts: list[Path] = []
         self.leaks: list[Path] = []
+        self.causes = Causes()
+        self.diagnosis: Diagnosis | None = None
+        # Failures in the suite's own words, grouped by cause in the terminal, unless a traceback
+        # style was asked for (--tb=long, --tb=short...): then pytest's own, test by test.
+        self.compact = self.conformance_run and config.option.tbstyle == "auto"
+        if self.compact:
+            config.option.tbstyle = "short"  # for errors that are not contract violations
         self.server: RunningServer | None = None
         if settings.embedded:
             self.server = serve_in_thread(quiet=True)
@@ -99,17 +124,35 @@ class ChaserPlugin:
         if self.server is not None:
             self.server.stop()
 
-    def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        lines = [f"chaser target: {self.target.label}"]
-        skip: tuple[str, ...] = ()
+    def configuration(self) -> list[str]:
+        """The settings the run used, each with its source (token masked): header, HTML and JSON."""
+        used: dict[str, tuple[Any, str]] = {}
         if self.target.embedded:
             t = self.target
+            for name, value in (
+                ("base_url", t.base_url),
+                ("api_token", t.token),
+                ("session_id", t.session_ids),
+                ("foreign_session_id", t.foreign_session_id),
+            ):
+                used[name] = (value, "embedded server")
+        if self.settings.seed is None:
+            used["seed"] = (self.seed, "random; replay with CHASER_SEED")
+        if self.settings.reports_dir is None:
+            used["reports_dir"] = (self.reports_dir, "default")
+        if self.settings.max_requests is None:
+            used["max_requests"] = (self.limits.max_requests, f"profile {self.profile.name}")
+        return self.settings.describe(used)
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        lines = [f"chaser target: {self.target.label}"]
+        # The settings that were set (or decided by the run); with -v all of them. Every artifact has all.
+        shown = [line for line in self.configuration() if config.option.verbose > 0 or not _at_default(line)]
+        lines += [f"  {line}" for line in shown]
+        if self.settings.ignored:
             lines.append(
-                f"  token {t.token.masked}, sessions {','.join(t.session_ids)}, "
-                f"foreign session {t.foreign_session_id}  [embedded server seed]"
+                f"  ignored (this run tests the embedded reference server): {', '.join(self.settings.ignored)}"
             )
-            skip = ("base_url", *TARGET_FIELDS)
-        lines += [f"  {line}" for line in self.settings.describe(skip)]
         lines.append(f"chaser profile {self.profile.describe()}; seed {self.seed} (replay: CHASER_SEED={self.seed})")
         for w in self.expired_waivers:
             lines.append(f"chaser waiver EXPIRED, not applied: {w.label()}: {w.reason}")
@@ -128,12 +171,25 @@ class ChaserPlugin:
                     self.waived[item.nodeid] = waiver
                     break
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+        report = yield
+        if report.failed and call.excinfo is not None and not hasattr(report, "wasxfail"):
+            error = call.excinfo.value
+            kept = item.stash.get(VIOLATION, None)  # the generated test's, under Schemathesis' group
+            text = kept or (str(error) if isinstance(error, (ContractViolation, NoAnswer)) else None)
+            if text is not None and (self.compact or kept):
+                report.longrepr = mask(text, self.target.token)  # the violation, not the code that found it
+        return report
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         wasxfail = hasattr(report, "wasxfail")
         message = report.longreprtext
         if report.skipped and isinstance(report.longrepr, tuple):
             message = str(report.longrepr[2]).removeprefix("Skipped: ")  # (path, line, reason)
         self.tally.add(report.nodeid, report.when, report.outcome, wasxfail, message)
+        if report.failed and not wasxfail:
+            self.causes.add(report.nodeid, message)
 
     def pytest_exception_interact(self, node: Any, call: pytest.CallInfo[Any], report: Any) -> None:
         stop = _run_stopped(call.excinfo.value if call.excinfo else None)
@@ -144,26 +200,76 @@ class ChaserPlugin:
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Any:
         # Innermost wrapper: the JUnit and HTML reports are written when this resumes, and the
-        # terminal summary (an outer wrapper) is printed after it.
+        # terminal summary (an outer wrapper) is printed after it. The diagnosis is made before
+        # them, so that every channel can lead with it.
+        if self.conformance_run and self.causes and self.stopped is None:
+            self.diagnosis = diagnose(self.record, self.target, self._source, self._probe)
         result = yield
         if not self.conformance_run:
             return result
         if self.stopped is not None:
             session.exitstatus = self.stopped.exit_code
         data = summary(
-            self.settings, self.target, self.profile.name, self.seed, self.tally, self.record, self.stopped is not None
+            self.configuration(),
+            self.target,
+            self.profile.name,
+            self.seed,
+            self.tally,
+            self.record,
+            self.stopped is not None,
+            self.causes,
+            self.diagnosis,
         )
-        self.artifacts = write_artifacts(self.reports_dir, data, self.record)
+        self.artifacts = write_artifacts(self.reports_dir, data, self.record, self._report_paths())
         scanned = [self.reports_dir, *self._report_paths()]
         self.leaks = find_secret([p for p in scanned if p.exists()], str(self.target.token))
         if self.leaks:
             session.exitstatus = EXIT_SECRET_LEAKED
         return result
 
+    def _source(self, name: str) -> str:
+        return f"{name} from {self.settings.source_of(name)}"
+
+    def _probe(self, path: str) -> Exchange | None:
+        """One GET with the token to a path under the base URL (the diagnosis' unknown-route probe)."""
+        client = ApiClient(
+            self.target.base_url,
+            self.target.token,
+            limits=self.limits,
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+            ca_bundle=self.settings.ca_bundle,
+        )
+        try:
+            return Exchange.of(client.request("GET", client.base_url + path))
+        except (NoAnswer, RunStopped):
+            return None
+        finally:
+            client.close()
+
+    # (pytest reads hook implementations only from names that start with "pytest_".)
+    @pytest.hookimpl(wrapper=True, tryfirst=True, specname="pytest_terminal_summary")
+    def pytest_terminal_summary_failures(self, terminalreporter: Any) -> Any:
+        # Outermost: before pytest prints its FAILURES section, which the compact mode replaces with
+        # the failures grouped by cause, the diagnosis first.
+        tr = terminalreporter
+        if not (self.conformance_run and self.compact and (self.causes or self.diagnosis)):
+            return (yield)
+        causes = f"{len(self.causes)} cause" + ("s" if len(self.causes) != 1 else "")
+        tr.section(f"chaser conformance: failures by cause ({causes}; --tb=long shows each test)", sep="=")
+        for line in cause_lines(self.causes, self.diagnosis):
+            tr.write_line(line)
+        self.config.option.tbstyle = "no"
+        try:
+            return (yield)
+        finally:
+            self.config.option.tbstyle = "short"
+
     def _report_paths(self) -> list[Path]:
         paths = [getattr(self.config.option, "xmlpath", None), getattr(self.config.option, "htmlpath", None)]
         return [Path(p).resolve() for p in paths if p]
 
+    @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tr = terminalreporter
         if not self.conformance_run:
@@ -177,6 +283,8 @@ class ChaserPlugin:
             tr.write_line(f"RUN STOPPED: {self.stopped} (exit {self.stopped.exit_code})", red=True)
         word, line = verdict(self.tally.counts(), self.stopped is not None)
         tr.write_line(f"verdict: {line}", bold=True, red=word != "conformant", green=word == "conformant")
+        if self.diagnosis is not None:
+            tr.write_line(f"DIAGNOSIS: {self.diagnosis.message}", bold=True)
         for nodeid, reason in self.tally.not_run().items():
             tr.write_line(f"  did not run: {nodeid.split('::')[-1]}: {reason}")
         if self.record.advisories:
@@ -202,14 +310,13 @@ class ChaserPlugin:
             tr.write_line(f"waiver expired and was not applied: {waiver.label()}")
         reports = [*self._report_paths(), *self.artifacts]
         if reports:
-            tr.write_line("reports: " + ", ".join(str(p) for p in reports))
+            folders = sorted({str(p.parent) for p in reports})
+            shown = ", ".join(p.name if len(folders) == 1 else str(p) for p in reports)
+            tr.write_line(f"reports{f' (in {folders[0]})' if len(folders) == 1 else ''}: {shown}")
         for path in self.leaks:
             tr.write_line(
                 f"SECRET LEAK: the token was written to {path}; the run fails (exit {EXIT_SECRET_LEAKED})", red=True
             )
-
-
-CONFORMANCE_DIR = ("tests", "conformance")
 
 
 def is_conformance_run(config: pytest.Config) -> bool:
@@ -217,11 +324,13 @@ def is_conformance_run(config: pytest.Config) -> bool:
 
     Only such runs write reports, probe the target and scan for the token.
     """
-    suite = config.rootpath.joinpath(*CONFORMANCE_DIR).resolve()
     if not config.args:
         return True
+    # The suite of this package (checkout or wheel), or a checkout's tests/conformance when the
+    # package imported is another copy (an installed one).
+    suites = {SUITE_DIR, config.rootpath.joinpath("tests", "conformance").resolve()}
     paths = [Path(config.invocation_params.dir, arg.split("::", 1)[0]).resolve() for arg in config.args]
-    return all(path == suite or suite in path.parents for path in paths)
+    return all(any(path == suite or suite in path.parents for suite in suites) for path in paths)
 
 
 def _run_stopped(error: BaseException | None) -> RunStopped | None:
@@ -260,7 +369,9 @@ def pytest_configure(config: pytest.Config) -> None:
     cli = {f.dest: config.getoption(f.dest, None) for f in FIELDS}
     cli["chaser_config"] = config.getoption("chaser_config")
     try:
-        settings = resolve(cli, rootdir=config.rootpath)
+        settings = resolve(
+            cli, rootdir=Path(config.invocation_params.dir), embedded=config.getoption("chaser_embedded")
+        )
         waivers = load_waivers(settings.waivers) if settings.waivers else []
     except (SettingsError, WaiverError) as exc:
         raise pytest.UsageError(f"chaser settings: {exc}") from None
@@ -272,6 +383,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if plugin.conformance_run and hasattr(config.option, "htmlpath") and not config.option.htmlpath:
         config.option.htmlpath = str(plugin.reports_dir / "report.html")
         config.option.self_contained_html = True
+    if plugin.conformance_run and hasattr(config.option, "css"):
+        config.option.css = [*(config.option.css or []), str(REPORT_CSS)]
     config.pluginmanager.register(plugin, PLUGIN_NAME)
     _ACTIVE.append(plugin)
     if plugin.conformance_run and not plugin.target.embedded and not hasattr(config, "workerinput"):
@@ -292,12 +405,14 @@ def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: 
         return
     from html import escape
 
-    rows = "".join(f"<li>{escape(line)}</li>" for line in plugin.settings.describe())
+    rows = "".join(f"<li>{escape(line)}</li>" for line in plugin.configuration())
     word, line = verdict(plugin.tally.counts(), plugin.stopped is not None)
     colour = "#1a7f37" if word == "conformant" else "#cf222e"
     not_run = "".join(f"<li><code>{escape(n)}</code>: {escape(r)}</li>" for n, r in plugin.tally.not_run().items())
+    diagnosis = f"<p><strong>Diagnosis:</strong> {escape(plugin.diagnosis.message)}</p>" if plugin.diagnosis else ""
     prefix.append(
         f'<h2>Chaser conformance</h2><p style="color:{colour};font-weight:bold">Verdict: {escape(line)}</p>'
+        + diagnosis
         + (f"<p>Did not run:</p><ul>{not_run}</ul>" if not_run else "")
         + f"<p>Target: {escape(plugin.target.label)}; profile {escape(plugin.profile.name)}; "
         f"seed <code>{plugin.seed}</code> (replay: <code>CHASER_SEED={plugin.seed}</code>)</p>"
@@ -319,6 +434,10 @@ def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: 
         f"<h3>Field coverage of 200 responses</h3><table><tr>{header}</tr>{body}</table>"
         + (f"<p>Advisory, not covered:</p><ul>{gaps}</ul>" if gaps else "")
     )
+
+
+def _at_default(line: str) -> bool:
+    return line.endswith(("[default]", "[profile quick]", "[profile ci]", "[profile deep]"))
 
 
 def _plugin(config: pytest.Config) -> ChaserPlugin:

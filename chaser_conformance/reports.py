@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checks import COVERAGE_STATES, RunRecord
+from .checks import COVERAGE_STATES, RunRecord, parse_violation
 from .client import Target
-from .settings import Settings
+from .diagnosis import Diagnosis
 from .spec import SPEC_PATH
 
 OUTCOMES = ("passed", "failed", "error", "skipped", "waived", "xpassed")
@@ -77,7 +79,15 @@ def spec_hash() -> str:
 
 
 def summary(
-    settings: Settings, target: Target, profile: str, seed: int, tally: Tally, record: RunRecord, stopped: bool = False
+    configuration: list[str],
+    target: Target,
+    profile: str,
+    seed: int,
+    tally: Tally,
+    record: RunRecord,
+    stopped: bool = False,
+    causes: Causes | None = None,
+    diagnosis: Diagnosis | None = None,
 ) -> dict[str, Any]:
     counts = tally.counts()
     word, line = verdict(counts, stopped)
@@ -88,7 +98,7 @@ def summary(
             "session_ids": list(target.session_ids),
             "foreign_session_id": target.foreign_session_id,
         },
-        "configuration": settings.describe(),  # token masked
+        "configuration": configuration,  # the values used, token masked
         "spec": {"path": SPEC_PATH.name, "hash": spec_hash()},
         "profile": profile,
         "seed": seed,
@@ -97,6 +107,17 @@ def summary(
         "verdict_line": line,
         "counts": counts,
         "not_run": [{"test": n, "reason": r} for n, r in tally.not_run().items()],
+        "diagnosis": diagnosis.message if diagnosis else None,
+        "causes": [
+            {
+                "title": c.title,
+                "status": c.status,
+                "explained_by_diagnosis": bool(diagnosis and diagnosis.explains(c.status)),
+                "tests": c.tests,
+                "example": c.example,
+            }
+            for c in (causes.ordered() if causes else [])
+        ],
         "tests": [
             {"test": n, "outcome": o, **({"message": tally.messages[n]} if n in tally.messages else {})}
             for n, o in sorted(tally.outcomes.items())
@@ -113,6 +134,8 @@ def summary(
 
 
 def markdown(data: dict[str, Any], files: list[Path]) -> str:
+    """summary.md, for a CI job summary: verdict, diagnosis, failures by cause, what did not run,
+    advisories, field coverage and a link to every report."""
     counts = data["counts"]
     where = " (embedded reference server)" if data["target"]["embedded"] else ""
     lines = [
@@ -121,25 +144,31 @@ def markdown(data: dict[str, Any], files: list[Path]) -> str:
         f"Target `{data['target']['base_url']}`{where}, profile `{data['profile']}`, seed `{data['seed']}` "
         f"(replay with `{data['replay']}`), spec `{data['spec']['hash'][:19]}`.",
         "",
+    ]
+    if data["diagnosis"]:
+        lines += [f"> **Diagnosis:** {data['diagnosis']}", ""]
+    lines += [
         "| " + " | ".join("skipped (did not run)" if o == "skipped" else o for o in OUTCOMES) + " |",
         "|" + "---|" * len(OUTCOMES),
         "| " + " | ".join(str(counts[o]) for o in OUTCOMES) + " |",
         "",
     ]
-    failing = [t for t in data["tests"] if t["outcome"] in ("failed", "error")]
-    if failing:
-        lines += ["## Failures", ""]
-        for t in failing:
-            first = (t.get("message") or "").strip().splitlines()[:1]
-            lines.append(f"- `{t['test']}`" + (f": {first[0]}" if first else ""))
-        lines.append("")
+    if data["causes"]:
+        lines += ["## Failures by cause", ""]
+        for number, cause in enumerate(data["causes"], 1):
+            explained = " (explained by the diagnosis)" if cause["explained_by_diagnosis"] else ""
+            count = f"{len(cause['tests'])} test" + ("s" if len(cause["tests"]) > 1 else "")
+            lines += [f"### {number}. {_md(elide(cause['title']))} ({count}){explained}", ""]
+            lines += ["```text", *(elide(line) for line in cause["example"].splitlines()), "```", ""]
+            lines += [f"- `{t}`" for t in cause["tests"]]
+            lines.append("")
     if data["not_run"]:
         lines += ["## Did not run", ""]
         lines += [f"- `{t['test']}`: {t['reason']}" for t in data["not_run"]]
         lines.append("")
     if data["advisories"]:
         lines += ["## Advisories (spec gaps; `CHASER_STRICT=1` fails them)", ""]
-        lines += [f"- [{a['check']}] {a['message']} (x{a['count']})" for a in data["advisories"]]
+        lines += [f"- [{a['check']}] {_md(a['message'])} (x{a['count']})" for a in data["advisories"]]
         lines.append("")
     lines += [
         "## Field coverage (200 responses)",
@@ -153,8 +182,13 @@ def markdown(data: dict[str, Any], files: list[Path]) -> str:
     ]
     if data["coverage_gaps"]:
         lines += ["", "Not covered by this run: " + "; ".join(data["coverage_gaps"]) + "."]
-    lines += ["", "## Reports", ""] + [f"- `{f.name}`" for f in files]
+    lines += ["", "## Reports", ""] + [f"- [{f.name}]({f.name})" for f in files]
     return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    """Text that Markdown shows as written (no emphasis from '*' or '_', no HTML from '<')."""
+    return re.sub(r"([\\`*_<>\[\]|])", r"\\\1", text)
 
 
 def coverage_lines(record: RunRecord) -> list[str]:
@@ -165,7 +199,8 @@ def coverage_lines(record: RunRecord) -> list[str]:
     return rows
 
 
-def write_artifacts(directory: Path, data: dict[str, Any], record: RunRecord) -> list[Path]:
+def write_artifacts(directory: Path, data: dict[str, Any], record: RunRecord, others: list[Path]) -> list[Path]:
+    """failures.jsonl, summary.json and summary.md; `others` (JUnit, HTML) are linked from the summary."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     path = directory / "failures.jsonl"
@@ -175,7 +210,7 @@ def write_artifacts(directory: Path, data: dict[str, Any], record: RunRecord) ->
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     written.append(path)
     path = directory / "summary.md"
-    path.write_text(markdown(data, [*written, path]), encoding="utf-8")
+    path.write_text(markdown(data, [*others, *written, path]), encoding="utf-8")
     written.append(path)
     return written
 
@@ -189,3 +224,91 @@ def find_secret(paths: list[Path], secret: str) -> list[Path]:
             if candidate.is_file() and needle in candidate.read_bytes():
                 hits.append(candidate)
     return hits
+
+
+# --- failures grouped by cause -------------------------------------------------------------------
+
+ELIDE_AT = 240
+
+
+def elide(line: str, limit: int = ELIDE_AT) -> str:
+    """A long line (a 4 KB id in a URL, a big body) with its middle left out; the full text is in
+    junit.xml, report.html and failures.jsonl."""
+    if len(line) <= limit:
+        return line
+    keep = (limit - 30) // 2
+    return f"{line[:keep]} …({len(line) - 2 * keep} characters elided)… {line[-keep:]}"
+
+
+def _normalised(problem: str) -> str:
+    # The same rule broken the same way: quoted values (ids, URLs) and explanations in parentheses
+    # differ from test to test, the rule does not.
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", problem)
+    text = re.sub(r"\([^()]*\)", "", text)
+    return " ".join(text.split())
+
+
+@dataclass
+class Cause:
+    title: str  # the first failure's problem lines, as it gave them
+    example: str  # the first failure's whole text: its reproduction
+    status: int | None  # the status of the exchange that failed, if it was one
+    tests: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Causes:
+    """Failures grouped by cause (the same problems, up to the values they quote), in first-seen order."""
+
+    by_key: dict[tuple[str, ...], Cause] = field(default_factory=dict)
+
+    def add(self, nodeid: str, text: str) -> None:
+        parsed = parse_violation(text)
+        if parsed is not None:
+            problems = parsed.problems or (parsed.head,)
+            # Schemathesis' own findings (ST108 ...) repeat the suite's when both are there.
+            own = [p for p in problems if not re.match(r"ST\d{3} ", p)] or problems
+            key = tuple(_normalised(p) for p in own)
+            title, status = "; ".join(problems), parsed.status
+        else:
+            # Not a contract violation (a request without an answer, an error in the suite): its message.
+            errors = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+            title = (errors or [line for line in text.strip().splitlines() if line.strip()] or ["(no message)"])[0]
+            key, status = ("other", _normalised(title)), None
+        cause = self.by_key.setdefault(key, Cause(title, text.strip("\n"), status))
+        if nodeid not in cause.tests:
+            cause.tests.append(nodeid)
+
+    def __len__(self) -> int:
+        return len(self.by_key)
+
+    def ordered(self) -> list[Cause]:
+        return sorted(self.by_key.values(), key=lambda c: -len(c.tests))
+
+
+def tests_by_function(nodeids: list[str]) -> list[str]:
+    """'test_x[a]', 'test_x[b]', 'test_y' -> ['test_x[a, b]', 'test_y']: one entry per test function."""
+    grouped: dict[str, list[str]] = {}
+    for nodeid in nodeids:
+        name = nodeid.split("::")[-1]
+        function, _, params = name.partition("[")
+        grouped.setdefault(function, []).append(params.rstrip("]"))
+    return [f"{f}[{', '.join(elide(p, 60) for p in ps)}]" if any(ps) else f for f, ps in grouped.items()]
+
+
+def cause_lines(causes: Causes, diagnosis: Diagnosis | None) -> list[str]:
+    """The terminal's failures section: the diagnosis first, then each cause once, with one reproduction."""
+    lines = []
+    if diagnosis is not None:
+        lines += [f"DIAGNOSIS: {diagnosis.message}", ""]
+    ordered = causes.ordered()
+    for number, cause in enumerate(ordered, 1):
+        explained = " (explained by the diagnosis)" if diagnosis and diagnosis.explains(cause.status) else ""
+        count = f"{len(cause.tests)} test" + ("s" if len(cause.tests) > 1 else "")
+        lines.append(f"cause {number} of {len(ordered)}: {elide(cause.title)} [{count}]{explained}")
+        lines += ["  " + elide(line) for line in cause.example.splitlines()]
+        lines += textwrap.wrap(
+            "; ".join(tests_by_function(cause.tests)), 110, initial_indent="  tests: ", subsequent_indent="         "
+        )
+        lines.append("")
+    return lines

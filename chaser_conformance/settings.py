@@ -24,6 +24,9 @@ from .secret import Secret
 CONFIG_FILE_NAME = "chaser.toml"
 CONFIG_ENV = "CHASER_CONFIG"
 CONFIG_CLI = "--chaser-config"
+# Command line only: the run tests the embedded reference server whatever the environment or a
+# config file names (what `tox -e suite` and `chaser-conformance --embedded` promise).
+EMBEDDED_CLI = "--chaser-embedded"
 PROFILES = ("quick", "ci", "deep")
 
 
@@ -193,6 +196,10 @@ class Field:
         return self.cli or "--chaser-" + self.name.replace("_", "-")
 
     @property
+    def alias(self) -> str:
+        return "--chaser-" + self.name.replace("_", "-")
+
+    @property
     def dest(self) -> str:
         return self.option.lstrip("-").replace("-", "_")
 
@@ -244,6 +251,7 @@ class Settings:
     allow_insecure_http: bool = False
     config_file: Path | None = None
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
+    ignored: tuple[str, ...] = ()  # target settings set but not used (an embedded-only run)
 
     @property
     def embedded(self) -> bool:
@@ -252,22 +260,24 @@ class Settings:
     def source_of(self, name: str) -> Source:
         return self.sources.get(name, Source("default", ""))
 
-    def describe(self, skip: tuple[str, ...] = ()) -> list[str]:
-        """One line per setting, token masked, for the report header and artifacts."""
+    def describe(self, used: Mapping[str, tuple[Any, str]] | None = None) -> list[str]:
+        """One line per setting with the value the run used and where it came from, token masked.
+
+        `used` gives values the run decided itself (the embedded server's token and sessions, a
+        random seed) as (value, source), so no line says '-' for a value that was in fact used.
+        """
         lines = []
         for f in FIELDS:
-            if f.name in skip:
-                continue
-            value = getattr(self, f.name)
-            if f.name == "base_url" and value is None:
-                shown = "(embedded reference server)"
-            elif isinstance(value, Secret):
+            value, source = getattr(self, f.name), str(self.source_of(f.name))
+            if used and f.name in used:
+                value, source = used[f.name]
+            if isinstance(value, Secret):
                 shown = value.masked
             elif isinstance(value, tuple):
                 shown = ",".join(value) or "-"
             else:
                 shown = "-" if value is None else str(value)
-            lines.append(f"{f.name} = {shown}  [{self.source_of(f.name)}]")
+            lines.append(f"{f.name} = {shown}  [{source}]")
         return lines
 
 
@@ -305,12 +315,29 @@ def _read_config(path: Path, named_by: str) -> dict[str, Any]:
     return data
 
 
-def resolve(cli: Mapping[str, Any], env: Mapping[str, str] | None = None, rootdir: Path | None = None) -> Settings:
-    """Resolve settings from command-line values (by option dest), environment and config file."""
+def resolve(
+    cli: Mapping[str, Any], env: Mapping[str, str] | None = None, rootdir: Path | None = None, embedded: bool = False
+) -> Settings:
+    """Resolve settings from command-line values (by option dest), environment and config file.
+
+    `embedded`: the run tests the embedded reference server. No config file is read, and target
+    settings from the environment are listed as ignored; the others (seed, profile, strict,
+    reports directory, ...) apply as usual. A target on the command line contradicts it.
+    """
     env = os.environ if env is None else env
     rootdir = Path.cwd() if rootdir is None else rootdir
-    config_path, named_by = _find_config(cli, env, rootdir)
-    file_values = _read_config(config_path, named_by) if config_path else {}
+    ignored: list[str] = []
+    if embedded:
+        given = [FIELDS_BY_NAME[n].option for n in ("base_url", *TARGET_FIELDS) if cli.get(FIELDS_BY_NAME[n].dest)]
+        if given:
+            raise SettingsError(f"{EMBEDDED_CLI} tests the embedded reference server; drop {', '.join(given)}")
+        targeting = {FIELDS_BY_NAME[n].env for n in ("base_url", *TARGET_FIELDS)}
+        ignored = sorted(k for k in targeting | {CONFIG_ENV} if k in env)
+        env = {k: v for k, v in env.items() if k not in targeting}
+        config_path, file_values = None, {}
+    else:
+        config_path, named_by = _find_config(cli, env, rootdir)
+        file_values = _read_config(config_path, named_by) if config_path else {}
 
     values: dict[str, Any] = {}
     sources: dict[str, Source] = {}
@@ -334,7 +361,7 @@ def resolve(cli: Mapping[str, Any], env: Mapping[str, str] | None = None, rootdi
             raise SettingsError(f"{_label(f, source)}: {exc}") from None
         sources[f.name] = source
 
-    settings = Settings(**values, config_file=config_path, sources=MappingProxyType(sources))
+    settings = Settings(**values, config_file=config_path, sources=MappingProxyType(sources), ignored=tuple(ignored))
     _check_combination(settings)
     return settings
 

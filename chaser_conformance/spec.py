@@ -20,7 +20,8 @@ from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+from .layout import SPEC_PATH
+
 DOCUMENT_URI = "urn:chaser:openapi"
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

@@ -123,7 +123,7 @@ def test_every_channel_tells_each_test_the_same_outcome(tmp_path, switches, env)
     assert f"Verdict: {html.escape(terminal)}" in (reports / "report.html").read_text()
     failing = {t for t, o in outcomes.items() if o in ("failed", "error")}
     skipped = {t for t, o in outcomes.items() if o == "skipped"}
-    assert sections.get("Failures", set()) == failing
+    assert sections.get("Failures by cause", set()) == failing
     assert sections.get("Did not run", set()) == skipped
     assert set(re.findall(r"^  did not run: (\S+):", run.output, re.M)) == skipped
     assert run.returncode == (1 if failing else 0)

@@ -47,7 +47,7 @@ def test_a_failing_run_writes_every_artifact(tmp_path):
     html = (reports / "report.html").read_text()
     assert "Chaser conformance" in html and "CHASER_SEED=20261130" in html and "Field coverage" in html
     assert "/id: breaks required (found absent)" in html and "Bearer ****" in html
-    assert "reports: " in run.output and "verdict: not conformant: " in run.output
+    assert "reports (in " in run.output and "verdict: not conformant: " in run.output
 
 
 def test_field_states_never_seen_are_flagged_as_advisories(tmp_path):

@@ -159,3 +159,24 @@ def test_a_bad_config_file_is_a_usage_error_naming_the_file(tmp_path, text, mess
 )
 def test_the_token_may_travel_unencrypted_only_on_loopback_or_when_allowed(tmp_path, url, env):
     assert resolve({}, env=REMOTE | {"CHASER_BASE_URL": url} | env, rootdir=tmp_path).base_url == url
+
+
+def test_embedded_mode_reads_no_target_from_the_environment_or_a_config_file(tmp_path):
+    write_config(tmp_path, 'base_url = "https://from-file.example.test"\nprofile = "deep"\n')
+    env = REMOTE | {"CHASER_SEED": "42", "CHASER_PROFILE": "ci", "CHASER_STRICT": "1"}
+    s = resolve({}, env=env, rootdir=tmp_path, embedded=True)
+    assert s.embedded and s.api_token is None and s.session_id == () and s.config_file is None
+    assert (s.seed, s.profile, s.strict) == (42, "ci", True)  # settings that do not choose the target apply
+    assert s.ignored == ("CHASER_API_TOKEN", "CHASER_BASE_URL", "CHASER_SESSION_ID")
+
+
+def test_embedded_mode_with_a_target_on_the_command_line_is_a_usage_error(tmp_path):
+    with pytest.raises(SettingsError, match="--chaser-embedded tests the embedded reference server; drop --base-url"):
+        resolve({"base_url": "https://x.example.test"}, env={}, rootdir=tmp_path, embedded=True)
+
+
+def test_the_description_shows_the_values_used_with_their_source(tmp_path):
+    s = resolve({}, env={"CHASER_PROFILE": "ci"}, rootdir=tmp_path)
+    lines = s.describe({"seed": (7, "random; replay with CHASER_SEED"), "api_token": (Secret("t"), "embedded server")})
+    assert "seed = 7  [random; replay with CHASER_SEED]" in lines and "api_token = ****  [embedded server]" in lines
+    assert "profile = ci  [env CHASER_PROFILE]" in lines

@@ -1,0 +1,63 @@
+"""`chaser-conformance`: the conformance suite as one command, from any directory.
+
+It runs pytest on the suite this package carries, with the suite's own pytest.ini (so nothing
+of the current directory's pytest configuration leaks in), and returns pytest's exit code
+(0 conformant, 1 failures, 4 usage error, 69 unreachable, 70 token leaked). Options are the
+suite's (`--base-url`, `--chaser-...`, each also a CHASER_* variable) and pytest's own.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .layout import INI_PATH, INSTALLED, SUITE_DIR
+from .settings import CONFIG_CLI, CONFIG_ENV, EMBEDDED_CLI, FIELDS
+
+ALIASES = {"--embedded": EMBEDDED_CLI}
+
+USAGE = """usage: chaser-conformance [OPTIONS] [PYTEST OPTIONS]
+
+Checks that the server at a base URL behaves as openapi.yaml says for GET /v1/sessions/{{id}}.
+With no base URL it tests the embedded reference server. Reports go to ./reports.
+
+options (each also an environment variable and a chaser.toml key):
+{options}
+  {config:<34} config file (TOML) [{config_env}; default ./chaser.toml]
+  --embedded, {embedded:<22} test the embedded reference server, whatever CHASER_* or a
+  {blank:<34} config file name as target (seed, profile, strict... still apply)
+
+Any other option goes to pytest (e.g. -k EXPRESSION, -x, --tb=long). Give options that take a
+path with '=' (--chaser-config=PATH).
+
+exit codes: 0 conformant, 1 not conformant, 4 bad configuration, 69 target unreachable,
+70 the token was written to an artifact"""
+
+
+def usage() -> str:
+    options = "\n".join(f"  {f.option + '=' + f.name.upper():<34} {f.help} [{f.env}]" for f in FIELDS)
+    return USAGE.format(
+        options=options, config=CONFIG_CLI + "=PATH", config_env=CONFIG_ENV, embedded=EMBEDDED_CLI, blank=""
+    )
+
+
+def pytest_arguments(argv: list[str]) -> list[str]:
+    args = [ALIASES.get(a, a) for a in argv]
+    # The suite's own configuration and plugin; no cache directory inside an installed package.
+    base = ["-c", str(INI_PATH), "--rootdir", str(INI_PATH.parent), "-p", "chaser_conformance.plugin"]
+    if INSTALLED:
+        base += ["-p", "no:cacheprovider"]
+    return [*base, *args, str(SUITE_DIR)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if any(a in ("-h", "--help") for a in argv):
+        print(usage())
+        return 0
+    import pytest  # after --help: starting pytest's machinery is not needed to print usage
+
+    return int(pytest.main(pytest_arguments(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Diagnosis before verdict: when the configuration, not the server, is the likely cause.
+
+A wrong token, session ids of another account or environment, and a base URL without its path
+prefix all make a conformant server fail dozens of tests. The run still fails (the suite cannot
+tell a wrong token from a server that refuses good ones), but one line that names the setting
+leads the report, and the failures it explains are grouped under it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .checks import Exchange, RunRecord
+from .client import Target
+
+# Below this many reads of known sessions, "all refused" says too little to blame the token.
+MIN_TOKEN_REQUESTS = 3
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    message: str
+    statuses: frozenset[int]  # failures with these statuses are the ones it explains
+
+    def explains(self, status: int | None) -> bool:
+        return status in self.statuses
+
+
+def _blinded(ex: Exchange, sid: str) -> tuple[int, str, object]:
+    """Status, media type and body of a response, with the path and the id asked for left out."""
+    path = urlsplit(ex.url).path
+    text = ex.content.decode("utf-8", "replace").replace(path, "{path}").replace(sid, "{id}")
+    try:
+        body: object = json.loads(text)
+    except ValueError:
+        body = text
+    return ex.status, ex.media_type, body
+
+
+def diagnose(
+    record: RunRecord,
+    target: Target,
+    source: Callable[[str], str],
+    probe: Callable[[str], Exchange | None],
+) -> Diagnosis | None:
+    """`source(setting)` names where a setting came from; `probe(path)` sends one GET with the token."""
+    if target.embedded:
+        return None
+    with_token = {status: n for (valid, _, status), n in record.statuses.items() if valid}
+    known = {status: n for (valid, is_known, status), n in record.statuses.items() if valid and is_known}
+    refused = known.get(401, 0) + known.get(403, 0)
+    succeeded = any(200 <= status < 300 for status in with_token)
+    if refused >= MIN_TOKEN_REQUESTS and set(known) <= {401, 403} and not succeeded:
+        codes = "/".join(str(s) for s in sorted(known))
+        return Diagnosis(
+            f"every read of a known session with the token was refused ({codes} on all {refused}), and no "
+            f"request with it succeeded: the token ({source('api_token')}) is probably wrong, expired, or "
+            "for another environment",
+            frozenset({401, 403}),
+        )
+    if not known or set(known) != {404} or record.known_404 is None:
+        return None
+    ids = ", ".join(target.session_ids)
+    # Is a known session's 404 the answer of a route that does not exist at all?
+    sample = record.known_404
+    sid = sample.url.rstrip("/").rsplit("/", 1)[-1]
+    route = urlsplit(sample.url).path.replace(urlsplit(target.base_url).path, "", 1)
+    unknown_route = probe("/chaser-conformance-no-such-route" + route)
+    refused_anywhere = any(status == 401 for (_, _, status) in record.statuses)
+    if unknown_route is not None and not refused_anywhere and _blinded(unknown_route, sid) == _blinded(sample, sid):
+        return Diagnosis(
+            f"every path answers like an unknown route: {route} and a path that exists nowhere get the same "
+            f"404, and no request was ever refused for its credentials. The base URL {target.base_url} "
+            f"({source('base_url')}) probably has a wrong path prefix (one missing, such as /api, or one too many)",
+            frozenset({404}),
+        )
+    return Diagnosis(
+        f"none of the sessions {ids} ({source('session_id')}) was found with the token: 404 on every one "
+        f"of {known[404]} reads. They probably belong to another account or environment (or the token "
+        "does), or no longer exist",
+        frozenset({404}),
+    )

