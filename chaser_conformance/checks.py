@@ -246,20 +246,34 @@ def cors_problems(ex: Exchange) -> list[str]:
 
 
 class Judge:
-    """The contract's rules and the status policy of design.md, for one target."""
+    """The contract's rules and the status policy of design.md, for one target.
 
-    def __init__(self, contract: Contract, target: Target, record: RunRecord, strict: bool = False) -> None:
+    `offline`: judging recorded exchanges (fixtures, HAR captures) of no known target. The
+    rules that need the account under test (which token is valid, which sessions exist, whose
+    they are) are not judged; the status policy, content type, strict JSON, the schema and the
+    id echo are.
+    """
+
+    def __init__(
+        self, contract: Contract, target: Target, record: RunRecord, strict: bool = False, offline: bool = False
+    ) -> None:
         self.contract = contract
         self.target = target
         self.record = record
         self.strict = strict
+        self.offline = offline
         self._bearer = f"Bearer {target.token}"
         self._prefix = target.base_url.rstrip("/") + SESSION_PATH
 
     def has_valid_credentials(self, ex: Exchange) -> bool:
+        if self.offline:
+            return "Authorization" in ex.request_headers  # whether it is valid is not known offline
         return ex.request_headers.get("Authorization") == self._bearer
 
     def requested_id(self, ex: Exchange) -> str | None:
+        if self.offline:
+            path = urlsplit(ex.url).path
+            return unquote(path.rsplit(SESSION_PATH, 1)[1]) if SESSION_PATH in path else None
         if not ex.url.startswith(self._prefix):
             return None
         return unquote(urlsplit(ex.url[len(self._prefix) :]).path)
@@ -329,7 +343,7 @@ class Judge:
             return [f"response body larger than {limit} bytes (a SessionInfo is under 1 KiB); read only that much"], []
 
         if status == 401:
-            if valid:
+            if valid and not self.offline:
                 failures.append("401 for a request with the valid token of the account under test")
             else:
                 challenge = ex.headers.get("WWW-Authenticate", "")
@@ -339,9 +353,13 @@ class Judge:
                         f"got {challenge or 'none'!r}"
                     )
                 advisories.append(
-                    "401 for a request without valid credentials: accepted, but openapi.yaml documents no 401"
+                    "401: whether the credentials were valid is not judged offline; openapi.yaml documents no 401"
+                    if self.offline
+                    else "401 for a request without valid credentials: accepted, but openapi.yaml documents no 401"
                 )
             return failures, advisories
+        if status == 429 and self.offline:
+            return failures, [*advisories, "429 Too Many Requests (back-pressure) recorded: not judged"]
         if status == 429:
             failures.append("429 Too Many Requests still, after the bounded retries that honour Retry-After")
             return failures, advisories
@@ -353,7 +371,9 @@ class Judge:
             return self._assess_undeclared_method(ex, advisories), advisories
 
         if status == 200:
-            if not valid:
+            if self.offline:
+                pass  # whose session it is, and whether the token may read it, are not known offline
+            elif not valid:
                 failures.append("session data returned to a request without valid credentials")
             elif sid is not None and sid == self.target.foreign_session_id:
                 failures.append(f"another account's session {sid!r} was readable with this account's token")
@@ -361,12 +381,12 @@ class Judge:
                 failures.append(f"200 for id {sid!r}, which is not a session known to exist")
             problems, body = self._body_problems(ex, 200)
             failures += problems
-            if not failures and isinstance(body, dict) and body.get("id") != sid:
+            if not failures and sid is not None and isinstance(body, dict) and body.get("id") != sid:
                 failures.append(f"/id: must equal the requested id {sid!r}, got {body.get('id')!r}")
             if valid:
                 advisories += shared_cache_problems(ex)
         elif status == 404:
-            if valid and sid in self.target.session_ids:
+            if valid and sid in self.target.session_ids and not self.offline:
                 failures.append(f"404 for {sid!r}, a session that exists in the account under test")
             failures += self._body_problems(ex, 404)[0]
         else:

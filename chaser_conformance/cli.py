@@ -16,6 +16,7 @@ from .settings import CONFIG_CLI, CONFIG_ENV, EMBEDDED_CLI, FIELDS
 ALIASES = {"--embedded": EMBEDDED_CLI}
 
 USAGE = """usage: chaser-conformance [OPTIONS] [PYTEST OPTIONS]
+       chaser-conformance validate PATH... [--format json]   (recorded or mock responses, offline)
 
 Checks that the server at a base URL behaves as openapi.yaml says for GET /v1/sessions/{{id}}.
 With no base URL it tests the embedded reference server. Reports go to ./reports.
@@ -51,6 +52,10 @@ def pytest_arguments(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["validate"]:
+        from .offline import main as validate
+
+        return validate(argv[1:])
     if any(a in ("-h", "--help") for a in argv):
         print(usage())
         return 0

@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  try: curl -H 'Authorization: Bearer {str(primary.token)}' {server.base_url}/v1/sessions/{first}")
     print(
         f"  suite: CHASER_BASE_URL={server.base_url} CHASER_API_TOKEN={str(primary.token)} "
-        f"CHASER_SESSION_ID={','.join(primary.sessions)} CHASER_FOREIGN_SESSION_ID={next(iter(other.sessions))} pytest"
+        f"CHASER_SESSION_ID={','.join(primary.sessions)} CHASER_FOREIGN_SESSION_ID={next(iter(other.sessions))} "
+        "chaser-conformance"
     )
     print("Ctrl-C stops it.", flush=True)
     server.serve_forever()  # returns on Ctrl-C
