@@ -55,8 +55,12 @@ class RunStopped(Exception):
     """The run cannot go on: the request cap is reached or the target stopped answering."""
 
     def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
+        super().__init__(message, exit_code)  # both in args: it crosses processes (pytest -n) pickled
+        self.message = message
         self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class RetryRateLimited(Retry):
@@ -93,7 +97,8 @@ class RunLimits:
         self._down: str | None = None
         self._lock = threading.Lock()
 
-    def before_send(self) -> None:
+    def reserve(self) -> float:
+        """Count one request against the cap and give it a slot: the seconds to wait before sending."""
         with self._lock:
             if self._down:
                 raise RunStopped(self._down, EXIT_UNREACHABLE)
@@ -105,8 +110,39 @@ class RunLimits:
             now = time.monotonic()
             slot = max(now, self._next)
             self._next = slot + self._interval
-        if slot > now:
-            time.sleep(slot - now)  # pacing towards the configured rate limit, not synchronisation
+        return slot - now
+
+    def reserve_many(self, wanted: int) -> tuple[int, float]:
+        """(requests granted, seconds to wait before the first): a worker of pytest -n asks for a few
+        at a time, so that a run without a rate limit does not pay a round trip to the controller per
+        request. With a rate limit every request gets its own slot."""
+        if self._interval:
+            return 1, self.reserve()
+        with self._lock:
+            if self._down:
+                raise RunStopped(self._down, EXIT_UNREACHABLE)
+            granted = min(wanted, self.max_requests - self.sent)
+            if granted <= 0:
+                raise RunStopped(
+                    f"request cap of {self.max_requests} reached; raise CHASER_MAX_REQUESTS to allow more", 1
+                )
+            self.sent += granted
+            return granted, 0.0
+
+    def release(self, unused: int) -> None:
+        """Give back requests granted by `reserve_many` and never sent."""
+        with self._lock:
+            self.sent -= unused
+
+    def before_send(self) -> None:
+        delay = self.reserve()
+        if delay > 0:
+            time.sleep(delay)  # pacing towards the configured rate limit, not synchronisation
+
+    def totals(self) -> tuple[int, int, str | None]:
+        """(requests sent, the cap, why the target was taken as down): for the run's summary."""
+        with self._lock:
+            return self.sent, self.max_requests, self._down
 
     def answered(self) -> None:
         with self._lock:

@@ -45,15 +45,19 @@ def diagnose(
     target: Target,
     source: Callable[[str], str],
     probe: Callable[[str], Exchange | None],
+    min_refused: int = MIN_TOKEN_REQUESTS,
 ) -> Diagnosis | None:
-    """`source(setting)` names where a setting came from; `probe(path)` sends one GET with the token."""
+    """`source(setting)` names where a setting came from; `probe(path)` sends one GET with the token.
+
+    `min_refused`: the reads of known sessions that must all be refused to blame the token (the
+    preflight, one read of each known session before the tests, asks for fewer)."""
     if target.embedded:
         return None
     with_token = {status: n for (valid, _, status), n in record.statuses.items() if valid}
     known = {status: n for (valid, is_known, status), n in record.statuses.items() if valid and is_known}
     refused = known.get(401, 0) + known.get(403, 0)
     succeeded = any(200 <= status < 300 for status in with_token)
-    if refused >= MIN_TOKEN_REQUESTS and set(known) <= {401, 403} and not succeeded:
+    if refused >= min_refused and set(known) <= {401, 403} and not succeeded:
         codes = "/".join(str(s) for s in sorted(known))
         return Diagnosis(
             f"every read of a known session with the token was refused ({codes} on all {refused}), and no "

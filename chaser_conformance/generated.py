@@ -10,6 +10,7 @@ GET cases, and `guard` refuses to send anything else to a known id.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,19 @@ class UnsafeProbe(RuntimeError):
     pass
 
 
-def build_schema(target: Target, profile: Profile, seed: int, read_timeout: float, ca_bundle: Path | None) -> Any:
+def shard_seed(seed: int, shard: int) -> int:
+    """The seed of one part of the generated cases, derived from the run's seed (replays any -n)."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{shard}".encode()).digest()[:4], "big")
+
+
+def build_schema(
+    target: Target, profile: Profile, seed: int, read_timeout: float, ca_bundle: Path | None, shard: int = 0
+) -> Any:
+    """The schema for one part (`shard`) of the generated cases: the coverage phase (deterministic,
+    run once) in the first part, the fuzzing phase's examples spread over all parts."""
     config = schemathesis.Config.from_dict(
         {
-            "seed": seed,
+            "seed": shard_seed(seed, shard),
             # Passed per request by Schemathesis, so it must match the session's own verify setting.
             "tls-verify": str(ca_bundle) if ca_bundle else True,
             "base-url": target.base_url,
@@ -43,14 +53,14 @@ def build_schema(target: Target, profile: Profile, seed: int, read_timeout: floa
             "phases": {
                 "examples": {"enabled": False},  # openapi.yaml has no examples
                 "stateful": {"enabled": False},  # one read-only operation: nothing to chain
-                "coverage": {"enabled": True},
+                "coverage": {"enabled": shard == 0},
                 "fuzzing": {"enabled": True},
             },
             # No shrinking: a conformance verdict needs the failure, not its smallest form. No example
             # database: a run is a function of its seed alone, so a printed seed replays it exactly.
             "generation": {
                 "mode": "all",
-                "max-examples": profile.generated_cases,
+                "max-examples": -(-profile.generated_cases // profile.shards),
                 "no-shrink": True,
                 "database": "none",
             },

@@ -25,10 +25,11 @@ from .client import EXIT_UNREACHABLE, SESSION_PATH, ApiClient, NoAnswer, RunLimi
 from .diagnosis import Diagnosis, diagnose
 from .generated import build_schema
 from .layout import SUITE_DIR
+from .parallel import INPUT_KEY, OUTPUT_KEY, LimitsServer, RemoteLimits, merge_record, record_out
 from .profiles import PROFILES, Profile
 from .reports import Causes, Tally, cause_lines, coverage_lines, find_secret, summary, verdict, write_artifacts
 from .secret import mask
-from .server import RunningServer, serve_in_thread
+from .server import RunningServer, Store, serve_in_thread
 from .settings import CONFIG_CLI, CONFIG_ENV, EMBEDDED_CLI, FIELDS, Settings, SettingsError, resolve
 from .spec import Contract, load_contract
 from .waivers import Waiver, WaiverError, load_waivers
@@ -76,8 +77,19 @@ class ChaserPlugin:
         self.config = config
         self.settings = settings
         self.profile: Profile = PROFILES[settings.profile]
+        # Under pytest -n, a worker gets the controller's seed, target and request budget.
+        shared = getattr(config, "workerinput", {}).get(INPUT_KEY)
+        self.worker = shared is not None
+        self.limits_server: LimitsServer | None = None
+        self.worker_targets: dict[str, str] = {}
         # A seed on every run, so any run can be replayed exactly.
-        self.seed: int = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**32)
+        self.seed: int = (
+            shared["seed"]
+            if shared
+            else settings.seed
+            if settings.seed is not None
+            else random.SystemRandom().randrange(2**32)
+        )
         # Relative to where the run was started: a checkout's root, or any directory for the installed command.
         self.reports_dir: Path = settings.reports_dir or Path(config.invocation_params.dir) / "reports"
         self.today = dt.date.today()
@@ -88,12 +100,17 @@ class ChaserPlugin:
         self.record = RunRecord(tracked=tuple(f.pointer for f in contract.fields() if f.nullable or not f.required))
         self.tally = Tally()
         self.conformance_run = is_conformance_run(config)
-        self.limits = RunLimits(settings.max_requests or self.profile.max_requests, settings.rate_limit)
+        self.limits: RunLimits | RemoteLimits = (
+            RemoteLimits(**shared["limits"])
+            if shared
+            else RunLimits(settings.max_requests or self.profile.max_requests, settings.rate_limit)
+        )
         self.stopped: RunStopped | None = None
         self.artifacts: list[Path] = []
         self.leaks: list[Path] = []
         self.causes = Causes()
         self.diagnosis: Diagnosis | None = None
+        self.preflight: Diagnosis | None = None  # from one read of each known session, before the tests
         # Failures in the suite's own words, grouped by cause in the terminal, unless a traceback
         # style was asked for (--tb=long, --tb=short...): then pytest's own, test by test.
         self.compact = self.conformance_run and config.option.tbstyle == "auto"
@@ -101,10 +118,11 @@ class ChaserPlugin:
             config.option.tbstyle = "short"  # for errors that are not contract violations
         self.server: RunningServer | None = None
         if settings.embedded:
-            self.server = serve_in_thread(quiet=True)
-            store = self.server.app.store
+            # One embedded server for the run: the controller's, when this is a worker.
+            self.server = None if shared else serve_in_thread(quiet=True)
+            store = self.server.app.store if self.server else Store()
             self.target = Target(
-                base_url=self.server.base_url,
+                base_url=self.server.base_url if self.server else shared["base_url"],
                 token=store.primary.token,
                 session_ids=tuple(store.primary.sessions),
                 foreign_session_id=next(iter(store.other.sessions)),
@@ -123,6 +141,42 @@ class ChaserPlugin:
     def close(self) -> None:
         if self.server is not None:
             self.server.stop()
+        if self.limits_server is not None:
+            self.limits_server.stop()
+
+    # --- pytest -n: the controller shares its target, seed and budget, and merges what workers saw ---
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        if not self.conformance_run:
+            return
+        if self.limits_server is None:
+            self.limits_server = LimitsServer(self.limits)  # type: ignore[arg-type]
+        node.workerinput[INPUT_KEY] = {
+            "seed": self.seed,
+            "base_url": self.target.base_url,
+            "limits": self.limits_server.workerinput(),
+        }
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        data = getattr(node, "workeroutput", {}).get(OUTPUT_KEY)
+        if not data:
+            return
+        merge_record(self.record, data["record"])
+        self.worker_targets[str(node.gateway.id)] = data["base_url"]
+        for nodeid, index in data["waived"].items():
+            self.waived[nodeid] = self.waivers[index]
+        if data["stopped"] and self.stopped is None:
+            self.stopped = RunStopped(*data["stopped"])
+
+    def _worker_output(self) -> dict[str, Any]:
+        return {
+            "record": record_out(self.record),
+            "base_url": self.target.base_url,
+            "waived": {nodeid: self.waivers.index(w) for nodeid, w in self.waived.items()},
+            "stopped": [self.stopped.message, self.stopped.exit_code] if self.stopped else None,
+        }
 
     def configuration(self) -> list[str]:
         """The settings the run used, each with its source (token masked): header, HTML and JSON."""
@@ -144,8 +198,31 @@ class ChaserPlugin:
             used["max_requests"] = (self.limits.max_requests, f"profile {self.profile.name}")
         return self.settings.describe(used)
 
+    def preflight_diagnosis(self) -> Diagnosis | None:
+        """One read of each known session with the token before any test: a wrong token, session
+        ids or base path is said at the top of the run, not only after dozens of failures."""
+        client = ApiClient(
+            self.target.base_url,
+            self.target.token,
+            limits=self.limits,  # type: ignore[arg-type]
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+            ca_bundle=self.settings.ca_bundle,
+        )
+        record = RunRecord()
+        try:
+            for sid in self.target.session_ids:
+                record.saw(Exchange.of(client.get_session(sid)), valid=True, known=True)
+        except (NoAnswer, RunStopped):
+            return None
+        finally:
+            client.close()
+        return diagnose(record, self.target, self._source, self._probe, min_refused=1)
+
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         lines = [f"chaser target: {self.target.label}"]
+        if self.preflight is not None:
+            lines.append(f"chaser DIAGNOSIS (a first read of each session): {self.preflight.message}")
         # The settings that were set (or decided by the run); with -v all of them. Every artifact has all.
         shown = [line for line in self.configuration() if config.option.verbose > 0 or not _at_default(line)]
         lines += [f"  {line}" for line in shown]
@@ -184,7 +261,9 @@ class ChaserPlugin:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         wasxfail = hasattr(report, "wasxfail")
-        message = report.longreprtext
+        # The text itself: longreprtext would start with pytest-xdist's "[gw0] linux -- Python ..." line.
+        message = report.longrepr if isinstance(report.longrepr, str) else report.longreprtext
+        message = re.sub(r"^\[gw\d+\] .*\n", "", message)
         if report.skipped and isinstance(report.longrepr, tuple):
             message = str(report.longrepr[2]).removeprefix("Skipped: ")  # (path, line, reason)
         self.tally.add(report.nodeid, report.when, report.outcome, wasxfail, message)
@@ -202,6 +281,15 @@ class ChaserPlugin:
         # Innermost wrapper: the JUnit and HTML reports are written when this resumes, and the
         # terminal summary (an outer wrapper) is printed after it. The diagnosis is made before
         # them, so that every channel can lead with it.
+        if self.worker:
+            if isinstance(self.limits, RemoteLimits):
+                self.limits.release_unused()  # the run's count of requests sent stays exact
+            self.config.workeroutput[OUTPUT_KEY] = self._worker_output()  # type: ignore[attr-defined]
+            return (yield)  # the controller reports for the whole run
+        if self.conformance_run and self.stopped is None and isinstance(self.limits, RunLimits):
+            down = self.limits.totals()[2]
+            if down:
+                self.stopped = RunStopped(down, EXIT_UNREACHABLE)  # seen by a worker of pytest -n
         if self.conformance_run and self.causes and self.stopped is None:
             self.diagnosis = diagnose(self.record, self.target, self._source, self._probe)
         result = yield
@@ -219,6 +307,7 @@ class ChaserPlugin:
             self.stopped is not None,
             self.causes,
             self.diagnosis,
+            self.worker_targets,
         )
         self.artifacts = write_artifacts(self.reports_dir, data, self.record, self._report_paths())
         scanned = [self.reports_dir, *self._report_paths()]
@@ -389,6 +478,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _ACTIVE.append(plugin)
     if plugin.conformance_run and not plugin.target.embedded and not hasattr(config, "workerinput"):
         check_reachable(plugin.target, settings, plugin.limits)
+        plugin.preflight = plugin.preflight_diagnosis()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -505,7 +595,7 @@ def anon_api(settings: Settings, target: Target, limits: RunLimits) -> Iterator[
 _ACTIVE: list[ChaserPlugin] = []  # the plugin of the run configured in this process
 
 
-def generated_schema() -> Any:
+def generated_schema(shard: int = 0) -> Any:
     """The Schemathesis schema of this run, for `@schema.parametrize()` at a test module's top level.
 
     Built at collection (settings are resolved by then) rather than through Schemathesis'
@@ -516,5 +606,11 @@ def generated_schema() -> Any:
         raise RuntimeError("the chaser-conformance plugin is not configured in this process")
     plugin = _ACTIVE[-1]
     return build_schema(
-        plugin.target, plugin.profile, plugin.seed, plugin.settings.read_timeout, plugin.settings.ca_bundle
+        plugin.target, plugin.profile, plugin.seed, plugin.settings.read_timeout, plugin.settings.ca_bundle, shard
     )
+
+
+def generated_shards() -> int:
+    if not _ACTIVE:
+        raise RuntimeError("the chaser-conformance plugin is not configured in this process")
+    return _ACTIVE[-1].profile.shards

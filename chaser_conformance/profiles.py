@@ -11,11 +11,15 @@ class Profile:
     generated_cases: int  # Schemathesis fuzzing-phase examples (the coverage phase adds its own)
     stability_reads: int  # reads of each known session in the stability test
     max_requests: int  # default cap on requests per run (CHASER_MAX_REQUESTS overrides)
+    # The generated cases are split into this many tests, each with a seed derived from the run's,
+    # so that pytest-xdist (-n) can spread them; fixed per profile, so a seed replays the same
+    # requests whatever -n is.
+    shards: int
 
     def describe(self) -> str:
         return (
-            f"{self.name}: {self.generated_cases} generated cases, {self.stability_reads} reads per known session, "
-            f"at most {self.max_requests} requests"
+            f"{self.name}: {self.generated_cases} generated cases in {self.shards} parts, "
+            f"{self.stability_reads} reads per known session, at most {self.max_requests} requests"
         )
 
 
@@ -24,8 +28,10 @@ PROFILES = {
     for p in (
         # A fault that is bad for one response in five escapes 25 reads with probability 0.8**25 < 0.4 %,
         # and the generated cases read known sessions too.
-        Profile("quick", generated_cases=100, stability_reads=25, max_requests=2_000),
-        Profile("ci", generated_cases=500, stability_reads=60, max_requests=5_000),
-        Profile("deep", generated_cases=3000, stability_reads=250, max_requests=20_000),
+        Profile("quick", generated_cases=100, stability_reads=25, max_requests=2_000, shards=4),
+        Profile("ci", generated_cases=500, stability_reads=60, max_requests=5_000, shards=8),
+        Profile("deep", generated_cases=3000, stability_reads=250, max_requests=20_000, shards=16),
+        # Pre-release verification, meant for -n: tens of thousands of generated cases.
+        Profile("soak", generated_cases=20_000, stability_reads=500, max_requests=60_000, shards=64),
     )
 }

@@ -88,6 +88,7 @@ def summary(
     stopped: bool = False,
     causes: Causes | None = None,
     diagnosis: Diagnosis | None = None,
+    workers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     counts = tally.counts()
     word, line = verdict(counts, stopped)
@@ -97,6 +98,8 @@ def summary(
             "embedded": target.embedded,
             "session_ids": list(target.session_ids),
             "foreign_session_id": target.foreign_session_id,
+            # pytest -n: the base URL each worker used (one target, one embedded server, for all)
+            "workers": dict(sorted((workers or {}).items())),
         },
         "configuration": configuration,  # the values used, token masked
         "spec": {"path": SPEC_PATH.name, "hash": spec_hash()},

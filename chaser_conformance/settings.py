@@ -27,7 +27,7 @@ CONFIG_CLI = "--chaser-config"
 # Command line only: the run tests the embedded reference server whatever the environment or a
 # config file names (what `tox -e suite` and `chaser-conformance --embedded` promise).
 EMBEDDED_CLI = "--chaser-embedded"
-PROFILES = ("quick", "ci", "deep")
+PROFILES = ("quick", "ci", "deep", "soak")
 
 
 class SettingsError(ValueError):

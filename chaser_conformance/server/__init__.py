@@ -1,6 +1,6 @@
 """The embedded reference server: a conformant implementation of the contract, with named faults."""
 
-from .app import ReferenceApp, RunningServer, serve_in_thread
+from .app import Latency, ReferenceApp, RunningServer, serve_in_thread
 from .store import Store
 
-__all__ = ["ReferenceApp", "RunningServer", "Store", "serve_in_thread"]
+__all__ = ["Latency", "ReferenceApp", "RunningServer", "Store", "serve_in_thread"]

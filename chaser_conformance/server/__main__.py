@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .app import ReferenceApp, RunningServer
+from .app import Latency, ReferenceApp, RunningServer
 from .faults import CATALOGUE, FAULTS, VARIANTS
 from .store import Store
 
@@ -25,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME",
         help="switch in a named fault or variant (repeatable); --list shows them",
     )
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="emulate a distant server: milliseconds added to every answer"
+    )
+    parser.add_argument("--jitter-ms", type=float, default=0.0, help="random variation of --latency-ms, +/-")
     parser.add_argument("--list", action="store_true", help="list the faults and variants, then exit")
     args = parser.parse_args(argv)
     if args.list:
@@ -37,13 +41,16 @@ def main(argv: list[str] | None = None) -> int:
 
     store = Store()
     try:
-        server = RunningServer(ReferenceApp(store, args.switch), args.host, args.port)
+        latency = Latency(args.latency_ms, args.jitter_ms) if args.latency_ms or args.jitter_ms else None
+        server = RunningServer(ReferenceApp(store, args.switch, latency), args.host, args.port)
     except OSError as exc:
         parser.exit(2, f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}\n")
     primary, other = store.primary, store.other
     print(f"Chaser Core API reference server on {server.base_url}")
     if args.switch:
         print(f"switched in: {', '.join(args.switch)}")
+    if latency is not None:
+        print(f"latency: {args.latency_ms:g} ms +/- {args.jitter_ms:g} ms per answer")
     # Demo credentials of an in-memory store: printing them is the point.
     print(f"  account {primary.name!r}: token {str(primary.token)}  sessions {','.join(primary.sessions)}")
     print(f"  account {other.name!r}: token {str(other.token)}  sessions {','.join(other.sessions)}")

@@ -9,7 +9,9 @@ Allow. Nothing a client can send gets a 5xx.
 from __future__ import annotations
 
 import collections
+import random
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,19 +32,38 @@ ROUTES = Map(
 WWW_AUTHENTICATE = 'Bearer realm="chaser"'
 
 
+class Latency:
+    """A distant staging on loopback: every answer waits `ms` milliseconds, give or take `jitter_ms`."""
+
+    def __init__(self, ms: float, jitter_ms: float = 0.0) -> None:
+        self.ms, self.jitter_ms = ms, jitter_ms
+        self._random = random.Random()
+
+    def wait(self) -> None:
+        delay = max(0.0, self.ms + self._random.uniform(-self.jitter_ms, self.jitter_ms)) / 1000
+        time.sleep(delay)  # the emulated network round trip itself, not synchronisation
+
+
 def error_body(code: str, message: str) -> dict[str, str]:
     return {"error": code, "message": message}
 
 
 class ReferenceApp:
-    def __init__(self, store: Store | None = None, switches: Iterable[str | Switch] = ()) -> None:
+    def __init__(
+        self, store: Store | None = None, switches: Iterable[str | Switch] = (), latency: Latency | None = None
+    ) -> None:
         self.store = store or Store()
         self.switches: tuple[Switch, ...] = resolve_switches(switches)
+        self.latency = latency
         # (method, path, status) of recent requests, for tests of what the suite sends (e.g. never
         # a DELETE to a real session); bounded so a long load test cannot grow it without limit.
         self.journal: collections.deque[tuple[str, str, int]] = collections.deque(maxlen=100_000)
+        self.arrivals: collections.deque[float] = collections.deque(maxlen=100_000)  # time.monotonic()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        self.arrivals.append(time.monotonic())
+        if self.latency is not None:
+            self.latency.wait()
         request = Request(environ)
         response = self.dispatch(request)
         for switch in self.switches:
@@ -148,5 +169,6 @@ def serve_in_thread(
     port: int = 0,
     quiet: bool = True,
     tls: tuple[str, str] | None = None,
+    latency: Latency | None = None,
 ) -> RunningServer:
-    return RunningServer(ReferenceApp(store, switches), host, port, quiet, tls).start()
+    return RunningServer(ReferenceApp(store, switches, latency), host, port, quiet, tls).start()

@@ -1,6 +1,10 @@
 """Property-based: Schemathesis generates requests from openapi.yaml, positive and negative,
 through its coverage and fuzzing phases; every response goes through its built-in checks
-and through the project's own rules (Judge)."""
+and through the project's own rules (Judge).
+
+The cases are split into parts (a number fixed by the profile, each with a seed derived from
+the run's), one test each, so that `pytest -n N` spreads them and a seed replays the same
+requests whatever N is."""
 
 import requests
 from schemathesis.core.failures import FailureGroup
@@ -8,24 +12,30 @@ from schemathesis.core.failures import FailureGroup
 from chaser_conformance.checks import ContractViolation
 from chaser_conformance.client import NoAnswer
 from chaser_conformance.generated import CHECK_NAME, EXCLUDED_CHECKS, contract_check, guard, problems_of
-from chaser_conformance.plugin import VIOLATION, generated_schema
-
-schema = generated_schema()
+from chaser_conformance.plugin import VIOLATION, generated_schema, generated_shards
 
 
-@schema.parametrize()
-def test_generated_requests_conform(case, api, judge, target, request):
-    guard(case, target)
-    try:
-        response = case.call(session=api.http, timeout=api.timeout, allow_redirects=False)
-    except (requests.Timeout, requests.ConnectionError) as exc:
-        raise NoAnswer(f"[no answer] {case.method} {case.formatted_path}: {type(exc).__name__}") from None
-    try:
-        case.validate_response(response, excluded_checks=EXCLUDED_CHECKS, additional_checks=[contract_check(judge)])
-    except (FailureGroup, AssertionError) as failure:  # Schemathesis' checks' and the Judge's problems
+def generated_test(schema):
+    @schema.parametrize()
+    def test(case, api, judge, target, request):
+        guard(case, target)
         try:
-            judge.fail(CHECK_NAME, response, problems_of(failure))  # recorded once, masked, with a curl line
-        except ContractViolation as violation:
-            # Schemathesis reports its own group at the end; the report shows this text instead.
-            request.node.stash.setdefault(VIOLATION, str(violation))
-            raise
+            response = case.call(session=api.http, timeout=api.timeout, allow_redirects=False)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise NoAnswer(f"[no answer] {case.method} {case.formatted_path}: {type(exc).__name__}") from None
+        try:
+            case.validate_response(response, excluded_checks=EXCLUDED_CHECKS, additional_checks=[contract_check(judge)])
+        except (FailureGroup, AssertionError) as failure:  # Schemathesis' checks' and the Judge's problems
+            try:
+                judge.fail(CHECK_NAME, response, problems_of(failure))  # recorded once, masked, with a curl line
+            except ContractViolation as violation:
+                # Schemathesis reports its own group at the end; the report shows this text instead.
+                request.node.stash.setdefault(VIOLATION, str(violation))
+                raise
+
+    return test
+
+
+PARTS = generated_shards()
+for _part in range(PARTS):
+    globals()[f"test_generated_requests_conform_part_{_part + 1}_of_{PARTS}"] = generated_test(generated_schema(_part))

@@ -9,6 +9,7 @@ the suite well over a hundred times.
 
 import io
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -65,7 +66,10 @@ def _reports(tmp_path):
 
 
 def _arguments(args):
-    return ["-p", "no:cacheprovider", "-rA", *args]
+    # CHASER_SELFTEST_SUITE_ARGS (e.g. "-n 4"): every suite run of the selftests with these arguments
+    # too; benchmarks/parallel.py runs the fault catalogue that way.
+    extra = shlex.split(os.environ.get("CHASER_SELFTEST_SUITE_ARGS", ""))
+    return ["-p", "no:cacheprovider", "-rA", *extra, *args]
 
 
 def _read_junit(run):

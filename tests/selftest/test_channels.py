@@ -128,7 +128,8 @@ def test_every_channel_tells_each_test_the_same_outcome(tmp_path, switches, env)
     assert set(re.findall(r"^  did not run: (\S+):", run.output, re.M)) == skipped
     assert run.returncode == (1 if failing else 0)
     if switches == ["missing-id"]:
-        assert outcomes["test_generated_requests_conform[GET /v1/sessions/{id}]"] == "failed"
+        generated = [o for t, o in outcomes.items() if t.startswith("test_generated_requests_conform_part_")]
+        assert "failed" in generated
     if skipped:
         assert data["verdict_line"].endswith(f"{len(skipped)} did not run")
         assert "CHASER_FOREIGN_SESSION_ID" in data["not_run"][0]["reason"]

@@ -33,7 +33,7 @@ def diagnosis_of(run, reports):
 def test_a_configuration_mistake_is_diagnosed_first_and_still_fails(tmp_path, setting, env, words):
     with serve_in_thread() as server:
         environment = target_env(server) | {k: v.format(base=server.base_url) for k, v in env.items()}
-        run = run_suite_forked(tmp_path, environment)
+        run = run_suite_forked(tmp_path, environment, ["-rsxX"])  # as a user runs it (the runner adds -rA)
     reports = tmp_path / "reports"
     line, summary, markdown = diagnosis_of(run, reports)
     assert run.returncode == 1  # a wrong token cannot be told from a server that refuses good ones
@@ -42,6 +42,9 @@ def test_a_configuration_mistake_is_diagnosed_first_and_still_fails(tmp_path, se
     section = run.output.split("failures by cause", 1)[1].splitlines()
     assert [s for s in section[1:] if s.strip()][0] == f"DIAGNOSIS: {line}"
     assert summary["diagnosis"] == line and markdown[4] == f"> **Diagnosis:** {line}"
+    # And before any test, from one read of each known session: in the header, at the top of the run.
+    header = run.output.split("collected", 1)[0]
+    assert "chaser DIAGNOSIS (a first read of each session): " in header and words in header
     # The failures it explains are grouped under it, not repeated test by test.
     explained = [c for c in summary["causes"] if c["explained_by_diagnosis"]]
     assert explained and sum(len(c["tests"]) for c in explained) >= 5

@@ -20,7 +20,9 @@ def switch(name, apply):
     return Switch(name, "fault", "test", name, apply)
 
 
-def test_a_target_that_stops_answering_ends_the_run_in_bounded_time(tmp_path):
+# Serially and under pytest -n (a worker sees the silence; the run-wide verdict is the controller's).
+@pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["serial", "n2"])
+def test_a_target_that_stops_answering_ends_the_run_in_bounded_time(tmp_path, args):
     answered = collections.Counter()
     release = threading.Event()
 
@@ -31,7 +33,7 @@ def test_a_target_that_stops_answering_ends_the_run_in_bounded_time(tmp_path):
         return response
 
     with serve_in_thread([switch("stops-answering", stop_after_60)]) as server:
-        run = run_suite_forked(tmp_path, target_env(server) | {"CHASER_READ_TIMEOUT": "0.3"}, timeout=120)
+        run = run_suite_forked(tmp_path, target_env(server) | {"CHASER_READ_TIMEOUT": "0.3"}, args, timeout=120)
         release.set()
     assert run.returncode == 69, run.output[-3000:]
     assert "RUN STOPPED: target stopped answering: 3 requests in a row got no answer" in run.output

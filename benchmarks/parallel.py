@@ -1,0 +1,139 @@
+"""Parallel runs (pytest -n N) against a distant staging, emulated on loopback; ratios in one run.
+
+    python benchmarks/parallel.py [--profile deep] [--latency 0,50] [--workers 2,4,8] [--catalogue]
+
+For each latency (milliseconds added to every answer by the reference server, with 10 % jitter)
+it runs, with one seed: the suite serially, the suite with -n N for each N, and `st run` on the
+same spec and server with as many generated cases (its own best: --workers 8), and prints wall
+time, requests and the speed-up over the serial run. --catalogue then runs the fault catalogue's
+selftest serially and with every suite run under -n 4, and compares the kill matrices. Not a test:
+numbers for the note. At 50 ms a deep profile serially takes several minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from chaser_conformance.layout import SPEC_PATH  # noqa: E402
+from chaser_conformance.profiles import PROFILES  # noqa: E402
+from chaser_conformance.server import Latency, serve_in_thread  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = "20261130"
+
+
+def suite(base_url: str, store, profile: str, workers: int, reports: Path) -> tuple[float, int]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHASER_")} | {
+        "CHASER_BASE_URL": base_url,
+        "CHASER_API_TOKEN": str(store.primary.token),
+        "CHASER_SESSION_ID": ",".join(store.primary.sessions),
+        "CHASER_FOREIGN_SESSION_ID": next(iter(store.other.sessions)),
+        "CHASER_SEED": SEED,
+        "CHASER_PROFILE": profile,
+        "CHASER_REPORTS_DIR": str(reports),
+    }
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"] + (["-n", str(workers)] if workers else [])
+    started = time.perf_counter()
+    run = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    sent = re.search(r"(\d+) requests sent", run.stdout)
+    if run.returncode != 0:
+        print(run.stdout[-2000:], run.stderr[-2000:])
+        raise SystemExit(f"the suite failed against the conformant server (exit {run.returncode})")
+    return elapsed, int(sent.group(1)) if sent else -1
+
+
+def st_run(base_url: str, store, cases: int) -> tuple[float, int]:
+    args = [
+        str(Path(sys.executable).with_name("st")),
+        "run",
+        str(SPEC_PATH),
+        "--url",
+        base_url,
+        "-H",
+        f"Authorization: Bearer {store.primary.token}",
+        "--max-examples",
+        str(cases),
+        "--phases",
+        "fuzzing",
+        "--workers",
+        "8",
+        "--seed",
+        SEED,
+        "--no-shrink",
+        "--checks",
+        "not_a_server_error",
+    ]
+    started = time.perf_counter()
+    run = subprocess.run(args, capture_output=True, text=True)
+    return time.perf_counter() - started, run.returncode
+
+
+def timings(latency_ms: float, profile: str, worker_counts: list[int]) -> None:
+    cases = PROFILES[profile].generated_cases
+    latency = Latency(latency_ms, latency_ms / 10) if latency_ms else None
+    print(f"\n== {latency_ms:g} ms a round trip, profile {profile} ({cases} generated cases), seed {SEED}")
+    print(f"{'run':<22}{'wall s':>9}{'requests':>10}{'req/s':>9}{'vs serial':>11}")
+    with serve_in_thread(latency=latency) as server, tempfile.TemporaryDirectory() as folder:
+        store = server.app.store
+        serial = None
+        for workers in [0, *worker_counts]:
+            seconds, sent = suite(server.base_url, store, profile, workers, Path(folder, f"n{workers}"))
+            serial = serial or seconds
+            label = "suite, serial" if not workers else f"suite, -n {workers}"
+            print(f"{label:<22}{seconds:>9.1f}{sent:>10}{sent / seconds:>9.0f}{serial / seconds:>10.2f}x", flush=True)
+        before = len(server.app.arrivals)
+        seconds, code = st_run(server.base_url, store, cases)
+        sent = len(server.app.arrivals) - before
+        label = "st run --workers 8"
+        print(f"{label:<22}{seconds:>9.1f}{sent:>10}{sent / seconds:>9.0f}{serial / seconds:>10.2f}x  (exit {code})")
+
+
+def catalogue() -> None:
+    print("\n== fault catalogue: serial and with every suite run under -n 4")
+    matrices = {}
+    for label, extra in (("serial", ""), ("-n 4", "-n 4")):
+        env = os.environ | {"CHASER_SELFTEST_SUITE_ARGS": extra}
+        started = time.perf_counter()
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "tests/selftest/test_catalogue.py", "-q", "-p", "no:cacheprovider"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        lines = [line for line in run.stdout.splitlines() if re.match(r"^  \S+ +\S+ +", line)]
+        matrices[label] = {line.split()[0]: line.split(None, 2)[2] for line in lines}
+        kill = [line for line in run.stdout.splitlines() if line.startswith("kill rate")]
+        print(f"{label:<8} {time.perf_counter() - started:6.0f} s  {kill[-1] if kill else run.stdout[-500:]}")
+    serial, parallel = matrices["serial"], matrices["-n 4"]
+    differ = sorted(name for name in serial if serial[name] != parallel.get(name))
+    print(f"switches whose catching tests differ: {len(differ)} of {len(serial)}")
+    for name in differ:
+        print(f"  {name}: serial {serial[name]!r} / -n 4 {parallel.get(name)!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="deep", choices=sorted(PROFILES))
+    parser.add_argument("--latency", default="0,50", help="milliseconds, comma-separated")
+    parser.add_argument("--workers", default="2,4,8", help="values of -n, comma-separated")
+    parser.add_argument("--catalogue", action="store_true", help="also compare the kill matrix under -n 4")
+    args = parser.parse_args()
+    for latency in (float(v) for v in args.latency.split(",") if v):
+        timings(latency, args.profile, [int(n) for n in args.workers.split(",") if n])
+    if args.catalogue:
+        catalogue()
+
+
+if __name__ == "__main__":
+    main()

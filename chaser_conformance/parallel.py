@@ -1,0 +1,172 @@
+"""Parallel runs on pytest-xdist (`pytest -n N`): what the controller shares with its workers.
+
+- One run-wide request budget: the controller's `RunLimits` (the cap, the rate limit, the
+  target-down verdict) is served on loopback by a `multiprocessing` manager; each worker's
+  requests reserve their slot there (`RemoteLimits`), so the target never sees more than the
+  rate limit in total, whatever N is.
+- One target: the controller's embedded server (or the configured one) and the controller's
+  seed go to the workers in `workerinput`.
+- One set of reports: each worker sends what its tests saw (advisories, field coverage, failing
+  exchanges, statuses for the diagnosis, waivers applied) in `workeroutput`; the controller merges
+  it before it writes any report.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import threading
+import time
+from multiprocessing.managers import BaseManager
+from typing import Any
+
+from requests.structures import CaseInsensitiveDict
+
+from .checks import Advisory, Exchange, RunRecord
+from .client import RunLimits
+
+INPUT_KEY = "chaser"  # workerinput["chaser"]: target, seed, the limits server
+OUTPUT_KEY = "chaser"  # workeroutput["chaser"]: what the worker's tests saw
+
+
+class LimitsServer:
+    """The controller's RunLimits, served on loopback to the workers (authenticated by a random key)."""
+
+    def __init__(self, limits: RunLimits) -> None:
+        class Manager(BaseManager):
+            pass
+
+        Manager.register("limits", callable=lambda: limits)
+        self.authkey = secrets.token_bytes(16)
+        self._server = Manager(address=("127.0.0.1", 0), authkey=self.authkey).get_server()
+        self.address: tuple[str, int] = self._server.address
+        self._thread = threading.Thread(target=self._serve, name="chaser-limits", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        try:
+            self._server.serve_forever()
+        except SystemExit:  # serve_forever ends with sys.exit() once stopped
+            pass
+
+    def stop(self) -> None:
+        self._server.stop_event.set()
+
+    def workerinput(self) -> dict[str, Any]:
+        return {"address": list(self.address), "authkey": self.authkey.hex()}
+
+
+class RemoteLimits:
+    """A worker's view of the controller's RunLimits: the same calls, answered by the controller.
+
+    Without a rate limit, requests are granted a few at a time (the controller still counts them
+    against the cap; unused ones go back at the end), and an answer is reported only after a
+    request without one: the common path costs no round trip to the controller.
+    """
+
+    BATCH = 16
+
+    def __init__(self, address: list[Any], authkey: str) -> None:
+        class Client(BaseManager):
+            pass
+
+        Client.register("limits")
+        self._client = Client(address=(address[0], int(address[1])), authkey=bytes.fromhex(authkey))
+        self._client.connect()
+        self._limits = self._client.limits()  # type: ignore[attr-defined]
+        self.max_requests: int = self._limits.totals()[1]
+        self._credit = 0
+        self._silent = False
+        self._lock = threading.Lock()
+
+    @property
+    def sent(self) -> int:
+        return int(self._limits.totals()[0])
+
+    def before_send(self) -> None:
+        with self._lock:
+            if self._credit > 0:
+                self._credit -= 1
+                return
+            granted, delay = self._limits.reserve_many(self.BATCH)  # raises RunStopped as locally
+            self._credit = granted - 1
+        if delay > 0:
+            time.sleep(delay)  # pacing towards the run-wide rate limit, not synchronisation
+
+    def answered(self) -> None:
+        if self._silent:  # only an answer after a silence changes the controller's count
+            self._silent = False
+            self._limits.answered()
+
+    def no_answer(self) -> bool:
+        self._silent = True
+        return bool(self._limits.no_answer())
+
+    def down(self, reason: str) -> None:
+        self._limits.down(reason)
+
+    def release_unused(self) -> None:
+        with self._lock:
+            unused, self._credit = self._credit, 0
+        if unused:
+            self._limits.release(unused)
+
+
+# --- what a worker saw, to the controller and back into one RunRecord ---------------------------
+
+
+def _exchange_out(ex: Exchange | None) -> dict[str, Any] | None:
+    if ex is None:
+        return None
+    return {
+        "method": ex.method,
+        "url": ex.url,
+        "request_headers": {k: str(v) for k, v in ex.request_headers.items() if k.lower() != "authorization"},
+        "status": ex.status,
+        "reason": ex.reason,
+        "headers": dict(ex.headers),
+        "content": base64.b64encode(ex.content).decode(),
+    }
+
+
+def _exchange_in(data: dict[str, Any] | None) -> Exchange | None:
+    if data is None:
+        return None
+    return Exchange(
+        method=data["method"],
+        url=data["url"],
+        request_headers=CaseInsensitiveDict(data["request_headers"]),
+        status=data["status"],
+        reason=data["reason"],
+        headers=CaseInsensitiveDict(data["headers"]),
+        content=base64.b64decode(data["content"]),
+    )
+
+
+def record_out(record: RunRecord) -> dict[str, Any]:
+    return {
+        "advisories": [[a.check, a.message, n] for a, n in record.advisories.items()],
+        "coverage": record.coverage,
+        "failures": record.failures,
+        "judged": record.judged,
+        "statuses": [[valid, known, status, n] for (valid, known, status), n in record.statuses.items()],
+        "known_404": _exchange_out(record.known_404),
+    }
+
+
+def merge_record(record: RunRecord, data: dict[str, Any]) -> None:
+    for check, message, n in data["advisories"]:
+        key = Advisory(check, message)
+        record.advisories[key] = record.advisories.get(key, 0) + n
+    for pointer, seen in data["coverage"].items():
+        mine = record.coverage.setdefault(pointer, dict.fromkeys(seen, 0))
+        for state, n in seen.items():
+            mine[state] = mine.get(state, 0) + n
+    record.failures.extend(data["failures"])
+    for check, n in data["judged"].items():
+        record.judged[check] = record.judged.get(check, 0) + n
+    for valid, known, status, n in data["statuses"]:
+        key = (bool(valid), bool(known), int(status))
+        record.statuses[key] = record.statuses.get(key, 0) + n
+    if record.known_404 is None:
+        record.known_404 = _exchange_in(data["known_404"])
