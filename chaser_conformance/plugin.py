@@ -13,6 +13,7 @@ import datetime as dt
 import random
 import re
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -201,22 +202,13 @@ class ChaserPlugin:
     def preflight_diagnosis(self) -> Diagnosis | None:
         """One read of each known session with the token before any test: a wrong token, session
         ids or base path is said at the top of the run, not only after dozens of failures."""
-        client = ApiClient(
-            self.target.base_url,
-            self.target.token,
-            limits=self.limits,  # type: ignore[arg-type]
-            connect_timeout=self.settings.connect_timeout,
-            read_timeout=self.settings.read_timeout,
-            ca_bundle=self.settings.ca_bundle,
-        )
         record = RunRecord()
-        try:
-            for sid in self.target.session_ids:
-                record.saw(Exchange.of(client.get_session(sid)), valid=True, known=True)
-        except (NoAnswer, RunStopped):
-            return None
-        finally:
-            client.close()
+        with closing(self.api_client()) as client:
+            try:
+                for sid in self.target.session_ids:
+                    record.saw(Exchange.of(client.get_session(sid)), valid=True, known=True)
+            except (NoAnswer, RunStopped):
+                return None
         return diagnose(record, self.target, self._source, self._probe, min_refused=1)
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
@@ -321,20 +313,22 @@ class ChaserPlugin:
 
     def _probe(self, path: str) -> Exchange | None:
         """One GET with the token to a path under the base URL (the diagnosis' unknown-route probe)."""
-        client = ApiClient(
+        with closing(self.api_client()) as client:
+            try:
+                return Exchange.of(client.request("GET", client.base_url + path))
+            except (NoAnswer, RunStopped):
+                return None
+
+    def api_client(self, with_token: bool = True) -> ApiClient:
+        """A client of the target within the run's limits: the fixtures', the preflight's, the probe's."""
+        return ApiClient(
             self.target.base_url,
-            self.target.token,
-            limits=self.limits,
+            self.target.token if with_token else None,
+            limits=self.limits,  # type: ignore[arg-type]
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
             ca_bundle=self.settings.ca_bundle,
         )
-        try:
-            return Exchange.of(client.request("GET", client.base_url + path))
-        except (NoAnswer, RunStopped):
-            return None
-        finally:
-            client.close()
 
     # (pytest reads hook implementations only from names that start with "pytest_".)
     @pytest.hookimpl(wrapper=True, tryfirst=True, specname="pytest_terminal_summary")
@@ -569,27 +563,16 @@ def limits(pytestconfig: pytest.Config) -> RunLimits:
     return _plugin(pytestconfig).limits
 
 
-def _client(settings: Settings, target: Target, limits: RunLimits, with_token: bool) -> Iterator[ApiClient]:
-    client = ApiClient(
-        target.base_url,
-        target.token if with_token else None,
-        limits=limits,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        ca_bundle=settings.ca_bundle,
-    )
-    yield client
-    client.close()
+@pytest.fixture(scope="session")
+def api(pytestconfig: pytest.Config) -> Iterator[ApiClient]:
+    with closing(_plugin(pytestconfig).api_client(with_token=True)) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")
-def api(settings: Settings, target: Target, limits: RunLimits) -> Iterator[ApiClient]:
-    yield from _client(settings, target, limits, with_token=True)
-
-
-@pytest.fixture(scope="session")
-def anon_api(settings: Settings, target: Target, limits: RunLimits) -> Iterator[ApiClient]:
-    yield from _client(settings, target, limits, with_token=False)
+def anon_api(pytestconfig: pytest.Config) -> Iterator[ApiClient]:
+    with closing(_plugin(pytestconfig).api_client(with_token=False)) as client:
+        yield client
 
 
 _ACTIVE: list[ChaserPlugin] = []  # the plugin of the run configured in this process

@@ -79,10 +79,10 @@ def test_lookalike_ids_keep_length_and_character_classes():
         assert [c.isupper() for c in other] == [c.isupper() for c in sid]
 
 
-@pytest.mark.parametrize("variant", ["404-body-shape-per-request", "404-per-request-headers", "request-id-in-404"])
-def test_fifty_comparisons_against_a_conformant_server_that_varies_raise_no_alarm(variant):
-    rng = random.Random(variant)
-    with serve_in_thread([variant]) as server:
+def fifty_verdicts(switch):
+    """Fifty whole comparisons, over HTTP, against the reference server with one switch."""
+    rng = random.Random(switch)
+    with serve_in_thread([switch]) as server:
         store = server.app.store
         api = ApiClient(server.base_url, store.primary.token, limits=RunLimits(100_000))
         foreign = next(iter(store.other.sessions))
@@ -92,6 +92,12 @@ def test_fifty_comparisons_against_a_conformant_server_that_varies_raise_no_alar
 
         verdicts = [compare(lambda: read(foreign), lambda: read(lookalike(foreign, rng))) for _ in range(50)]
         api.close()
+    return verdicts
+
+
+@pytest.mark.parametrize("variant", ["404-body-shape-per-request", "404-per-request-headers", "request-id-in-404"])
+def test_fifty_comparisons_against_a_conformant_server_that_varies_raise_no_alarm(variant):
+    verdicts = fifty_verdicts(variant)
     assert [v.leaks for v in verdicts if v.leaks] == []
     if variant == "404-body-shape-per-request":
         assert all("changes shape by itself" in v.inconclusive[0] for v in verdicts)
@@ -99,15 +105,4 @@ def test_fifty_comparisons_against_a_conformant_server_that_varies_raise_no_alar
 
 @pytest.mark.parametrize("fault", ["foreign-404-extra-header", "foreign-404-reason-phrase", "foreign-404-tells"])
 def test_fifty_comparisons_against_a_leaking_server_all_find_the_leak(fault):
-    rng = random.Random(fault)
-    with serve_in_thread([fault]) as server:
-        store = server.app.store
-        api = ApiClient(server.base_url, store.primary.token, limits=RunLimits(100_000))
-        foreign = next(iter(store.other.sessions))
-
-        def read(sid):
-            return features(Exchange.of(api.get_session(sid)), sid)
-
-        verdicts = [compare(lambda: read(foreign), lambda: read(lookalike(foreign, rng))) for _ in range(50)]
-        api.close()
-    assert all(v.leaks for v in verdicts)
+    assert all(v.leaks for v in fifty_verdicts(fault))
