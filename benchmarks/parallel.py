@@ -1,13 +1,17 @@
 """Parallel runs (pytest -n N) against a distant staging, emulated on loopback; ratios in one run.
 
-    python benchmarks/parallel.py [--profile deep] [--latency 0,50] [--workers 2,4,8] [--catalogue]
+    python benchmarks/parallel.py [--profile deep] [--latency 0,50] [--workers 2,4,8] [--repeat 1] [--catalogue]
 
 For each latency (milliseconds added to every answer by the reference server, with 10 % jitter)
 it runs, with one seed: the suite serially, the suite with -n N for each N, and `st run` on the
 same spec and server with as many generated cases (its own best: --workers 8), and prints wall
-time, requests and the speed-up over the serial run. --catalogue then runs the fault catalogue's
-selftest serially and with every suite run under -n 4, and compares the kill matrices. Not a test:
-numbers for the note. At 50 ms a deep profile serially takes several minutes.
+time, requests and the speed-up over the serial run, and the throughput as the server saw it (its
+requests per second over the middle 90 % of the run's requests: no start-up, report writing or
+tail) and its ratio to the serial run's. With --repeat K each suite run is repeated K times, the runs of one
+round back to back (so a slow minute of the machine hits them all), and medians are shown.
+--catalogue then runs the fault catalogue's selftest serially and with every suite run under -n 4,
+and compares the kill matrices. Not a test: numbers for the note. At 50 ms a deep profile serially
+takes several minutes; at 0 ms the profile soak (20,000 cases) shows the throughput of a long run.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,24 +83,50 @@ def st_run(base_url: str, store, cases: int) -> tuple[float, int]:
     return time.perf_counter() - started, run.returncode
 
 
-def timings(latency_ms: float, profile: str, worker_counts: list[int]) -> None:
+def server_rate(server, sent: int) -> float:
+    """Requests per second as the target saw them over the middle 90 % of the run's requests: the
+    steady throughput, without the interpreters' start-up (nor the controller's reachability check
+    and first reads, which come before it) and without the last tests' tail."""
+    arrivals = list(server.app.arrivals)[-sent:]
+    first, last = len(arrivals) // 20, len(arrivals) - 1 - len(arrivals) // 20
+    return (last - first) / (arrivals[last] - arrivals[first]) if last > first else 0.0
+
+
+def timings(latency_ms: float, profile: str, worker_counts: list[int], repeat: int) -> None:
     cases = PROFILES[profile].generated_cases
     latency = Latency(latency_ms, latency_ms / 10) if latency_ms else None
     print(f"\n== {latency_ms:g} ms a round trip, profile {profile} ({cases} generated cases), seed {SEED}")
-    print(f"{'run':<22}{'wall s':>9}{'requests':>10}{'req/s':>9}{'vs serial':>11}")
+    if repeat > 1:
+        print(f"   medians of {repeat} rounds")
+    print(f"{'run':<22}{'wall s':>9}{'requests':>10}{'req/s':>9}{'vs serial':>11}{'at server':>11}{'vs serial':>11}")
     with serve_in_thread(latency=latency) as server, tempfile.TemporaryDirectory() as folder:
         store = server.app.store
-        serial = None
+        walls: dict[int, list[float]] = {}
+        rates: dict[int, list[float]] = {}
+        sent_by: dict[int, int] = {}
+        for _ in range(repeat):
+            for workers in [0, *worker_counts]:
+                seconds, sent = suite(server.base_url, store, profile, workers, Path(folder, f"n{workers}"))
+                sent_by[workers] = sent
+                walls.setdefault(workers, []).append(seconds)
+                rates.setdefault(workers, []).append(server_rate(server, sent))
+        serial, serial_rate = statistics.median(walls[0]), statistics.median(rates[0])
         for workers in [0, *worker_counts]:
-            seconds, sent = suite(server.base_url, store, profile, workers, Path(folder, f"n{workers}"))
-            serial = serial or seconds
+            seconds, rate, sent = statistics.median(walls[workers]), statistics.median(rates[workers]), sent_by[workers]
             label = "suite, serial" if not workers else f"suite, -n {workers}"
-            print(f"{label:<22}{seconds:>9.1f}{sent:>10}{sent / seconds:>9.0f}{serial / seconds:>10.2f}x", flush=True)
-        before = len(server.app.arrivals)
+            print(
+                f"{label:<22}{seconds:>9.1f}{sent:>10}{sent / seconds:>9.0f}{serial / seconds:>10.2f}x"
+                f"{rate:>11.0f}{rate / serial_rate:>10.2f}x",
+                flush=True,
+            )
+        server.app.arrivals.clear()  # bounded (100,000): counted from empty, a long run's count stays right
         seconds, code = st_run(server.base_url, store, cases)
-        sent = len(server.app.arrivals) - before
+        sent = len(server.app.arrivals)
         label = "st run --workers 8"
-        print(f"{label:<22}{seconds:>9.1f}{sent:>10}{sent / seconds:>9.0f}{serial / seconds:>10.2f}x  (exit {code})")
+        print(
+            f"{label:<22}{seconds:>9.1f}{sent:>10}{sent / seconds:>9.0f}{serial / seconds:>10.2f}x"
+            f"{server_rate(server, sent):>11.0f}{server_rate(server, sent) / serial_rate:>10.2f}x  (exit {code})"
+        )
 
 
 def catalogue() -> None:
@@ -127,10 +158,11 @@ def main() -> None:
     parser.add_argument("--profile", default="deep", choices=sorted(PROFILES))
     parser.add_argument("--latency", default="0,50", help="milliseconds, comma-separated")
     parser.add_argument("--workers", default="2,4,8", help="values of -n, comma-separated")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each suite configuration (median shown)")
     parser.add_argument("--catalogue", action="store_true", help="also compare the kill matrix under -n 4")
     args = parser.parse_args()
     for latency in (float(v) for v in args.latency.split(",") if v):
-        timings(latency, args.profile, [int(n) for n in args.workers.split(",") if n])
+        timings(latency, args.profile, [int(n) for n in args.workers.split(",") if n], args.repeat)
     if args.catalogue:
         catalogue()
 

@@ -112,6 +112,16 @@ class RemoteLimits:
             self._limits.release(unused)
 
 
+def schedule_one_at_a_time(option: Any) -> None:
+    """pytest -n: xdist's load scheduling starts each worker on a block of consecutive tests, so the
+    generated parts (the long tests, collected first) piled up on one worker while the other ran
+    out of work (2 s of a 12 s deep run). Handed out one at a time (`--maxschedchunk 1`), the long
+    tests go first to whichever worker is free and the short ones fill the end. A --maxschedchunk
+    or --dist the user gave is kept."""
+    if getattr(option, "dist", "no") == "load" and getattr(option, "maxschedchunk", 0) is None:
+        option.maxschedchunk = 1
+
+
 # --- what a worker saw, to the controller and back into one RunRecord ---------------------------
 
 

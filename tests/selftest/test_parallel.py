@@ -1,12 +1,15 @@
 """pytest -n N (pytest-xdist): one target, one request budget, one set of reports, and the same
 requests and verdicts as a serial run of the same seed."""
 
+import argparse
 import collections
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
+from chaser_conformance.parallel import schedule_one_at_a_time
 from chaser_conformance.server import serve_in_thread
 from runner import run_suite, target_env
 
@@ -103,3 +106,33 @@ def test_a_fault_or_variant_gets_the_same_verdict_with_four_workers(tmp_path, sw
         assert bool(serial.failed) == bool(parallel.failed)  # which read is the 4th depends on interleaving
     else:
         assert sorted(serial.failed) == sorted(parallel.failed)
+
+
+def test_the_long_generated_parts_are_spread_over_the_workers(tmp_path):
+    # xdist's default hands each worker a block of consecutive tests: all four generated parts of
+    # the quick profile (collected first) went to gw0 and gw1 ran only the short tests.
+    run = run_suite(tmp_path, {"CHASER_SEED": "5"}, ["-n", "2", "-v"])
+    assert run.returncode == 0, run.output[-3000:]
+    ran_on = {
+        found.group(2): found.group(1)
+        for found in re.finditer(
+            r"\[(gw\d)\] \[[ \d]+%\] PASSED \S*(test_generated_requests_conform_part_\d+)", run.output
+        )
+    }
+    assert len(ran_on) == 4, run.output[-3000:]
+    assert set(ran_on.values()) == {"gw0", "gw1"}, ran_on
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({"dist": "load", "maxschedchunk": None}, 1),  # pytest -n N
+        ({"dist": "load", "maxschedchunk": 5}, 5),  # the user's --maxschedchunk is kept
+        ({"dist": "worksteal", "maxschedchunk": None}, None),  # another --dist: left alone
+        ({"dist": "no", "maxschedchunk": None}, None),  # serial
+    ],
+)
+def test_load_scheduling_hands_out_one_test_at_a_time_unless_told_otherwise(given, expected):
+    option = argparse.Namespace(**given)
+    schedule_one_at_a_time(option)
+    assert option.maxschedchunk == expected
