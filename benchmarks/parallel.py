@@ -111,22 +111,21 @@ def timings(latency_ms: float, profile: str, worker_counts: list[int], repeat: i
                 walls.setdefault(workers, []).append(seconds)
                 rates.setdefault(workers, []).append(server_rate(server, sent))
         serial, serial_rate = statistics.median(walls[0]), statistics.median(rates[0])
-        for workers in [0, *worker_counts]:
-            seconds, rate, sent = statistics.median(walls[workers]), statistics.median(rates[workers]), sent_by[workers]
-            label = "suite, serial" if not workers else f"suite, -n {workers}"
+
+        def row(label: str, seconds: float, sent: int, rate: float, end: str = "") -> None:
             print(
                 f"{label:<22}{seconds:>9.1f}{sent:>10}{sent / seconds:>9.0f}{serial / seconds:>10.2f}x"
-                f"{rate:>11.0f}{rate / serial_rate:>10.2f}x",
+                f"{rate:>11.0f}{rate / serial_rate:>10.2f}x{end}",
                 flush=True,
             )
+
+        for workers in [0, *worker_counts]:
+            label = "suite, serial" if not workers else f"suite, -n {workers}"
+            row(label, statistics.median(walls[workers]), sent_by[workers], statistics.median(rates[workers]))
         server.app.arrivals.clear()  # bounded (100,000): counted from empty, a long run's count stays right
         seconds, code = st_run(server.base_url, store, cases)
         sent = len(server.app.arrivals)
-        label = "st run --workers 8"
-        print(
-            f"{label:<22}{seconds:>9.1f}{sent:>10}{sent / seconds:>9.0f}{serial / seconds:>10.2f}x"
-            f"{server_rate(server, sent):>11.0f}{server_rate(server, sent) / serial_rate:>10.2f}x  (exit {code})"
-        )
+        row("st run --workers 8", seconds, sent, server_rate(server, sent), f"  (exit {code})")
 
 
 def catalogue() -> None:

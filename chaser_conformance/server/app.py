@@ -136,7 +136,7 @@ class RunningServer:
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=handler, ssl_context=tls
         )
-        self._thread = threading.Thread(target=self._serve, name="chaser-reference-server", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, name="chaser-reference-server", daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -148,14 +148,11 @@ class RunningServer:
             self._thread.start()
         return self
 
-    def _serve(self) -> None:
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until stop() or Ctrl-C (start() runs it in a thread)."""
         # stop() waits for the loop to look up: every 0.5 s by default, which every run (and each
         # of the selftests' hundreds of servers) would wait on average half of.
         self._server.serve_forever(poll_interval=STOP_POLL_SECONDS)
-
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until Ctrl-C (standalone use)."""
-        self._server.serve_forever()
 
     def stop(self) -> None:
         if self._thread.is_alive():
