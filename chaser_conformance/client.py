@@ -17,9 +17,10 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from .exitcodes import UNREACHABLE as EXIT_UNREACHABLE
 from .secret import Secret, mask
+from .spec import SESSION_PATH
 
-SESSION_PATH = "/v1/sessions/"
 _DEFAULT = object()
 # 429 with Retry-After is back-pressure, not non-conformance: wait it out, within a bound.
 RATE_LIMIT_RETRIES = 3
@@ -29,7 +30,6 @@ MAX_BODY_BYTES = 1 << 20
 TRUNCATED_HEADER = "X-Chaser-Body-Truncated"
 # After this many requests in a row without an answer the target is taken as down.
 DEAD_AFTER = 3
-EXIT_UNREACHABLE = 69  # sysexits.h EX_UNAVAILABLE: unreachable, or stopped answering
 
 
 @dataclass(frozen=True)

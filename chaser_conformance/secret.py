@@ -29,3 +29,18 @@ def mask(text: str, *secrets: str | None) -> str:
         if secret:
             text = text.replace(str(secret), MASK)
     return text
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value (RFC 6750 §2.1), or None.
+
+    The scheme is case-insensitive (RFC 9110 §11.1) and surrounding white space is not part of a
+    field value; anything else (another scheme, no token, a token with inner white space) is None.
+    """
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or any(ch.isspace() for ch in token):
+        return None
+    return token

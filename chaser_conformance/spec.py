@@ -236,3 +236,5 @@ def load_contract(path: Path = SPEC_PATH) -> Contract:
 
 
 GET_SESSION = ("GET", "/v1/sessions/{id}")
+# The path every session URL starts with, the id its one last segment.
+SESSION_PATH = GET_SESSION[1].split("{", 1)[0]

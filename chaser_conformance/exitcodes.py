@@ -1,0 +1,31 @@
+"""The exit codes of every command of the package, in one place (pytest's own, then sysexits.h).
+
+A CI step reads them: 0 and 1 are verdicts, the others say the run could not give one.
+"""
+
+from __future__ import annotations
+
+CONFORMANT = 0  # every check ran and passed (pytest: all tests passed)
+FINDINGS = 1  # at least one check failed (pytest: tests failed)
+INTERRUPTED = 2  # the run was interrupted (pytest: Ctrl-C)
+INTERNAL_ERROR = 3  # a bug in the suite (pytest: internal error)
+USAGE = 4  # bad settings or input: nothing was judged (pytest: usage error)
+NO_TESTS = 5  # the selection ran no test (pytest: no tests collected)
+UNREACHABLE = 69  # EX_UNAVAILABLE: the target is unreachable, or stopped answering
+SECRET_LEAKED = 70  # EX_SOFTWARE: the run wrote the token into an artifact
+
+MEANINGS = {
+    CONFORMANT: "conformant",
+    FINDINGS: "not conformant (or, for validate, findings)",
+    INTERRUPTED: "interrupted",
+    INTERNAL_ERROR: "internal error of the suite",
+    USAGE: "bad configuration or input",
+    NO_TESTS: "no test selected",
+    UNREACHABLE: "target unreachable, or it stopped answering",
+    SECRET_LEAKED: "the token was written to an artifact",
+}
+
+
+def describe() -> str:
+    """'0 conformant, 1 not conformant ..., 70 ...': the line that --help prints."""
+    return ", ".join(f"{code} {meaning}" for code, meaning in MEANINGS.items())
