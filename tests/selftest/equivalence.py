@@ -2,7 +2,7 @@
 
 A refactoring that says "behaviour unchanged" is held to it: `test_equivalence.py` compares a run
 of today's code against `data/equivalence.json`, captured from the code before the refactoring
-(`python tests/selftest/equivalence.py` writes it anew; do that only for a change of behaviour,
+(`python tests/selftest/equivalence.py [OUT]` writes it anew, or to OUT; do that only for a change of behaviour,
 and say why in the commit).
 """
 
@@ -53,7 +53,7 @@ def capture(switch, tmp_path):
     }
 
 
-def main():
+def main(out=GOLDEN):
     data = {}
     for switch in SWITCHES:
         with tempfile.TemporaryDirectory() as folder:
@@ -63,8 +63,8 @@ def main():
                 data[switch or "conformant"]["returncode"],
                 sum(data[switch or "conformant"]["requests"].values()),
             )
-    GOLDEN.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    Path(out).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])  # a path: write there instead (to compare by hand without touching the golden file)
