@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,10 @@ class Target:
 
 class NoAnswer(AssertionError):
     """The target did not answer one request (timeout, connection reset): a failure, token masked."""
+
+    def __init__(self, method: str, url: str, why: str) -> None:
+        super().__init__(f"[no answer] {method} {url}: {why}")
+        self.method, self.url, self.why = method, url, why
 
 
 class RunStopped(Exception):
@@ -273,10 +277,39 @@ class ApiClient:
                 method, url, headers=sent, params=params, timeout=self.timeout, allow_redirects=False
             )
         except (requests.Timeout, requests.ConnectionError) as exc:
-            raise NoAnswer(mask(f"[no answer] {method} {url}: {type(exc).__name__}: {exc}", self.token)) from None
+            raise NoAnswer(method, mask(url, self.token), mask(f"{type(exc).__name__}: {exc}", self.token)) from None
 
     def get_session(self, session_id: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", self.session_url(session_id), **kwargs)
 
     def close(self) -> None:
         self.http.close()
+
+
+def open_target(
+    base_url: str | None,
+    token: Secret | None,
+    session_ids: tuple[str, ...],
+    foreign_session_id: str | None,
+    *,
+    embedded_url: str | None = None,
+) -> tuple[Target, Callable[[], None]]:
+    """The target of a run and how to release it: the configured one, or (no base URL) the embedded
+    reference server, started here, or the one `embedded_url` names (a pytest -n worker uses the
+    controller's). The embedded server's store is seeded the same way everywhere, so its token and
+    sessions are known without asking it."""
+    if base_url is not None:
+        assert token is not None  # guaranteed by settings.resolve()
+        return Target(base_url, token, session_ids, foreign_session_id, embedded=False), lambda: None
+    from .server import Store, serve_in_thread
+
+    store = Store()
+    server = None if embedded_url else serve_in_thread(quiet=True)
+    target = Target(
+        base_url=embedded_url or server.base_url,
+        token=store.primary.token,
+        session_ids=tuple(store.primary.sessions),
+        foreign_session_id=next(iter(store.other.sessions)),
+        embedded=True,
+    )
+    return target, (server.stop if server else lambda: None)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .checks import Exchange, RunRecord
-from .client import Target
+from .client import ApiClient, NoAnswer, RunStopped, Target
 
 # Below this many reads of known sessions, "all refused" says too little to blame the token.
 MIN_TOKEN_REQUESTS = 3
@@ -87,3 +88,35 @@ def diagnose(
         "does), or no longer exist",
         frozenset({404}),
     )
+
+
+class Diagnostician:
+    """The diagnosis' reads of the target: the preflight (one read of each known session with the
+    token, before any test, so a wrong token, session ids or base path is said at the top of the
+    run) and the unknown-route probe. `client()` makes a client within the run's limits."""
+
+    def __init__(self, target: Target, client: Callable[[], ApiClient], source: Callable[[str], str]) -> None:
+        self.target = target
+        self.client = client
+        self.source = source
+
+    def preflight(self) -> Diagnosis | None:
+        record = RunRecord()
+        with closing(self.client()) as client:
+            try:
+                for sid in self.target.session_ids:
+                    record.saw(Exchange.of(client.get_session(sid)), valid=True, known=True)
+            except (NoAnswer, RunStopped):
+                return None
+        return diagnose(record, self.target, self.source, self.probe, min_refused=1)
+
+    def after_run(self, record: RunRecord) -> Diagnosis | None:
+        return diagnose(record, self.target, self.source, self.probe)
+
+    def probe(self, path: str) -> Exchange | None:
+        """One GET with the token to a path under the base URL."""
+        with closing(self.client()) as client:
+            try:
+                return Exchange.of(client.request("GET", client.base_url + path))
+            except (NoAnswer, RunStopped):
+                return None

@@ -18,11 +18,31 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import status_code_conformance
 
-from .checks import ContractViolation, Judge, parse_violation
+from .checks import ContractViolation, Judge, Problem
 from .client import Target
 from .profiles import Profile
 from .secret import Secret
 from .spec import GET_SESSION, SPEC_PATH
+
+
+
+def _without_local_constants() -> None:
+    """Hypothesis (6.131+) mixes string and number literals of the code it finds outside
+    site-packages into what it generates: a checkout of this suite and its installed wheel, or two
+    versions whose literals differ, sent different requests for the same seed. A run is a function
+    of its seed and openapi.yaml alone, so that source is switched off (no public setting exists)."""
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a Hypothesis without it has nothing to switch off
+        return
+    if hasattr(providers, "_get_local_constants") and hasattr(providers, "Constants"):
+        empty = providers.Constants()
+        providers._get_local_constants = lambda: empty
+        if hasattr(providers, "CONSTANTS_CACHE"):
+            providers.CONSTANTS_CACHE.cache.clear()  # values permitted from constants seen before
+
+
+_without_local_constants()
 
 KNOWN_ID_SHARE = 7  # in 10 GET cases use a known session id
 REAL_TOKEN_SHARE = 8  # in 10 cases that carry an Authorization header use the real token
@@ -105,20 +125,20 @@ def contract_check(judge: Judge) -> Any:
     return chaser_contract
 
 
-def problems_of(failure: BaseException) -> list[str]:
-    """The problem lines of a Schemathesis failure (a group of check failures): the Judge's own
-    problems as it wrote them, and 'ST108 Response violates schema: ...' for Schemathesis' checks."""
-    problems: list[str] = []
+def problems_of(failure: BaseException) -> list[Problem]:
+    """The problems of a Schemathesis failure (a group of check failures): the Judge's own, as it
+    found them, and Schemathesis' checks' (ST108 ...) as problems shown only when ours are silent."""
+    problems: list[Problem] = []
     for item in getattr(failure, "exceptions", None) or [failure]:
         inner = getattr(item, "exception", None)
         if isinstance(inner, ContractViolation):
-            parsed = parse_violation(str(inner))
-            problems += list(parsed.problems) if parsed else [str(inner).splitlines()[0]]
+            problems += inner.finding.problems
             continue
         code, title = getattr(item, "code", ""), getattr(item, "title", type(item).__name__)
         message = (getattr(item, "message", "") or "").strip().splitlines()
-        problems.append(f"{code} {title}".strip() + (f": {message[0]}" if message else ""))
-    return problems or [str(failure).splitlines()[0]]
+        text = f"{code} {title}".strip() + (f": {message[0]}" if message else "")
+        problems.append(Problem(code or title, text, own=False))
+    return problems or [Problem("schemathesis", str(failure).splitlines()[0], own=False)]
 
 
 EXCLUDED_CHECKS = [status_code_conformance]

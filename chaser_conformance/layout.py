@@ -15,3 +15,10 @@ CHECKOUT_DIR = PACKAGE_DIR.parent
 SPEC_PATH = PACKAGE_DIR / "openapi.yaml" if INSTALLED else CHECKOUT_DIR / "openapi.yaml"
 SUITE_DIR = PACKAGE_DIR / "suite" if INSTALLED else CHECKOUT_DIR / "tests" / "conformance"
 INI_PATH = SUITE_DIR / "pytest.ini" if INSTALLED else CHECKOUT_DIR / "pytest.ini"
+
+
+def spec_hash() -> str:
+    """sha256 of the contract a run used: every report names it."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(SPEC_PATH.read_bytes()).hexdigest()

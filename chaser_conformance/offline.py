@@ -149,7 +149,6 @@ class Validator:
         self.tally.advisories += len(advisories)
         for kind, problems in (("failure", failures), ("advisory", advisories)):
             for problem in problems:
-                pointer = re.match(r"schema: (/\S*|/): ", problem)
                 self.emit(
                     Finding(
                         file,
@@ -158,8 +157,8 @@ class Validator:
                         self.secrets.mask(url),
                         status,
                         kind,
-                        self.secrets.mask(problem),
-                        pointer.group(1) if pointer else None,
+                        self.secrets.mask(problem.text),
+                        problem.pointer or None,
                     )
                 )
 
@@ -205,7 +204,9 @@ class Validator:
                     record = json.loads(raw)
                 except ValueError as exc:
                     raise Unreadable(f"{path}: line {number} is not JSON ({exc.msg})") from None
-                if isinstance(record, dict) and isinstance(record.get("response"), dict) and "request" in record:
+                if isinstance(record, dict) and "request" in record and record.get("response") is None:
+                    self.tally.skipped += 1  # a request that got no answer (failures.jsonl): nothing to judge
+                elif isinstance(record, dict) and isinstance(record.get("response"), dict) and "request" in record:
                     self.recorded(str(path), f"line {number}", record)
                 else:
                     self.body(str(path), f"line {number}", raw.strip())

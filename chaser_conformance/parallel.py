@@ -6,9 +6,11 @@
   rate limit in total, whatever N is.
 - One target: the controller's embedded server (or the configured one) and the controller's
   seed go to the workers in `workerinput`.
-- One set of reports: each worker sends what its tests saw (advisories, field coverage, failing
-  exchanges, statuses for the diagnosis, waivers applied) in `workeroutput`; the controller merges
-  it before it writes any report.
+- One set of reports: each test's findings travel with its report; each worker sends the rest of
+  what its tests saw (advisories, field coverage, statuses for the diagnosis, waivers applied, a
+  stop) in `workeroutput`; the controller merges it before it writes any report.
+
+`XdistExchange` is the pytest plugin that does this; it is registered only under `pytest -n`.
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ import secrets
 import threading
 import time
 from multiprocessing.managers import BaseManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import pytest
 from requests.structures import CaseInsensitiveDict
 
 from .checks import Advisory, Exchange, RunRecord
-from .client import RunLimits
+from .client import RunLimits, RunStopped
+
+if TYPE_CHECKING:
+    from .session import ConformanceSession
 
 INPUT_KEY = "chaser"  # workerinput["chaser"]: target, seed, the limits server
 OUTPUT_KEY = "chaser"  # workeroutput["chaser"]: what the worker's tests saw
@@ -157,7 +163,6 @@ def record_out(record: RunRecord) -> dict[str, Any]:
     return {
         "advisories": [[a.check, a.message, n] for a, n in record.advisories.items()],
         "coverage": record.coverage,
-        "failures": record.failures,
         "judged": record.judged,
         "statuses": [[valid, known, status, n] for (valid, known, status), n in record.statuses.items()],
         "known_404": _exchange_out(record.known_404),
@@ -172,7 +177,6 @@ def merge_record(record: RunRecord, data: dict[str, Any]) -> None:
         mine = record.coverage.setdefault(pointer, dict.fromkeys(seen, 0))
         for state, n in seen.items():
             mine[state] = mine.get(state, 0) + n
-    record.failures.extend(data["failures"])
     for check, n in data["judged"].items():
         record.judged[check] = record.judged.get(check, 0) + n
     for valid, known, status, n in data["statuses"]:
@@ -180,3 +184,55 @@ def merge_record(record: RunRecord, data: dict[str, Any]) -> None:
         record.statuses[key] = record.statuses.get(key, 0) + n
     if record.known_404 is None:
         record.known_404 = _exchange_in(data["known_404"])
+
+
+class XdistExchange:
+    """pytest -n: the controller shares its target, seed and budget, and merges what workers saw."""
+
+    def __init__(self, run: ConformanceSession) -> None:
+        self.run = run
+        self.limits_server: LimitsServer | None = None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        run = self.run
+        if not run.conformance_run:
+            return
+        if self.limits_server is None:
+            self.limits_server = LimitsServer(run.limits)  # type: ignore[arg-type]
+        node.workerinput[INPUT_KEY] = {
+            "seed": run.seed,
+            "base_url": run.target.base_url,
+            "limits": self.limits_server.workerinput(),
+        }
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        data = getattr(node, "workeroutput", {}).get(OUTPUT_KEY)
+        if not data:
+            return
+        run = self.run
+        merge_record(run.record, data["record"])
+        run.model.workers[str(node.gateway.id)] = data["base_url"]
+        for nodeid, index in data["waived"].items():
+            run.waived[nodeid] = run.waivers[index]
+        if data["stopped"] and run.stopped is None:
+            run.stopped = RunStopped(*data["stopped"])
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Any:
+        run = self.run
+        if hasattr(run.config, "workerinput") and run.conformance_run:
+            if isinstance(run.limits, RemoteLimits):
+                run.limits.release_unused()  # the run's count of requests sent stays exact
+            run.config.workeroutput[OUTPUT_KEY] = {  # type: ignore[attr-defined]
+                "record": record_out(run.record),
+                "base_url": run.target.base_url,
+                "waived": {nodeid: run.waivers.index(w) for nodeid, w in run.waived.items()},
+                "stopped": [run.stopped.message, run.stopped.exit_code] if run.stopped else None,
+            }
+        return (yield)
+
+    def close(self) -> None:
+        if self.limits_server is not None:
+            self.limits_server.stop()

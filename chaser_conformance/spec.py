@@ -93,6 +93,10 @@ class Violation:
     found: str  # the JSON type found there, or "absent"
     schema_path: str  # where the rule lives in openapi.yaml
 
+    @property
+    def keyword(self) -> str:
+        return self.rule.split(":", 1)[0]
+
     def __str__(self) -> str:
         return f"{self.pointer or '/'}: breaks {self.rule} (found {self.found}) [schema {self.schema_path}]"
 

@@ -40,7 +40,10 @@ def test_a_failing_run_writes_every_artifact(tmp_path):
     failed = [t for t in data["tests"] if t["outcome"] == "failed"]
     assert all("/id: breaks required (found absent)" in t["message"] or "ST108" in t["message"] for t in failed)
     exchanges = [json.loads(line) for line in (reports / "failures.jsonl").read_text().splitlines()]
-    assert exchanges and all(e["request"]["headers"].get("Authorization") == "****" for e in exchanges)
+    # The credential as sent, masked: the scheme stays, so the entry says a token was sent.
+    assert exchanges and all(e["request"]["headers"].get("Authorization") == "Bearer ****" for e in exchanges)
+    failed_ids = {t["test"] for t in failed}
+    assert {e["test"] for e in exchanges} == failed_ids  # each failing exchange names its test
     assert all(e["curl"].startswith("curl -i -X GET ") and "Bearer ****" in e["curl"] for e in exchanges)
     markdown = (reports / "summary.md").read_text()
     assert "# Chaser conformance: not conformant" in markdown and "## Failures" in markdown

@@ -1,0 +1,154 @@
+"""What a check found, as data: the rule each problem broke, where (a JSON pointer), the exchange.
+
+A `Finding` is made once, masked, where the check fails (`Judge.fail`), travels with the test's
+report (to the controller under pytest -n, as a dict), and every report renders it: the
+terminal's causes, summary.json, summary.md, failures.jsonl, JUnit and HTML. Causes are grouped
+from its fields (one per rule and pointer); no rendered text is ever parsed back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from ..secret import mask
+from .exchange import BODY_EXCERPT, Exchange, curl_line, shown_authorization
+
+RECORDED_BODY = 65536  # bytes of a failing response's body kept in failures.jsonl
+
+
+@dataclass(frozen=True)
+class Problem:
+    rule: str  # a stable name of the rule broken, e.g. "schema required", "id echo", "status"
+    text: str  # the sentence a person reads (masked)
+    pointer: str = ""  # the JSON pointer of the part of the body at fault (schema problems), else ""
+    own: bool = True  # False: a finding of Schemathesis' built-in checks, shown only when no rule of ours fired
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.rule, self.pointer
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str  # the check that judged the exchange ("known session", "generated", ...)
+    problems: tuple[Problem, ...]
+    method: str
+    url: str
+    status: int | None  # None: the request got no answer
+    perspective: str  # who asked: "the token", "no credentials", "other credentials"
+    request_headers: Mapping[str, str] = field(default_factory=dict)
+    reason: str = ""
+    response_headers: Mapping[str, str] = field(default_factory=dict)
+    body: str = ""
+    body_bytes: int = 0
+    curl: str = ""
+    input: str = ""  # the input that produced it: the id asked for (the smallest known)
+    test: str = ""  # the node id of the test that found it, set by the plugin
+
+    @classmethod
+    def of(
+        cls, check: str, ex: Exchange, problems: list[Problem], perspective: str, token: str | None, input: str = ""
+    ) -> Finding:
+        def masked(headers: Mapping[str, str]) -> dict[str, str]:
+            return {k: mask(str(v), token) for k, v in headers.items()}
+
+        return cls(
+            check=check,
+            problems=tuple(replace(p, text=mask(p.text, token)) for p in problems),
+            method=ex.method,
+            url=mask(ex.url, token),
+            status=ex.status,
+            perspective=perspective,
+            request_headers=masked(ex.shown_request_headers()),
+            reason=ex.reason,
+            response_headers=masked(
+                {k: (shown_authorization(v) if k.lower() == "authorization" else v) for k, v in ex.headers.items()}
+            ),
+            body=mask(ex.content[:RECORDED_BODY].decode("utf-8", "replace"), token),
+            body_bytes=len(ex.content),
+            curl=mask(curl_line(ex), token),
+            input=mask(input, token),
+        )
+
+    @classmethod
+    def no_answer(cls, check: str, method: str, url: str, why: str, token: str | None) -> Finding:
+        problem = Problem("no answer", mask(f"no answer: {why}", token))
+        return cls(
+            check, (problem,), method, mask(url, token), None, "", curl=f"curl -i -X {method} {mask(url, token)}"
+        )
+
+    @property
+    def shown(self) -> tuple[Problem, ...]:
+        """The problems to show and group by: ours, or Schemathesis' when none of ours fired."""
+        return tuple(p for p in self.problems if p.own) or self.problems
+
+    def text(self) -> str:
+        """'[check] METHOD URL -> STATUS', a '  - problem' line each, the exchange and a curl line."""
+        status = self.status if self.status is not None else "no answer"
+        lines = [f"[{self.check}] {self.method} {self.url} -> {status}"]
+        lines += [f"  - {p.text}" for p in self.shown]
+        if self.status is not None:
+            body = self.body[:BODY_EXCERPT]
+            if self.body_bytes > BODY_EXCERPT:
+                body += f"... ({self.body_bytes} bytes)"
+            content_type = next((v for k, v in self.response_headers.items() if k.lower() == "content-type"), None)
+            auth = next((v for k, v in self.request_headers.items() if k.lower() == "authorization"), "<none>")
+            lines += [
+                f"  request:  {self.method} {self.url} (Authorization: {auth})",
+                f"  response: {self.status} {self.reason}; Content-Type: {content_type or '(none)'}",
+                f"  body:     {body or '(empty)'}",
+            ]
+        lines.append(f"  reproduce: {self.curl}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The failures.jsonl entry (which `validate` reads back), and what a pytest -n worker sends
+        with its report."""
+        return {
+            "test": self.test,
+            "check": self.check,
+            "perspective": self.perspective,
+            "input": self.input,
+            "problems": [asdict(p) for p in self.problems],
+            "request": {"method": self.method, "url": self.url, "headers": dict(self.request_headers)},
+            "response": None
+            if self.status is None
+            else {
+                "status": self.status,
+                "reason": self.reason,
+                "headers": dict(self.response_headers),
+                "body": self.body,
+                "body_bytes": self.body_bytes,
+            },
+            "curl": self.curl,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        request, response = data["request"], data["response"] or {}
+        return cls(
+            check=data["check"],
+            problems=tuple(Problem(**p) for p in data["problems"]),
+            method=request["method"],
+            url=request["url"],
+            status=response.get("status"),
+            perspective=data["perspective"],
+            request_headers=request["headers"],
+            reason=response.get("reason", ""),
+            response_headers=response.get("headers", {}),
+            body=response.get("body", ""),
+            body_bytes=response.get("body_bytes", 0),
+            curl=data["curl"],
+            input=data["input"],
+            test=data["test"],
+        )
+
+
+class ContractViolation(AssertionError):
+    """A response broke the contract. It carries the finding; str() is its text (masked)."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.text())
+        self.finding = finding

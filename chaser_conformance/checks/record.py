@@ -1,0 +1,76 @@
+"""What a run saw beyond pass and fail: advisories, field coverage, statuses for the diagnosis."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from .exchange import Exchange
+
+COVERAGE_STATES = ("value", "null", "absent")
+
+
+@dataclass(frozen=True)
+class Advisory:
+    check: str
+    message: str
+
+
+@dataclass
+class RunRecord:
+    """Advisories are spec gaps and inconclusive probes (reported, not failed unless strict).
+    Field coverage counts, for each optional or nullable SessionInfo field, how often a 200
+    showed it with a value, null, or absent: a schema check passes vacuously for a state
+    it never saw. Every text stored here is already masked."""
+
+    tracked: tuple[str, ...] = ()  # JSON pointers of the optional and nullable fields
+    advisories: dict[Advisory, int] = field(default_factory=dict)
+    coverage: dict[str, dict[str, int]] = field(default_factory=dict)
+    judged: dict[str, int] = field(default_factory=dict)  # exchanges per check
+    # (valid token?, a known session?, status) -> exchanges: what the diagnosis reads
+    statuses: dict[tuple[bool, bool, int], int] = field(default_factory=dict)
+    known_404: Exchange | None = None  # the first 404 for a known session with the token
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.coverage = {p: dict.fromkeys(COVERAGE_STATES, 0) for p in self.tracked}
+
+    def advise(self, check: str, message: str) -> None:
+        with self._lock:
+            key = Advisory(check, message)
+            self.advisories[key] = self.advisories.get(key, 0) + 1
+
+    def count(self, check: str) -> None:
+        with self._lock:
+            self.judged[check] = self.judged.get(check, 0) + 1
+
+    def saw(self, ex: Exchange, valid: bool, known: bool) -> None:
+        if ex.method != "GET":
+            return  # the undeclared-method probes say nothing about the token or the ids
+        with self._lock:
+            key = (valid, known, ex.status)
+            self.statuses[key] = self.statuses.get(key, 0) + 1
+            if valid and known and ex.status == 404 and self.known_404 is None:
+                self.known_404 = ex
+
+    def observe(self, body: dict[str, Any]) -> None:
+        with self._lock:
+            for pointer in self.tracked:
+                self.coverage[pointer][_state_at(body, pointer)] += 1
+
+    def coverage_gaps(self) -> list[str]:
+        return [
+            f"{p} never seen {state}"
+            for p, seen in self.coverage.items()
+            for state in COVERAGE_STATES
+            if not seen[state]
+        ]
+
+
+def _state_at(body: Any, pointer: str) -> str:
+    for part in pointer.strip("/").split("/"):
+        if not isinstance(body, dict) or part not in body:
+            return "absent"
+        body = body[part]
+    return "null" if body is None else "value"

@@ -1,0 +1,35 @@
+"""The files a run writes beside JUnit and HTML: summary.json, summary.md, failures.jsonl; and the
+leak scan that searches every artifact of the run for the token."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .markdown import markdown
+from .model import RunModel
+
+
+def write_artifacts(directory: Path, model: RunModel, others: list[Path]) -> list[Path]:
+    """failures.jsonl (one finding a line, with its test), summary.json and summary.md; `others`
+    (JUnit, HTML) are linked from the summary."""
+    directory.mkdir(parents=True, exist_ok=True)
+    failures = directory / "failures.jsonl"
+    failures.write_text("".join(json.dumps(f.to_dict()) + "\n" for f in model.findings), encoding="utf-8")
+    summary = directory / "summary.json"
+    summary.write_text(json.dumps(model.summary(), indent=2) + "\n", encoding="utf-8")
+    md = directory / "summary.md"
+    written = [failures, summary, md]
+    md.write_text(markdown(model, [*others, *written]), encoding="utf-8")
+    return written
+
+
+def find_secret(paths: list[Path], secret: str) -> list[Path]:
+    """Files among `paths` (directories searched recursively) that contain the secret."""
+    needle = secret.encode()
+    hits = []
+    for path in paths:
+        for candidate in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if candidate.is_file() and needle in candidate.read_bytes():
+                hits.append(candidate)
+    return hits

@@ -1,0 +1,75 @@
+"""summary.md, for a CI job summary: verdict, diagnosis, failures by cause, what did not run,
+advisories, field coverage and a link to every report."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..checks import COVERAGE_STATES
+from ..layout import spec_hash
+from .model import OUTCOMES, RunModel
+from .text import elide
+
+
+def _md(text: str) -> str:
+    """Text that Markdown shows as written (no emphasis from '*' or '_', no HTML from '<')."""
+    return re.sub(r"([\\`*_<>\[\]|])", r"\\\1", text)
+
+
+def markdown(model: RunModel, files: list[Path]) -> str:
+    counts = model.counts
+    _, line = model.verdict
+    where = " (embedded reference server)" if model.target.embedded else ""
+    lines = [
+        f"# Chaser conformance: {line}",
+        "",
+        f"Target `{model.target.base_url}`{where}, profile `{model.profile}`, seed `{model.seed}` "
+        f"(replay with `CHASER_SEED={model.seed}`), spec `{spec_hash()[:19]}`.",
+        "",
+    ]
+    if model.stopped:
+        lines += [f"> **Run stopped:** {_md(str(model.stopped))}", ""]
+    if model.diagnosis:
+        lines += [f"> **Diagnosis:** {model.diagnosis.message}", ""]
+    lines += [
+        "| " + " | ".join("skipped (did not run)" if o == "skipped" else o for o in OUTCOMES) + " |",
+        "|" + "---|" * len(OUTCOMES),
+        "| " + " | ".join(str(counts[o]) for o in OUTCOMES) + " |",
+        "",
+    ]
+    causes = model.causes.ordered()
+    if causes:
+        lines += ["## Failures by cause", ""]
+        for number, cause in enumerate(causes, 1):
+            explained = " (explained by the diagnosis)" if model.explained(cause) else ""
+            count = f"{len(cause.tests)} test" + ("s" if len(cause.tests) > 1 else "")
+            lines += [f"### {number}. {_md(cause.title)} ({count}){explained}", ""]
+            lines += ["```text", *(elide(line) for line in cause.example.splitlines()), "```", ""]
+            lines += [f"- `{t}`" for t in cause.tests]
+            lines.append("")
+    not_run = model.tally.not_run()
+    if not_run:
+        lines += ["## Did not run", ""]
+        lines += [f"- `{test}`: {reason}" for test, reason in not_run.items()]
+        lines.append("")
+    advisories = sorted(model.record.advisories.items(), key=lambda kv: (kv[0].check, kv[0].message))
+    if advisories:
+        lines += ["## Advisories (spec gaps; `CHASER_STRICT=1` fails them)", ""]
+        lines += [f"- [{a.check}] {_md(a.message)} (x{n})" for a, n in advisories]
+        lines.append("")
+    lines += [
+        "## Field coverage (200 responses)",
+        "",
+        "| field | " + " | ".join(COVERAGE_STATES) + " |",
+        "|---|" + "---|" * len(COVERAGE_STATES),
+    ]
+    lines += [
+        f"| `{p}` | " + " | ".join(str(seen[s]) for s in COVERAGE_STATES) + " |"
+        for p, seen in model.record.coverage.items()
+    ]
+    gaps = model.record.coverage_gaps()
+    if gaps:
+        lines += ["", "Not covered by this run: " + "; ".join(gaps) + "."]
+    lines += ["", "## Reports", ""] + [f"- [{f.name}]({f.name})" for f in files]
+    return "\n".join(lines) + "\n"

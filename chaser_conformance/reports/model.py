@@ -1,0 +1,203 @@
+"""The run model: every test's one outcome, the findings, the causes they group into, and what the
+run saw. Built once, at the end of a run (on the controller under pytest -n), and read by every
+renderer: the terminal, summary.json, summary.md, failures.jsonl and the HTML report. JUnit gets
+the same finding text through pytest's own report of each test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..checks import Finding, RunRecord
+from ..client import RunStopped, Target
+from ..diagnosis import Diagnosis
+from ..layout import spec_hash
+
+OUTCOMES = ("passed", "failed", "error", "skipped", "waived", "xpassed")
+# Worst first: a test's one outcome is the worst of its setup, call and teardown reports. A test
+# skipped in its call phase passed its setup, and it did not run: "skipped" outranks "passed".
+_PRECEDENCE = ("error", "failed", "waived", "xpassed", "skipped", "passed")
+TITLE_AT = 160
+
+
+@dataclass
+class Tally:
+    """Each test's one outcome, from its setup, call and teardown reports."""
+
+    outcomes: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)  # first failure text, or why it did not run
+
+    def add(self, nodeid: str, when: str, outcome: str, wasxfail: bool, message: str) -> None:
+        if outcome == "failed":
+            kind = "failed" if when == "call" else "error"
+        elif outcome == "skipped":
+            kind = "waived" if wasxfail else "skipped"
+        else:
+            kind = "xpassed" if wasxfail and when == "call" else "passed"
+        if kind in ("failed", "error", "skipped") and nodeid not in self.messages:
+            self.messages[nodeid] = message
+        current = self.outcomes.get(nodeid)
+        if current is None or _PRECEDENCE.index(kind) < _PRECEDENCE.index(current):
+            self.outcomes[nodeid] = kind
+
+    def counts(self) -> dict[str, int]:
+        seen = Counter(self.outcomes.values())
+        return {o: seen.get(o, 0) for o in OUTCOMES}
+
+    def not_run(self) -> dict[str, str]:
+        """Tests that did not run, with the reason (naming the setting that would make them run)."""
+        return {n: self.messages.get(n, "") for n, o in sorted(self.outcomes.items()) if o == "skipped"}
+
+
+def verdict(counts: dict[str, int], stopped: bool = False) -> tuple[str, str]:
+    """(verdict, the line that says it): the same words in every channel."""
+    if counts["failed"] or counts["error"]:
+        word = "not conformant"
+    elif stopped:
+        word = "incomplete"
+    elif not counts["passed"]:
+        word = "nothing checked"
+    else:
+        word = "conformant"
+    parts = [f"{counts['passed']} passed"]
+    parts += [f"{counts[o]} {o}" for o in ("failed", "error", "waived", "xpassed") if counts[o]]
+    if counts["skipped"]:
+        parts.append(f"{counts['skipped']} did not run")
+    return word, f"{word}: " + ", ".join(parts)
+
+
+def shorten(text: str, limit: int = TITLE_AT) -> str:
+    """A title that fits a line: cut at the end, never in the middle; the whole text follows it."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@dataclass
+class Cause:
+    """One rule broken at one place (a JSON pointer, or none), whatever the id, method or test."""
+
+    rule: str
+    pointer: str
+    title: str
+    example: str  # the first failure's whole text: its reproduction
+    status: int | None  # the status of that exchange, None when it was not an exchange
+    tests: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Causes:
+    by_key: dict[tuple[str, str], Cause] = field(default_factory=dict)
+
+    def add_finding(self, nodeid: str, finding: Finding) -> None:
+        for problem in finding.shown:
+            title = f"[{problem.rule}{' at ' + problem.pointer if problem.pointer else ''}] {shorten(problem.text)}"
+            cause = self.by_key.setdefault(
+                problem.key, Cause(problem.rule, problem.pointer, title, finding.text(), finding.status)
+            )
+            if nodeid not in cause.tests:
+                cause.tests.append(nodeid)
+
+    def add_error(self, nodeid: str, text: str) -> None:
+        """A failure that is not a finding (an error in the suite, a stopped run): keyed by its message."""
+        errors = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+        first = (errors or [line for line in text.strip().splitlines() if line.strip()] or ["(no message)"])[0]
+        key = ("error", " ".join(re.sub(r"'[^']*'|\"[^\"]*\"|\([^()]*\)", "…", first).split()))
+        cause = self.by_key.setdefault(key, Cause("error", "", shorten(first), text.strip("\n"), None))
+        if nodeid not in cause.tests:
+            cause.tests.append(nodeid)
+
+    def __len__(self) -> int:
+        return len(self.by_key)
+
+    def ordered(self) -> list[Cause]:
+        return sorted(self.by_key.values(), key=lambda c: -len(c.tests))
+
+
+@dataclass
+class RunModel:
+    """What every renderer reads. Texts in it are masked."""
+
+    target: Target
+    profile: str
+    seed: int
+    configuration: list[str]  # one line per setting, with its source (token masked)
+    tally: Tally = field(default_factory=Tally)
+    findings: list[Finding] = field(default_factory=list)  # with the test that found each
+    causes: Causes = field(default_factory=Causes)
+    record: RunRecord = field(default_factory=RunRecord)
+    stopped: RunStopped | None = None
+    diagnosis: Diagnosis | None = None
+    workers: dict[str, str] = field(default_factory=dict)  # pytest -n: worker -> base URL it used
+    sent: int = 0
+    cap: int = 0
+    files: list[Path] = field(default_factory=list)  # every report written, for the links
+    leaks: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # waiver lines and the like, for the terminal
+
+    def add_finding(self, finding: Finding) -> None:
+        self.findings.append(finding)
+        self.causes.add_finding(finding.test, finding)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.tally.counts()
+
+    @property
+    def verdict(self) -> tuple[str, str]:
+        return verdict(self.counts, self.stopped is not None)
+
+    def explained(self, cause: Cause) -> bool:
+        return bool(self.diagnosis and self.diagnosis.explains(cause.status))
+
+    def summary(self) -> dict[str, Any]:
+        """summary.json's content."""
+        word, line = self.verdict
+        t = self.target
+        return {
+            "target": {
+                "base_url": t.base_url,
+                "embedded": t.embedded,
+                "session_ids": list(t.session_ids),
+                "foreign_session_id": t.foreign_session_id,
+                "workers": dict(sorted(self.workers.items())),
+            },
+            "configuration": self.configuration,
+            "spec": {"path": "openapi.yaml", "hash": spec_hash()},
+            "profile": self.profile,
+            "seed": self.seed,
+            "replay": f"CHASER_SEED={self.seed}",
+            "verdict": word,
+            "verdict_line": line,
+            "stopped": str(self.stopped) if self.stopped else None,
+            "requests_sent": self.sent,
+            "counts": self.counts,
+            "not_run": [{"test": n, "reason": r} for n, r in self.tally.not_run().items()],
+            "diagnosis": self.diagnosis.message if self.diagnosis else None,
+            "causes": [
+                {
+                    "rule": c.rule,
+                    "pointer": c.pointer,
+                    "title": c.title,
+                    "status": c.status,
+                    "explained_by_diagnosis": self.explained(c),
+                    "tests": c.tests,
+                    "example": c.example,
+                }
+                for c in self.causes.ordered()
+            ],
+            "tests": [
+                {"test": n, "outcome": o, **({"message": self.tally.messages[n]} if n in self.tally.messages else {})}
+                for n, o in sorted(self.tally.outcomes.items())
+            ],
+            "exchanges_judged": dict(sorted(self.record.judged.items())),
+            "advisories": [
+                {"check": a.check, "message": a.message, "count": n}
+                for a, n in sorted(self.record.advisories.items(), key=lambda kv: (kv[0].check, kv[0].message))
+            ],
+            "field_coverage": self.record.coverage,
+            "coverage_gaps": self.record.coverage_gaps(),
+            "failing_exchanges": len(self.findings),
+        }

@@ -1,0 +1,55 @@
+"""The terminal: the failures grouped by cause (in place of pytest's FAILURES section), and the
+chaser section of the summary: target, verdict, diagnosis, what did not run, advisories, field
+coverage, waivers and where the reports are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..exitcodes import SECRET_LEAKED
+from .model import RunModel
+from .text import cause_lines, coverage_lines
+
+
+def write_causes(tr: Any, model: RunModel) -> None:
+    causes = f"{len(model.causes)} cause" + ("s" if len(model.causes) != 1 else "")
+    tr.section(f"chaser conformance: failures by cause ({causes}; --tb=long shows each test)", sep="=")
+    for line in cause_lines(model):
+        tr.write_line(line)
+
+
+def write_summary(tr: Any, model: RunModel, report_paths: list[Any]) -> None:
+    tr.section("chaser conformance", sep="=")
+    tr.write_line(
+        f"target: {model.target.label}; profile {model.profile}; seed {model.seed}; "
+        f"{model.sent} requests sent (cap {model.cap})"
+    )
+    if model.stopped is not None:
+        tr.write_line(f"RUN STOPPED: {model.stopped} (exit {model.stopped.exit_code})", red=True)
+    word, line = model.verdict
+    tr.write_line(f"verdict: {line}", bold=True, red=word != "conformant", green=word == "conformant")
+    if model.diagnosis is not None:
+        tr.write_line(f"DIAGNOSIS: {model.diagnosis.message}", bold=True)
+    for nodeid, reason in model.tally.not_run().items():
+        tr.write_line(f"  did not run: {nodeid.split('::')[-1]}: {reason}")
+    advisories = model.record.advisories
+    if advisories:
+        tr.write_line(f"advisories ({len(advisories)}; CHASER_STRICT=1 turns them into failures):")
+        for advisory, count in sorted(advisories.items(), key=lambda kv: (kv[0].check, kv[0].message)):
+            tr.write_line(f"  [{advisory.check}] {advisory.message} (x{count})")
+    else:
+        tr.write_line("advisories: none")
+    tr.write_line("field coverage of 200 responses (times seen with a value, null, absent):")
+    for row in coverage_lines(model):
+        tr.write_line(row)
+    for gap in model.record.coverage_gaps():
+        tr.write_line(f"  advisory: {gap}: the schema check passed without ever seeing that state")
+    for note in model.notes:
+        tr.write_line(note)
+    reports = [*report_paths, *model.files]
+    if reports:
+        folders = sorted({str(p.parent) for p in reports})
+        shown = ", ".join(p.name if len(folders) == 1 else str(p) for p in reports)
+        tr.write_line(f"reports{f' (in {folders[0]})' if len(folders) == 1 else ''}: {shown}")
+    for path in model.leaks:
+        tr.write_line(f"SECRET LEAK: the token was written to {path}; the run fails (exit {SECRET_LEAKED})", red=True)

@@ -1,0 +1,44 @@
+"""When a run cannot go on: an unreachable target before any test, or a RunStopped raised inside
+a test (a reached request cap, a target that stopped answering), wherever Schemathesis nested it."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from .client import RunLimits, RunStopped, Target, http_session
+from .exitcodes import UNREACHABLE
+from .settings import Settings
+from .spec import SESSION_PATH
+
+
+def run_stopped(error: BaseException | None) -> RunStopped | None:
+    """The RunStopped inside an error, also when Schemathesis wrapped it in a group or a cause."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, RunStopped):
+            return error
+        nested = getattr(error, "exceptions", None)
+        if nested:
+            found = [s for s in map(run_stopped, nested) if s is not None]
+            if found:
+                return found[0]
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return None
+
+
+def check_reachable(target: Target, settings: Settings, limits: RunLimits) -> None:
+    """One unauthenticated read before any test: an unreachable target is one clear line, not N failures."""
+    url = target.base_url + SESSION_PATH + quote(target.session_ids[0], safe="")
+    http = http_session(target.base_url, limits, settings.ca_bundle)
+    try:
+        http.get(url, timeout=(settings.connect_timeout, settings.read_timeout), allow_redirects=False).close()
+    except requests.RequestException as exc:
+        # urllib3 nests the cause several levels deep; the errno or TLS text is what a person needs.
+        found = re.search(r"\[Errno [^\]]+\][^'\")]*|\[SSL[^'\")]*|timed out[^'\")]*", str(exc))
+        reason = found.group(0).strip() if found else type(exc).__name__
+        pytest.exit(f"chaser: target unreachable: {target.base_url}: {reason}", returncode=UNREACHABLE)
