@@ -296,15 +296,17 @@ def open_target(
 ) -> tuple[Target, Callable[[], None]]:
     """The target of a run and how to release it: the configured one, or (no base URL) the embedded
     reference server, started here, or the one `embedded_url` names (a pytest -n worker uses the
-    controller's). The embedded server's store is seeded the same way everywhere, so its token and
-    sessions are known without asking it."""
+    controller's). The embedded server runs in a process of its own, so it shares no GIL with a
+    serial run; its store is seeded the same way everywhere, so its token and sessions are known
+    without asking it. Raises server.process.ServerStartError when it cannot start."""
     if base_url is not None:
         assert token is not None  # guaranteed by settings.resolve()
         return Target(base_url, token, session_ids, foreign_session_id, embedded=False), lambda: None
-    from .server import Store, serve_in_thread
+    from .server import Store
+    from .server.process import serve_in_process
 
     store = Store()
-    server = None if embedded_url else serve_in_thread(quiet=True)
+    server = None if embedded_url else serve_in_process()
     target = Target(
         base_url=embedded_url or server.base_url,
         token=store.primary.token,

@@ -23,12 +23,13 @@ import pytest
 from .checks import ContractViolation, Finding, Judge, RunRecord
 from .client import ApiClient, NoAnswer, RunLimits, RunStopped, open_target
 from .diagnosis import Diagnostician
-from .exitcodes import SECRET_LEAKED, UNREACHABLE
+from .exitcodes import INTERNAL_ERROR, SECRET_LEAKED, UNREACHABLE
 from .parallel import INPUT_KEY, RemoteLimits
 from .profiles import PROFILES
 from .reports import RunModel, find_secret, terminal, write_artifacts
 from .reports import html as html_report
 from .secret import mask
+from .server.process import ServerStartError
 from .settings import Settings
 from .spec import load_contract
 from .stops import run_stopped
@@ -69,13 +70,16 @@ class ConformanceSession:
         contract = load_contract()
         tracked = tuple(f.pointer for f in contract.fields() if f.nullable or not f.required)
         self.record = RunRecord(tracked=tracked)
-        self.target, self._release = open_target(
-            settings.base_url,
-            settings.api_token,
-            settings.session_id,
-            settings.foreign_session_id,
-            embedded_url=shared["base_url"] if shared and settings.embedded else None,
-        )
+        try:
+            self.target, self._release = open_target(
+                settings.base_url,
+                settings.api_token,
+                settings.session_id,
+                settings.foreign_session_id,
+                embedded_url=shared["base_url"] if shared and settings.embedded else None,
+            )
+        except ServerStartError as exc:
+            pytest.exit(f"chaser: the embedded reference server did not start: {exc}", returncode=INTERNAL_ERROR)
         self.judge = Judge(contract, self.target, self.record, strict=settings.strict)
         self.model = RunModel(self.target, self.profile.name, self.seed, [], record=self.record)
         self.diagnostician = Diagnostician(self.target, self.api_client, self._source)
