@@ -29,6 +29,11 @@ class Problem:
     def key(self) -> tuple[str, str]:
         return self.rule, self.pointer
 
+    @property
+    def label(self) -> str:
+        """'[rule at /pointer]': the cause this problem belongs to, the same in every channel."""
+        return f"[{self.rule}{' at ' + self.pointer if self.pointer else ''}]"
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -88,7 +93,7 @@ class Finding:
         """'[check] METHOD URL -> STATUS', a '  - problem' line each, the exchange and a curl line."""
         status = self.status if self.status is not None else "no answer"
         lines = [f"[{self.check}] {self.method} {self.url} -> {status}"]
-        lines += [f"  - {p.text}" for p in self.shown]
+        lines += [f"  - {p.label} {p.text}" for p in self.shown]
         if self.status is not None:
             body = self.body[:BODY_EXCERPT]
             if self.body_bytes > BODY_EXCERPT:

@@ -85,6 +85,7 @@ class Cause:
     example: str  # the first failure's whole text: its reproduction
     status: int | None  # the status of that exchange, None when it was not an exchange
     tests: list[str] = field(default_factory=list)
+    input: str = ""  # the example's input (the id it asked for)
 
 
 @dataclass
@@ -93,10 +94,14 @@ class Causes:
 
     def add_finding(self, nodeid: str, finding: Finding) -> None:
         for problem in finding.shown:
-            title = f"[{problem.rule}{' at ' + problem.pointer if problem.pointer else ''}] {shorten(problem.text)}"
-            cause = self.by_key.setdefault(
-                problem.key, Cause(problem.rule, problem.pointer, title, finding.text(), finding.status)
-            )
+            cause = self.by_key.get(problem.key)
+            if cause is None or len(finding.input) < len(cause.input):
+                # The example is the smallest input that shows the cause: the easiest to reproduce.
+                title = f"{problem.label} {shorten(problem.text)}"
+                tests = cause.tests if cause else []
+                cause = self.by_key[problem.key] = Cause(
+                    problem.rule, problem.pointer, title, finding.text(), finding.status, tests, finding.input
+                )
             if nodeid not in cause.tests:
                 cause.tests.append(nodeid)
 

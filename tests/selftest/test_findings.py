@@ -1,0 +1,61 @@
+"""Findings as data: what was sent reads as sent (credentials masked, absence and emptiness shown as
+such), and a finding survives the trip to failures.jsonl and across pytest -n unchanged."""
+
+import json
+
+import pytest
+from requests.structures import CaseInsensitiveDict
+
+from chaser_conformance.checks import Exchange, Finding, Problem, curl_line, shown_authorization
+from chaser_conformance.secret import Secret
+
+TOKEN = "tok-findings-never-print-me"
+
+
+@pytest.mark.parametrize(
+    "sent,shown",
+    [
+        (None, "<none>"),
+        ("", "<empty>"),
+        ("   ", "<empty>"),
+        ("Bearer", "Bearer"),
+        ("Bearer ", "Bearer"),
+        (f"Bearer {TOKEN}", "Bearer ****"),
+        (f"bearer {TOKEN}", "bearer ****"),
+        (f"Basic {TOKEN}", "Basic ****"),
+        (TOKEN, "****"),  # a token without a scheme is still a secret
+        (f"Bearer {TOKEN} {TOKEN}", "Bearer ****"),
+    ],
+)
+def test_a_credential_shows_what_was_sent_and_never_the_secret(sent, shown):
+    assert shown_authorization(sent) == shown
+
+
+def exchange(authorization):
+    headers = {} if authorization is None else {"Authorization": Secret(authorization)}
+    return Exchange(
+        "GET",
+        "http://127.0.0.1:1/v1/sessions/ses_full",
+        CaseInsensitiveDict(headers),
+        200,
+        "OK",
+        CaseInsensitiveDict({"Content-Type": "application/json"}),
+        b'{"id": "x"}',
+    )
+
+
+def test_the_reproduction_sends_what_the_suite_sent():
+    assert "Authorization" not in curl_line(exchange(None))
+    assert curl_line(exchange("")).endswith("-H 'Authorization;'")  # curl's empty header
+    assert curl_line(exchange(f"Bearer {TOKEN}")).endswith("-H 'Authorization: Bearer ****'")
+    assert TOKEN not in curl_line(exchange(TOKEN))
+
+
+def test_a_finding_round_trips_through_json_unchanged_and_masked():
+    problems = [Problem("id echo", f"/id: must equal the requested id, got {TOKEN!r}", "/id")]
+    finding = Finding.of("known session", exchange(f"Bearer {TOKEN}"), problems, "the token", TOKEN, "ses_full")
+    data = json.loads(json.dumps(finding.to_dict()))
+    assert Finding.from_dict(data) == finding
+    assert TOKEN not in json.dumps(data) and TOKEN not in finding.text()
+    assert "  - [id echo at /id] /id: must equal" in finding.text()
+    assert data["request"]["headers"]["Authorization"] == "Bearer ****"
