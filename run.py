@@ -11,6 +11,8 @@ runs the command in it. It works the same with a venv or pyenv already active.
   selftest  the project's own tests
   lint      ruff, and actionlint on the CI recipes
 Arguments after the command go to it (e.g. python3 run.py suite -k near_variant).
+  --here    (before the command) run it in the current environment, with no .venv of its own:
+            what tox.ini does, so the jobs are defined here once.
 """
 
 from __future__ import annotations
@@ -112,9 +114,15 @@ def main(argv: list[str]) -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 (run.py may be started by an older python3)
         say(f"Python 3.11 or newer is needed (this is {sys.version.split()[0]}); run it with python3.11 or newer")
         return 2
+    here = argv[:1] == ["--here"]
+    argv = argv[1:] if here else argv
     if not argv or argv[0] not in COMMANDS:
         print(__doc__.split("\n\n", 2)[2].rstrip(), file=sys.stderr)
         return 2
+    if here:
+        env = dict(os.environ)
+        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+        return run(argv, env)
     try:
         ensure_environment()
     except (subprocess.CalledProcessError, OSError, ValueError) as exc:
@@ -122,6 +130,11 @@ def main(argv: list[str]) -> int:
         return 2
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
     env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    return run(argv, env)
+
+
+def run(argv: list[str], env: dict[str, str]) -> int:
+    """The command's programs in order, found on env's PATH; the first failure ends it."""
     env["NODE_PATH"] = str(VENV / "node" / "node_modules")
     steps = COMMANDS[argv[0]]
     for index, (program, *args) in enumerate(steps):

@@ -2,14 +2,16 @@
 
 It runs pytest on the suite this package carries, with the suite's own pytest.ini (so nothing
 of the current directory's pytest configuration leaks in), and returns pytest's exit code
-(0 conformant, 1 failures, 4 usage error, 69 unreachable, 70 token leaked). Options are the
+(see exitcodes.py). Options are the
 suite's (`--base-url`, `--chaser-...`, each also a CHASER_* variable) and pytest's own.
 """
 
 from __future__ import annotations
 
 import sys
+import textwrap
 
+from . import exitcodes
 from .layout import INI_PATH, INSTALLED, SUITE_DIR
 from .settings import CONFIG_CLI, CONFIG_ENV, EMBEDDED_CLI, FIELDS
 
@@ -30,14 +32,18 @@ options (each also an environment variable and a chaser.toml key):
 Any other option goes to pytest (e.g. -k EXPRESSION, -x, --tb=long). Give options that take a
 path with '=' (--chaser-config=PATH).
 
-exit codes: 0 conformant, 1 not conformant, 4 bad configuration, 69 target unreachable,
-70 the token was written to an artifact"""
+{exit_codes}"""
 
 
 def usage() -> str:
     options = "\n".join(f"  {f.option + '=' + f.name.upper():<34} {f.help} [{f.env}]" for f in FIELDS)
     return USAGE.format(
-        options=options, config=CONFIG_CLI + "=PATH", config_env=CONFIG_ENV, embedded=EMBEDDED_CLI, blank=""
+        exit_codes=textwrap.fill("exit codes: " + exitcodes.describe(), 95),
+        options=options,
+        config=CONFIG_CLI + "=PATH",
+        config_env=CONFIG_ENV,
+        embedded=EMBEDDED_CLI,
+        blank="",
     )
 
 

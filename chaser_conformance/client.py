@@ -234,8 +234,8 @@ class ApiClient:
         token: Secret | None,
         *,
         limits: RunLimits,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 10.0,
+        connect_timeout: float,
+        read_timeout: float,
         ca_bundle: Path | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")

@@ -25,7 +25,6 @@ from .secret import Secret
 from .spec import GET_SESSION, SPEC_PATH
 
 
-
 def _without_local_constants() -> None:
     """Hypothesis (6.131+) mixes string and number literals of the code it finds outside
     site-packages into what it generates: a checkout of this suite and its installed wheel, or two

@@ -30,12 +30,12 @@ from urllib.parse import parse_qsl, urlsplit
 import ijson
 from requests.structures import CaseInsensitiveDict
 
+from . import exitcodes
 from .checks import Exchange, Judge, RunRecord
 from .client import SESSION_PATH, Target
 from .secret import MASK, Secret
 from .spec import load_contract
 
-EXIT_CONFORM, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 4
 SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".har": "har"}
 CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token"}
 CREDENTIAL_PARAMS = re.compile(r"token|key|auth|secret|password|signature|sig$|session", re.IGNORECASE)
@@ -316,7 +316,7 @@ def main(argv: list[str]) -> int:
     except Unreadable as exc:
         error = validator.secrets.mask(str(exc))
     tally = validator.tally
-    code = EXIT_UNREADABLE if error else EXIT_FINDINGS if tally.failures else EXIT_CONFORM
+    code = exitcodes.USAGE if error else exitcodes.FINDINGS if tally.failures else exitcodes.CONFORMANT
     if as_json:
         rest = {**asdict(tally), "exit_code": code, "error": error, "not_judged": NOT_JUDGED}
         print(("\n  ]" if written else "[]") + ",\n" + json.dumps(rest, indent=2)[2:])

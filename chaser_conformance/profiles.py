@@ -23,6 +23,7 @@ class Profile:
         )
 
 
+# The first is the default.
 PROFILES = {
     p.name: p
     for p in (

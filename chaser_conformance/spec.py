@@ -117,9 +117,6 @@ class ResponseValidator:
                 found.setdefault((v.pointer, v.rule), v)
         return sorted(found.values(), key=lambda v: v.pointer)
 
-    def is_valid(self, instance: Any) -> bool:
-        return self._validator.is_valid(instance)
-
 
 def _explain(error: ValidationError) -> Iterator[Violation]:
     at = json_pointer(error.absolute_path)
@@ -157,8 +154,6 @@ class Response:
 class Operation:
     method: str
     path: str
-    operation_id: str
-    parameters: tuple[dict[str, Any], ...]
     responses: dict[str, Response]
 
     @property
@@ -191,7 +186,7 @@ class Contract:
                 if "schema" in body
             }
             responses[str(status)] = Response(str(status), tuple(content), validators)
-        return Operation(method.upper(), route, op.get("operationId", ""), tuple(op.get("parameters", ())), responses)
+        return Operation(method.upper(), route, responses)
 
     def operation(self, method: str, route: str) -> Operation:
         return self.operations[(method.upper(), route)]

@@ -84,7 +84,9 @@ def fifty_verdicts(switch):
     rng = random.Random(switch)
     with serve_in_thread([switch]) as server:
         store = server.app.store
-        api = ApiClient(server.base_url, store.primary.token, limits=RunLimits(100_000))
+        api = ApiClient(
+            server.base_url, store.primary.token, limits=RunLimits(100_000), connect_timeout=5, read_timeout=10
+        )
         foreign = next(iter(store.other.sessions))
 
         def read(sid):

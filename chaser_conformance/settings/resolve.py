@@ -1,0 +1,206 @@
+"""Resolution: each field's value from the command line, the environment, a config file or its
+default, with its source; then the checks that need several settings at once."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..secret import Secret
+from .fields import FIELDS, FIELDS_BY_NAME, TARGET_FIELDS, Field, SettingsError, Source
+
+CONFIG_FILE_NAME = "chaser.toml"
+CONFIG_ENV = "CHASER_CONFIG"
+CONFIG_CLI = "--chaser-config"
+# Command line only: the run tests the embedded reference server whatever the environment or a
+# config file names (what `tox -e suite` and `chaser-conformance --embedded` promise).
+EMBEDDED_CLI = "--chaser-embedded"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved values; each field's default lives in FIELDS alone (resolve() passes them all)."""
+
+    base_url: str | None
+    api_token: Secret | None
+    session_id: tuple[str, ...]
+    foreign_session_id: str | None
+    profile: str
+    connect_timeout: float
+    read_timeout: float
+    rate_limit: float
+    waivers: Path | None
+    strict: bool
+    seed: int | None
+    reports_dir: Path | None
+    max_requests: int | None
+    ca_bundle: Path | None
+    allow_insecure_http: bool
+    config_file: Path | None = None
+    sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
+    ignored: tuple[str, ...] = ()  # target settings set but not used (an embedded-only run)
+
+    @property
+    def embedded(self) -> bool:
+        return self.base_url is None
+
+    def source_of(self, name: str) -> Source:
+        return self.sources.get(name, Source("default", ""))
+
+    def describe(self, used: Mapping[str, tuple[Any, str]] | None = None) -> list[str]:
+        """One line per setting with the value the run used and where it came from, token masked.
+
+        `used` gives values the run decided itself (the embedded server's token and sessions, a
+        random seed) as (value, source), so no line says '-' for a value that was in fact used.
+        """
+        lines = []
+        for f in FIELDS:
+            value, source = getattr(self, f.name), str(self.source_of(f.name))
+            if used and f.name in used:
+                value, source = used[f.name]
+            if isinstance(value, Secret):
+                shown = value.masked
+            elif isinstance(value, tuple):
+                shown = ",".join(value) or "-"
+            else:
+                shown = "-" if value is None else str(value)
+            lines.append(f"{f.name} = {shown}  [{source}]")
+        return lines
+
+
+def _label(f: Field, source: Source) -> str:
+    if source.kind == "cli":
+        return f"{f.option} (command line)"
+    if source.kind == "env":
+        return f"{f.env} (environment)"
+    return f"{f.name!r} in {source.where}"
+
+
+def _find_config(cli: Mapping[str, Any], env: Mapping[str, str], rootdir: Path) -> tuple[Path | None, str]:
+    if cli.get("chaser_config"):
+        return Path(cli["chaser_config"]).expanduser(), f"{CONFIG_CLI} (command line)"
+    if env.get(CONFIG_ENV, "").strip():
+        return Path(env[CONFIG_ENV].strip()).expanduser(), f"{CONFIG_ENV} (environment)"
+    default = rootdir / CONFIG_FILE_NAME
+    return (default, "") if default.is_file() else (None, "")
+
+
+def _read_config(path: Path, named_by: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(f"{named_by}: config file {str(path)!r} does not exist") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"config file {str(path)!r}: {exc}") from None
+    for key in data:
+        if key not in FIELDS_BY_NAME:
+            close = difflib.get_close_matches(key, FIELDS_BY_NAME, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            known = ", ".join(FIELDS_BY_NAME)
+            raise SettingsError(f"config file {str(path)!r}: unknown setting {key!r}{hint}; known: {known}")
+    return data
+
+
+def resolve(
+    cli: Mapping[str, Any], env: Mapping[str, str] | None = None, rootdir: Path | None = None, embedded: bool = False
+) -> Settings:
+    """Resolve settings from command-line values (by option dest), environment and config file.
+
+    `embedded`: the run tests the embedded reference server. No config file is read, and target
+    settings from the environment are listed as ignored; the others (seed, profile, strict,
+    reports directory, ...) apply as usual. A target on the command line contradicts it.
+    """
+    env = os.environ if env is None else env
+    rootdir = Path.cwd() if rootdir is None else rootdir
+    ignored: list[str] = []
+    if embedded:
+        given = [FIELDS_BY_NAME[n].option for n in ("base_url", *TARGET_FIELDS) if cli.get(FIELDS_BY_NAME[n].dest)]
+        if given:
+            raise SettingsError(f"{EMBEDDED_CLI} tests the embedded reference server; drop {', '.join(given)}")
+        targeting = {FIELDS_BY_NAME[n].env for n in ("base_url", *TARGET_FIELDS)}
+        ignored = sorted(k for k in targeting | {CONFIG_ENV} if k in env)
+        env = {k: v for k, v in env.items() if k not in targeting}
+        config_path, file_values = None, {}
+    else:
+        config_path, named_by = _find_config(cli, env, rootdir)
+        file_values = _read_config(config_path, named_by) if config_path else {}
+
+    values: dict[str, Any] = {}
+    sources: dict[str, Source] = {}
+    for f in FIELDS:
+        candidates = (
+            (cli.get(f.dest), Source("cli", f.option)),
+            (env.get(f.env), Source("env", f.env)),
+            (file_values.get(f.name), Source("file", str(config_path))),
+        )
+        raw, source = next(((r, s) for r, s in candidates if r is not None), (None, None))
+        if source is None:
+            values[f.name] = f.default
+            continue
+        if isinstance(raw, str) and not raw.strip():
+            # An empty variable is usually a CI secret that did not resolve; treating it
+            # as unset could silently switch the target to the embedded server.
+            raise SettingsError(f"{_label(f, source)} is set but empty; unset it to use the default")
+        try:
+            values[f.name] = f.parse(raw, source)
+        except ValueError as exc:
+            raise SettingsError(f"{_label(f, source)}: {exc}") from None
+        sources[f.name] = source
+
+    settings = Settings(**values, config_file=config_path, sources=MappingProxyType(sources), ignored=tuple(ignored))
+    _check_combination(settings)
+    return settings
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_combination(s: Settings) -> None:
+    def label(name: str) -> str:
+        return _label(FIELDS_BY_NAME[name], s.source_of(name))
+
+    if s.embedded:
+        # A token or ids without a base URL almost always means the URL variable was
+        # misnamed or empty; running the embedded server then would be a green build
+        # that tested nothing of the user's.
+        stray = [label(n) for n in TARGET_FIELDS if n in s.sources]
+        if stray:
+            raise SettingsError(
+                f"{', '.join(stray)} given but no base URL: set CHASER_BASE_URL (or --base-url) "
+                "to test a deployment, or unset them to test the embedded reference server"
+            )
+        return
+    target = f"base URL {s.base_url} from {label('base_url')}"
+    if s.api_token is None:
+        raise SettingsError(f"{target} needs a token: set CHASER_API_TOKEN (or --token)")
+    if not s.session_id:
+        raise SettingsError(
+            f"{target} needs at least one session that exists in the token's account: "
+            "set CHASER_SESSION_ID (or --session-id), comma-separated"
+        )
+    host = urlsplit(s.base_url).hostname or ""
+    if urlsplit(s.base_url).scheme == "http" and not _is_loopback(host) and not s.allow_insecure_http:
+        raise SettingsError(
+            f"{target} is plain http:// to a host that is not loopback: the token would cross the network "
+            "unencrypted. Use https://, or set CHASER_ALLOW_INSECURE_HTTP=1 if you mean it"
+        )
+    if s.foreign_session_id is not None and s.foreign_session_id in s.session_id:
+        raise SettingsError(
+            f"{label('foreign_session_id')}: {s.foreign_session_id!r} is also listed as a session "
+            f"of the account under test in {label('session_id')}"
+        )
