@@ -183,7 +183,9 @@ class ConformanceSession:
             found.append(error.finding)
         if isinstance(error, NoAnswer):
             found.append(Finding.no_answer("no answer", error.method, error.url, error.why, self.target.token))
-        findings = [Finding.from_dict({**f.to_dict(), "test": item.nodeid}) for f in found]
+        # One finding per rule broken: Hypothesis runs a failing generated case again to report it.
+        distinct = {(f.check, tuple(p.key for p in f.problems)): f for f in reversed(found)}
+        findings = [Finding.from_dict({**f.to_dict(), "test": item.nodeid}) for f in reversed(distinct.values())]
         found.clear()  # each finding on the report of the phase that made it
         setattr(report, REPORT_ATTRIBUTE, [f.to_dict() for f in findings])
         if report.failed and findings and not hasattr(report, "wasxfail"):
