@@ -1,6 +1,7 @@
 """Parallel runs (pytest -n N) against a distant staging, emulated on loopback; ratios in one run.
 
     python benchmarks/parallel.py [--profile deep] [--latency 0,50] [--workers 2,4,8] [--repeat 1] [--catalogue]
+    python benchmarks/parallel.py --smoke    # every step at a tiny size, in seconds (CI runs it)
 
 For each latency (milliseconds added to every answer by the reference server, with 10 % jitter)
 it runs, with one seed: the suite serially, the suite with -n N for each N, and `st run` on the
@@ -10,7 +11,8 @@ requests per second over the middle 90 % of the run's requests: no start-up, rep
 tail) and its ratio to the serial run's. With --repeat K each suite run is repeated K times, the runs of one
 round back to back (so a slow minute of the machine hits them all), and medians are shown.
 --catalogue then runs the fault catalogue's selftest serially and with every suite run under -n 4,
-and compares the kill matrices. Not a test: numbers for the note. At 50 ms a deep profile serially
+and compares the kill matrices. --smoke: the quick profile at 0 ms, serial and -n 2, and the
+catalogue's first fault serially and under -n 2. Not a test: numbers for the note. At 50 ms a deep profile serially
 takes several minutes; at 0 ms the profile soak (20,000 cases) shows the throughput of a long run.
 """
 
@@ -54,7 +56,9 @@ def suite(base_url: str, store, profile: str, workers: int, reports: Path) -> tu
     if run.returncode != 0:
         print(run.stdout[-2000:], run.stderr[-2000:])
         raise SystemExit(f"the suite failed against the conformant server (exit {run.returncode})")
-    return elapsed, int(sent.group(1)) if sent else -1
+    if not sent or not int(sent.group(1)):
+        raise SystemExit(f"no 'N requests sent' (N > 0) in the suite's terminal summary:\n{run.stdout[-2000:]}")
+    return elapsed, int(sent.group(1))
 
 
 def st_run(base_url: str, store, cases: int) -> tuple[float, int]:
@@ -128,14 +132,31 @@ def timings(latency_ms: float, profile: str, worker_counts: list[int], repeat: i
         row("st run --workers 8", seconds, sent, server_rate(server, sent), f"  (exit {code})")
 
 
-def catalogue() -> None:
-    print("\n== fault catalogue: serial and with every suite run under -n 4")
+CATALOGUE_TESTS = "tests/selftest/test_catalogue.py"
+
+
+def first_fault_test() -> str:
+    """The node id of the catalogue's first fault, whatever its name."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", CATALOGUE_TESTS, "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    ids = [line for line in run.stdout.splitlines() if "::test_the_suite_catches_the_fault[" in line]
+    if not ids:
+        raise SystemExit(f"no test_the_suite_catches_the_fault[...] in {CATALOGUE_TESTS}:\n{run.stdout[-2000:]}")
+    return ids[0]
+
+
+def catalogue(tests: list[str], workers: int = 4) -> None:
+    print(f"\n== fault catalogue: serial and with every suite run under -n {workers}")
     matrices = {}
-    for label, extra in (("serial", ""), ("-n 4", "-n 4")):
+    for label, extra in (("serial", ""), (f"-n {workers}", f"-n {workers}")):
         env = os.environ | {"CHASER_SELFTEST_SUITE_ARGS": extra}
         started = time.perf_counter()
         run = subprocess.run(
-            [sys.executable, "-m", "pytest", "tests/selftest/test_catalogue.py", "-q", "-p", "no:cacheprovider"],
+            [sys.executable, "-m", "pytest", *tests, "-q", "-p", "no:cacheprovider"],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -144,12 +165,16 @@ def catalogue() -> None:
         lines = [line for line in run.stdout.splitlines() if re.match(r"^  \S+ +\S+ +", line)]
         matrices[label] = {line.split()[0]: line.split(None, 2)[2] for line in lines}
         kill = [line for line in run.stdout.splitlines() if line.startswith("kill rate")]
-        print(f"{label:<8} {time.perf_counter() - started:6.0f} s  {kill[-1] if kill else run.stdout[-500:]}")
-    serial, parallel = matrices["serial"], matrices["-n 4"]
+        if not kill or not lines:
+            raise SystemExit(
+                f"no kill matrix in the catalogue's output ({label}, exit {run.returncode}):\n{run.stdout[-3000:]}"
+            )
+        print(f"{label:<8} {time.perf_counter() - started:6.0f} s  {kill[-1]}")
+    serial, parallel = matrices["serial"], matrices[f"-n {workers}"]
     differ = sorted(name for name in serial if serial[name] != parallel.get(name))
     print(f"switches whose catching tests differ: {len(differ)} of {len(serial)}")
     for name in differ:
-        print(f"  {name}: serial {serial[name]!r} / -n 4 {parallel.get(name)!r}")
+        print(f"  {name}: serial {serial[name]!r} / -n {workers} {parallel.get(name)!r}")
 
 
 def main() -> None:
@@ -159,11 +184,16 @@ def main() -> None:
     parser.add_argument("--workers", default="2,4,8", help="values of -n, comma-separated")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each suite configuration (median shown)")
     parser.add_argument("--catalogue", action="store_true", help="also compare the kill matrix under -n 4")
+    parser.add_argument("--smoke", action="store_true", help="every step at a tiny size (overrides the others)")
     args = parser.parse_args()
+    if args.smoke:
+        args.profile, args.latency, args.workers, args.repeat = "quick", "0", "2", 1
     for latency in (float(v) for v in args.latency.split(",") if v):
         timings(latency, args.profile, [int(n) for n in args.workers.split(",") if n], args.repeat)
-    if args.catalogue:
-        catalogue()
+    if args.smoke:
+        catalogue([first_fault_test()], workers=2)
+    elif args.catalogue:
+        catalogue([CATALOGUE_TESTS])
 
 
 if __name__ == "__main__":

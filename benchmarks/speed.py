@@ -1,10 +1,12 @@
 """Speed of the suite, measured in one run on this machine, as ratios (not a test).
 
     python benchmarks/speed.py            # about two minutes on two cores
+    python benchmarks/speed.py --smoke    # the same steps at a tiny size, in seconds (CI runs it)
 
 Against one standalone reference server (its own process, so clients and server do not share
 a GIL), it measures the same number of generated cases through
-  1. the suite's property-based test (pytest, test_generated.py, `ci` profile: 500 fuzzing cases),
+  1. the suite's property-based test (pytest, test_generated.py, `ci` profile: 500 fuzzing cases;
+     the time inside the test is the sum of its parts' in junit.xml),
   2. plain Schemathesis CLI (`st run`) on the same spec, same server, same number of cases,
   3. a raw requests.Session loop (the ceiling),
 then the wall time of each profile of the whole suite against the embedded server.
@@ -13,7 +15,9 @@ Requests are counted from the server's access log, so every client is measured t
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +30,12 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = 500  # the `ci` profile's generated cases
+sys.path.insert(0, str(ROOT))
+
+from chaser_conformance.profiles import PROFILES  # noqa: E402
+
+# The generated test is split into parts, one pytest test each: their times add up.
+GENERATED_PART = re.compile(r"test_generated_requests_conform_part_\d+_of_(\d+)\b")
 TOKEN = "demo-token-primary"
 SESSIONS = "ses_full,ses_nulls,ses_minimal"
 
@@ -85,7 +94,7 @@ def timed(command: list[str], environment: dict[str, str]) -> tuple[float, subpr
     return time.perf_counter() - started, proc
 
 
-def suite_generated(server: Server, reports: Path) -> tuple[int, float, float]:
+def suite_generated(server: Server, reports: Path, profile: str) -> tuple[int, float, float]:
     before = server.settle()
     wall, proc = timed(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/conformance/test_generated.py"],
@@ -93,7 +102,7 @@ def suite_generated(server: Server, reports: Path) -> tuple[int, float, float]:
             CHASER_BASE_URL=server.url,
             CHASER_API_TOKEN=TOKEN,
             CHASER_SESSION_ID=SESSIONS,
-            CHASER_PROFILE="ci",
+            CHASER_PROFILE=profile,
             CHASER_SEED="1",
             CHASER_REPORTS_DIR=str(reports),
         ),
@@ -101,16 +110,26 @@ def suite_generated(server: Server, reports: Path) -> tuple[int, float, float]:
     if proc.returncode != 0:
         sys.exit(f"suite run failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
     sent = server.settle() - before - 1  # minus the reachability probe
-    in_test = sum(
-        float(case.get("time", 0))
+    names_times = [
+        (case.get("name", ""), float(case.get("time", 0)))
         for case in ET.parse(reports / "junit.xml").getroot().iter("testcase")
-        if "[" not in case.get("name", "")
-    )
-    return sent, wall, in_test
+    ]
+    parts = [(GENERATED_PART.match(name), seconds) for name, seconds in names_times]
+    times = [seconds for match, seconds in parts if match]
+    expected = PROFILES[profile].shards
+    if len(times) != expected or {int(match.group(1)) for match, _ in parts if match} != {expected}:
+        sys.exit(
+            f"junit.xml has {len(times)} tests named like {GENERATED_PART.pattern!r}, the {profile} profile "
+            f"has {expected} parts: was the generated test renamed? junit.xml names {[n for n, _ in names_times][:4]}"
+        )
+    if sent <= 0 or sum(times) <= 0:
+        sys.exit(f"the generated test sent {sent} requests in {sum(times):.3f} s: nothing to measure")
+    return sent, wall, sum(times)
 
 
-def st_run(server: Server) -> tuple[int, float]:
-    st = shutil.which("st") or sys.exit("the `st` command (schemathesis) is not on PATH")
+def st_run(server: Server, cases: int) -> tuple[int, float]:
+    beside = Path(sys.executable).with_name("st")  # this interpreter's, whether or not its venv is active
+    st = str(beside) if beside.is_file() else shutil.which("st") or sys.exit("no `st` command (schemathesis) found")
     before = server.settle()
     wall, proc = timed(
         [
@@ -122,7 +141,7 @@ def st_run(server: Server) -> tuple[int, float]:
             "-H",
             f"Authorization: Bearer {TOKEN}",
             "-n",
-            str(CASES),
+            str(cases),
             "--phases",
             "coverage,fuzzing",
             "--no-shrink",
@@ -135,7 +154,10 @@ def st_run(server: Server) -> tuple[int, float]:
     )
     if "error" in proc.stdout.lower() and proc.returncode not in (0, 1):
         sys.exit(f"st run failed:\n{proc.stdout[-2000:]}")
-    return server.settle() - before, wall
+    sent = server.settle() - before
+    if sent <= 0:
+        sys.exit(f"st run sent no request (exit {proc.returncode}):\n{proc.stdout[-2000:]}")
+    return sent, wall
 
 
 def raw_loop(server: Server, count: int) -> tuple[int, float]:
@@ -158,19 +180,26 @@ def profile_wall(name: str, reports: Path) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--smoke", action="store_true", help="every step at a tiny size: the quick profile, 200 raw reads"
+    )
+    args = parser.parse_args()
+    profile, raw_count, profiles = ("quick", 200, ["quick"]) if args.smoke else ("ci", 2000, ["quick", "ci", "deep"])
+    cases = PROFILES[profile].generated_cases
     reports = Path(tempfile.mkdtemp(prefix="chaser-bench-"))
     server = Server()
     try:
         timed([sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider"], env())  # warm caches
-        suite_n, suite_wall, suite_in_test = suite_generated(server, reports)
-        st_n, st_wall = st_run(server)
-        raw_n, raw_wall = raw_loop(server, 2000)
+        suite_n, suite_wall, suite_in_test = suite_generated(server, reports, profile)
+        st_n, st_wall = st_run(server, cases)
+        raw_n, raw_wall = raw_loop(server, raw_count)
     finally:
         server.stop()
     suite_rate, suite_test_rate = suite_n / suite_wall, suite_n / suite_in_test
     st_rate, raw_rate = st_n / st_wall, raw_n / raw_wall
     print(
-        f"suite (pytest, ci profile):  {suite_n:5d} requests in {suite_wall:6.2f} s wall = {suite_rate:7.1f}/s "
+        f"suite (pytest, {profile} profile):  {suite_n:5d} requests in {suite_wall:6.2f} s wall = {suite_rate:7.1f}/s "
         f"({suite_test_rate:.1f}/s inside the test, {suite_in_test:.2f} s)"
     )
     print(f"st run (same spec, server):  {st_n:5d} requests in {st_wall:6.2f} s wall = {st_rate:7.1f}/s")
@@ -178,7 +207,7 @@ def main() -> None:
     print(
         f"ratio suite/st-run: {suite_rate / st_rate:.2f} (whole commands), suite/raw: {suite_test_rate / raw_rate:.2f}"
     )
-    for name in ("quick", "ci", "deep"):
+    for name in profiles:
         print(
             f"profile {name:<5}: whole suite against the embedded server, start-up included: "
             f"{profile_wall(name, reports / name):6.2f} s wall"
