@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+from .settings.redact import shown
+from .settings.resolve import read_toml
 
 
 class WaiverError(ValueError):
@@ -41,16 +43,20 @@ class Waiver:
 
 
 def load_waivers(path: Path) -> list[Waiver]:
+    name = f"waivers file {shown(path)}"
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise WaiverError(f"waivers file {str(path)!r}: {exc}") from None
+        data = read_toml(path)
+    except ValueError as exc:
+        raise WaiverError(f"{name} {exc}") from None
     unknown = set(data) - {"waiver"}
     if unknown:
-        raise WaiverError(f"waivers file {str(path)!r}: unknown table(s) {sorted(unknown)}; use [[waiver]]")
+        raise WaiverError(f"{name}: unknown table(s) {sorted(unknown)}; use [[waiver]]")
+    entries = data.get("waiver", [])
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise WaiverError(f"{name}: 'waiver' must be an array of tables, written [[waiver]]")
     waivers = []
-    for index, entry in enumerate(data.get("waiver", []), start=1):
-        where = f"waivers file {str(path)!r}, waiver #{index}"
+    for index, entry in enumerate(entries, start=1):
+        where = f"{name}, waiver #{index}"
         extra = set(entry) - {"test", "reason", "expires"}
         if extra:
             raise WaiverError(f"{where}: unknown key(s) {sorted(extra)}; known: test, reason, expires")

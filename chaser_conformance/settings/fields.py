@@ -1,18 +1,29 @@
 """Every setting as one `Field`: its name, config-file key, environment variable, command-line
 option, parser and default, in one place. A parser takes (raw value, source) and raises ValueError
-with a short reason; it never echoes a secret."""
+with a short reason on one line; it never echoes a secret: the token is never shown, and any other
+value is shown through `shown()`, which hides URL credentials, query values and fragments."""
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 import math
+import os
+import re
+import ssl
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
+
 from ..profiles import PROFILES
 from ..secret import Secret
+from .redact import shown, unprintable
 
 
 class SettingsError(ValueError):
@@ -34,55 +45,127 @@ class Source:
 def _text(raw: Any) -> str:
     if not isinstance(raw, str):
         raise ValueError(f"expected a string, got {type(raw).__name__}")
+    # White space around a value is never meant (a pasted line, a trailing space in a .env file),
+    # and none is part of a header field value (RFC 9110 §5.5), so it is dropped on purpose.
     return raw.strip()
+
+
+_ASCII_HOST = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?", re.ASCII)
+
+
+def _check_host(url: str, host: str) -> bool:
+    """A host the HTTP stack can connect to, checked the way it will be: urllib3 reads a non-ASCII
+    name by IDNA 2008, and raises LocationParseError (not a request error) for an empty or long label."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    if host.isascii() and not _ASCII_HOST.fullmatch(host):
+        return False
+    try:
+        parse_url(url)
+        encoded = host.encode("idna")  # the codec urllib3 and socket use; refuses empty or long labels
+    except (LocationParseError, UnicodeError):
+        return False
+    return len(encoded) <= 253
 
 
 def _base_url(raw: Any, _: Source) -> str:
     text = _text(raw)
-    if any(ch.isspace() for ch in text):
-        raise ValueError(f"{text!r} contains white space")
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https"):
-        raise ValueError(f"{text!r} is not an http:// or https:// URL")
-    if not parts.hostname:
-        raise ValueError(f"{text!r} has no host")
+    url = shown(text)
+    if any(ch.isspace() or unprintable(ch) for ch in text):
+        raise ValueError(f"{url} contains white space or control characters")
     try:
-        port_zero = parts.port == 0
+        parts = urlsplit(text)
     except ValueError:
-        port_zero = True
-    if port_zero:
-        raise ValueError(f"{text!r} has an invalid port")
-    if parts.query or parts.fragment:
-        raise ValueError(f"{text!r} must not have a query or a fragment")
-    if parts.username or parts.password:
-        raise ValueError("credentials belong in the token setting, not in the URL")
+        raise ValueError(f"{url} is not a valid URL") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"{url} is not an http:// or https:// URL")
+    if "@" in parts.netloc:
+        raise ValueError(f"{url}: credentials belong in the token setting, not in the URL")
+    if "?" in text or "#" in text:
+        # Even an empty one: the suite appends paths to the base URL.
+        raise ValueError(f"{url} must not have a query or a fragment")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        # A password with a '/' in it ends the host early and is read as a port.
+        hint = " (or credentials, which belong in the token setting)" if "@" in text else ""
+        raise ValueError(f"{url} has an invalid port{hint}") from None
+    if not host:
+        raise ValueError(f"{url} has no host")
+    if port == 0:
+        raise ValueError(f"{url} has an invalid port")
+    if not _check_host(text, host):
+        raise ValueError(f"{url}: {shown(host)} is not a valid host name")
     return text.rstrip("/")
+
+
+# RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token. Every real bearer token (a JWT, opaque hex,
+# base64 or base64url) fits; anything else either cannot go in a header at all (non-Latin-1 text
+# crashes the HTTP stack) or would be sent and then blamed on the server as "wrong or expired".
+_B64TOKEN = re.compile(r"[A-Za-z0-9._~+/-]+=*", re.ASCII)
+TOKEN_ALPHABET = "A-Z a-z 0-9 - . _ ~ + / and '=' at the end (RFC 6750 b64token)"
+
+
+def _token_problem(text: str) -> str:
+    """What is wrong with a token, never what it is: the kind and position of the first bad character."""
+    for index, ch in enumerate(text, start=1):
+        at = f"(character {index} of {len(text)})"
+        if ch.isspace():
+            return f"the token contains white space {at}"
+        if "\udc80" <= ch <= "\udcff":  # how Python reads bytes in the environment that are not UTF-8
+            return f"the token contains a byte that is not UTF-8 {at}"
+        if unprintable(ch):
+            return f"the token contains a control or invisible character {at}"
+        if not ch.isascii():
+            return f"the token contains a non-ASCII character {at}; a bearer token is made of {TOKEN_ALPHABET}"
+        if ch == "=" and text[index - 1 :].strip("="):
+            return f"the token has '=' before its end {at}; only trailing padding may be '='"
+        if not _B64TOKEN.fullmatch(ch) and ch != "=":
+            # One punctuation character of a token that cannot be sent anyway: a quote or a comma
+            # is the usual paste mistake, and naming it is what lets the user fix it.
+            return f"the token contains {ch!r} {at}; a bearer token is made of {TOKEN_ALPHABET}"
+    return f"a bearer token is made of {TOKEN_ALPHABET}"  # only '=' characters
 
 
 def _token(raw: Any, _: Source) -> Secret:
     text = _text(raw)
-    if text.lower().startswith("bearer "):
+    if re.match(r"(?i)bearer\s", text):
         raise ValueError("give the token alone; the suite adds the 'Bearer ' scheme itself")
-    if any(ch.isspace() or not ch.isprintable() for ch in text):
-        # Never echo the value: it is a secret even when it is malformed.
-        raise ValueError("the token contains white space or control characters")
+    if not _B64TOKEN.fullmatch(text):
+        raise ValueError(_token_problem(text))  # never the value: it is a secret even when malformed
     return Secret(text)
 
 
-def _one_id(text: str) -> str:
-    if any(not ch.isprintable() for ch in text):
-        raise ValueError(f"session id {text!r} contains control characters")
+def _one_id(text: str, what: str = "session id") -> str:
+    # Any printable text can go in the path once percent-encoded; a control character cannot be
+    # meant, and a lone surrogate (bytes that were not UTF-8) cannot be encoded at all.
+    if any(unprintable(ch) for ch in text):
+        raise ValueError(f"{what} {shown(text)} contains control characters or other unprintable ones")
     return text
 
 
 def _session_ids(raw: Any, _: Source) -> tuple[str, ...]:
-    items = raw if isinstance(raw, list) else _text(raw).split(",")
-    ids = tuple(_one_id(text) for text in map(_text, items) if text)
-    if not ids:
+    array = isinstance(raw, list)
+    items = raw if array else _text(raw).split(",")
+    texts = []
+    for number, item in enumerate(items, start=1):
+        try:
+            texts.append(_text(item))
+        except ValueError as exc:
+            raise ValueError(f"session id #{number}: {exc}") from None
+    if not any(texts):
         raise ValueError("no session id given")
-    if len(set(ids)) != len(ids):
+    for number, text in enumerate(texts, start=1):
+        if not text:
+            hint = "an empty string in the array" if array else "two commas in a row, or one at an end"
+            raise ValueError(f"session id #{number} of {len(texts)} is empty ({hint})")
+        _one_id(text, f"session id #{number}")
+    if len(set(texts)) != len(texts):
         raise ValueError("the same session id is listed twice")
-    return ids
+    return tuple(texts)
 
 
 def _one_session_id(raw: Any, _: Source) -> str:
@@ -92,76 +175,152 @@ def _one_session_id(raw: Any, _: Source) -> str:
 def _profile(raw: Any, _: Source) -> str:
     text = _text(raw)
     if text not in PROFILES:
-        raise ValueError(f"{text!r} is not one of {', '.join(PROFILES)}")
+        raise ValueError(f"{shown(text)} is not one of {', '.join(PROFILES)}")
     return text
 
 
-def _number(raw: Any, *, positive: bool) -> float:
+# Python's float() and int() also read 'nan', 'inf', '1_000' and digits of other scripts; a setting
+# is plain ASCII decimal.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_WHOLE = re.compile(r"[+-]?[0-9]+", re.ASCII)
+WHOLE_MAX = 2**63 - 1  # TOML's largest integer, so that a value means the same from any source
+SECONDS_MAX = 3600.0  # a socket timeout far beyond this overflows the C types under it
+RATE_MIN = 0.001  # requests per second; below it the pause between requests overflows sleep()
+
+
+def _decimal(raw: Any) -> float:
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
         raise ValueError(f"expected a number, got {type(raw).__name__}")
+    if isinstance(raw, str) and not _DECIMAL.fullmatch(raw.strip()):
+        raise ValueError(f"{shown(raw)} is not a number")
     try:
         value = float(raw)
-    except ValueError:
-        raise ValueError(f"{raw!r} is not a number") from None
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        raise ValueError(f"{raw!r} must be a {'positive' if positive else 'non-negative'} number")
+    except OverflowError:  # an integer beyond any float
+        value = math.inf
+    if math.isnan(value):  # TOML has nan
+        raise ValueError(f"{shown(raw)} is not a number")
     return value
 
 
 def _seconds(raw: Any, _: Source) -> float:
-    return _number(raw, positive=True)
+    value = _decimal(raw)
+    if not 0 < value <= SECONDS_MAX:
+        raise ValueError(f"{shown(raw)} must be a positive number of seconds, at most {SECONDS_MAX:g}")
+    return value
 
 
 def _rate(raw: Any, _: Source) -> float:
-    return _number(raw, positive=False)
+    value = _decimal(raw)
+    if value < 0 or math.isinf(value) or 0 < value < RATE_MIN:
+        raise ValueError(
+            f"{shown(raw)} must be a non-negative number: 0 (unlimited) or at least {RATE_MIN:g} requests per second"
+        )
+    return value
+
+
+def _whole(raw: Any, least: int) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        raise ValueError(f"expected a whole number, got {type(raw).__name__}")
+    value = raw
+    if isinstance(raw, str):
+        text = raw.strip()
+        if not _WHOLE.fullmatch(text):
+            raise ValueError(f"{shown(raw)} is not a whole number")
+        # Compare lengths first: int() refuses more than 4300 digits with advice meant for programmers.
+        digits = text.lstrip("+-").lstrip("0")
+        value = int(text) if len(digits) <= 20 else (-WHOLE_MAX if text.startswith("-") else WHOLE_MAX) * 2
+    if value < least:
+        raise ValueError(f"{shown(raw)} must be at least {least}" if least else f"{shown(raw)} must not be negative")
+    if value > WHOLE_MAX:
+        raise ValueError(f"{shown(raw)} must be at most {WHOLE_MAX}")
+    return value
+
+
+def _seed(raw: Any, _: Source) -> int:
+    return _whole(raw, least=0)
+
+
+def _count(raw: Any, _: Source) -> int:
+    return _whole(raw, least=1)
 
 
 def _flag(raw: Any, _: Source) -> bool:
     if isinstance(raw, bool):
         return raw
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw in (0, 1):
+        return bool(raw)  # `strict = 1` in a file, as the variable is written
+    if not isinstance(raw, str):
+        raise ValueError(f"expected true or false, got {type(raw).__name__}")
     text = _text(raw).lower()
     if text in ("1", "true", "yes", "on"):
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"{raw!r} is not one of true, false, 1, 0, yes, no")
+    raise ValueError(f"{shown(raw)} is not one of true, false, 1, 0, yes, no")
 
 
-def _seed(raw: Any, _: Source) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
-        raise ValueError(f"expected a whole number, got {type(raw).__name__}")
+def _path(raw: Any, source: Source) -> Path:
+    text = _text(raw)
+    if any(unprintable(ch) for ch in text):
+        raise ValueError(f"{shown(text)} contains control characters or other unprintable ones")
     try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{raw!r} is not a whole number") from None
-    if value < 0:
-        raise ValueError(f"{raw!r} must not be negative")
-    return value
+        path = Path(text).expanduser()
+    except RuntimeError:  # '~user' of no such user, or no home directory
+        raise ValueError(f"{shown(text)}: '~' cannot be expanded here") from None
+    if source.kind == "file" and not path.is_absolute():
+        path = Path(source.where).parent / path  # relative to the config file that names it
+    return path
 
 
-def _count(raw: Any, source: Source) -> int:
-    value = _seed(raw, source)
-    if value < 1:
-        raise ValueError(f"{raw!r} must be at least 1")
-    return value
+def _absolute(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a loop of symbolic links
+        raise ValueError(f"{shown(path)} cannot be resolved (a loop of symbolic links?)") from None
+
+
+def _kind(path: Path) -> str | None:
+    """'dir', 'file' or 'other'; None if nothing is there. pathlib's is_file() raises for a name too
+    long or a directory that may not be searched: that is a usage error here."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise ValueError(f"{shown(path)} cannot be looked up ({reason})") from None
+    return "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "other"
 
 
 def _directory(raw: Any, source: Source) -> Path:
-    path = Path(_text(raw)).expanduser()
-    if source.kind == "file" and not path.is_absolute():
-        path = Path(source.where).parent / path
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{str(path)!r} exists and is not a directory")
-    return path.resolve()
+    path = _path(raw, source)
+    # The run creates it; the nearest part that exists says whether it can.
+    existing, kind = next(((p, k) for p in itertools.chain([path], path.parents) if (k := _kind(p))), (None, None))
+    if existing == path and kind != "dir":
+        raise ValueError(f"{shown(path)} exists and is not a directory")
+    if existing is not None and kind != "dir":
+        raise ValueError(f"{shown(path)} cannot be created: {shown(existing)} is not a directory")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{shown(path)}: {shown(existing)} is not writable")
+    return _absolute(path)
 
 
 def _file(raw: Any, source: Source) -> Path:
-    path = Path(_text(raw)).expanduser()
-    if source.kind == "file" and not path.is_absolute():
-        path = Path(source.where).parent / path  # relative to the config file that names it
-    if not path.is_file():
-        raise ValueError(f"{str(path)!r} is not a file")
-    return path.resolve()
+    path = _path(raw, source)
+    if _kind(path) != "file":
+        raise ValueError(f"{shown(path)} is not a file")
+    return _absolute(path)
+
+
+def _ca_bundle(raw: Any, source: Source) -> Path:
+    path = _file(raw, source)
+    try:
+        # What requests will do with it, done now: a bundle it cannot use is a usage error, not
+        # an "unreachable target" later.
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=str(path))
+    except (OSError, ValueError):  # ssl.SSLError is an OSError
+        raise ValueError(f"{shown(path)} is not a readable PEM bundle of CA certificates") from None
+    return path
 
 
 @dataclass(frozen=True)
@@ -215,7 +374,7 @@ FIELDS: tuple[Field, ...] = (
     Field("seed", _seed, None, "seed for generated cases; printed on every run so a run can be replayed"),
     Field("reports_dir", _directory, None, "where a run writes its reports (default: reports/ in the project)"),
     Field("max_requests", _count, None, "cap on requests per run (default: per profile)"),
-    Field("ca_bundle", _file, None, "CA bundle (PEM) to verify the target's TLS certificate with"),
+    Field("ca_bundle", _ca_bundle, None, "CA bundle (PEM) to verify the target's TLS certificate with"),
     Field("allow_insecure_http", _flag, False, "allow sending the token over plain http:// to a non-loopback host"),
 )
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}

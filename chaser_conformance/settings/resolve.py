@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from ..secret import Secret
 from .fields import FIELDS, FIELDS_BY_NAME, TARGET_FIELDS, Field, SettingsError, Source
+from .redact import redact, shown
 
 CONFIG_FILE_NAME = "chaser.toml"
 CONFIG_ENV = "CHASER_CONFIG"
@@ -81,32 +82,74 @@ def _label(f: Field, source: Source) -> str:
         return f"{f.option} (command line)"
     if source.kind == "env":
         return f"{f.env} (environment)"
-    return f"{f.name!r} in {source.where}"
+    return f"{f.name!r} in {_path_text(source.where)}"
+
+
+def _path_text(path: Path | str) -> str:
+    # Bare when it reads well; quoted (on one line, redacted) when it holds anything odd.
+    text = str(path)
+    return text if text.isprintable() and shown(text) == repr(text) else shown(text)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The table in a TOML file. ValueError says why not, in words that follow the file's name
+    ("... does not exist"), on one line, and never quotes the file's text (it may hold a token)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ValueError("does not exist") from None
+    except IsADirectoryError:
+        raise ValueError("is a directory, not a file") from None
+    except (OSError, ValueError) as exc:  # no permission, a NUL in the name, ...
+        raise ValueError(f"cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__})") from None
+    try:
+        text = data.decode("utf-8-sig")  # a leading BOM, as some Windows editors write, is accepted
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); TOML files are UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"is not valid TOML: {exc}") from None
+    except (ValueError, RecursionError):  # tomllib's int() past 4300 digits, or arrays nested thousands deep
+        raise ValueError("is not valid TOML: a number too long or arrays nested too deeply") from None
+
+
+def _config_path(raw: str, named_by: str) -> Path:
+    if not raw.strip():
+        raise SettingsError(f"{named_by} is set but empty; unset it to use ./{CONFIG_FILE_NAME} if present")
+    text = raw.strip()
+    if not text.isprintable():
+        raise SettingsError(f"{named_by}: {shown(text)} contains control characters or other unprintable ones")
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # '~user' of no such user
+        raise SettingsError(f"{named_by}: {shown(text)}: '~' cannot be expanded here") from None
 
 
 def _find_config(cli: Mapping[str, Any], env: Mapping[str, str], rootdir: Path) -> tuple[Path | None, str]:
-    if cli.get("chaser_config"):
-        return Path(cli["chaser_config"]).expanduser(), f"{CONFIG_CLI} (command line)"
-    if env.get(CONFIG_ENV, "").strip():
-        return Path(env[CONFIG_ENV].strip()).expanduser(), f"{CONFIG_ENV} (environment)"
+    if cli.get("chaser_config") is not None:
+        named_by = f"{CONFIG_CLI} (command line)"
+        return _config_path(str(cli["chaser_config"]), named_by), named_by
+    if env.get(CONFIG_ENV) is not None:
+        named_by = f"{CONFIG_ENV} (environment)"
+        return _config_path(env[CONFIG_ENV], named_by), named_by
     default = rootdir / CONFIG_FILE_NAME
     return (default, "") if default.is_file() else (None, "")
 
 
 def _read_config(path: Path, named_by: str) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise SettingsError(f"{named_by}: config file {str(path)!r} does not exist") from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError(f"config file {str(path)!r}: {exc}") from None
+        data = read_toml(path)
+    except ValueError as exc:
+        raise SettingsError(f"{named_by + ': ' if named_by else ''}config file {shown(path)} {exc}") from None
     for key in data:
         if key not in FIELDS_BY_NAME:
             close = difflib.get_close_matches(key, FIELDS_BY_NAME, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             known = ", ".join(FIELDS_BY_NAME)
-            raise SettingsError(f"config file {str(path)!r}: unknown setting {key!r}{hint}; known: {known}")
+            raise SettingsError(f"config file {shown(path)}: unknown setting {shown(key)}{hint}; known: {known}")
     return data
 
 
@@ -185,7 +228,7 @@ def _check_combination(s: Settings) -> None:
                 "to test a deployment, or unset them to test the embedded reference server"
             )
         return
-    target = f"base URL {s.base_url} from {label('base_url')}"
+    target = f"base URL {redact(s.base_url or '')} from {label('base_url')}"
     if s.api_token is None:
         raise SettingsError(f"{target} needs a token: set CHASER_API_TOKEN (or --token)")
     if not s.session_id:
@@ -201,6 +244,6 @@ def _check_combination(s: Settings) -> None:
         )
     if s.foreign_session_id is not None and s.foreign_session_id in s.session_id:
         raise SettingsError(
-            f"{label('foreign_session_id')}: {s.foreign_session_id!r} is also listed as a session "
+            f"{label('foreign_session_id')}: {shown(s.foreign_session_id)} is also listed as a session "
             f"of the account under test in {label('session_id')}"
         )

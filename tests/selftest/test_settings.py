@@ -4,6 +4,8 @@ import pytest
 
 from chaser_conformance.secret import Secret
 from chaser_conformance.settings import FIELDS, SettingsError, Source, resolve
+from chaser_conformance.settings.redact import redact, shown
+from chaser_conformance.waivers import WaiverError, load_waivers
 
 REMOTE = {
     "CHASER_BASE_URL": "https://staging.example.test",
@@ -123,10 +125,86 @@ def test_a_bad_value_is_a_usage_error_naming_setting_and_source(tmp_path, cli, e
     assert message in str(raised.value)
 
 
-def test_a_malformed_token_is_rejected_without_echoing_it(tmp_path):
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        ("sec ret-value", "contains white space (character 4 of 13)"),
+        ("secret-valué", "contains a non-ASCII character (character 12 of 12); a bearer token is made of A-Z a-z 0-9"),
+        ("secret€value", "contains a non-ASCII character"),
+        ('"secret-value"', "contains '\"' (character 1 of 14); a bearer token is made of A-Z a-z 0-9"),
+        ("secret=value", "has '=' before its end"),
+        ("secret\x01value", "contains a control or invisible character (character 7 of 12)"),
+    ],
+)
+def test_a_token_outside_rfc_6750_b64token_is_rejected_without_echoing_it(tmp_path, token, message):
     with pytest.raises(SettingsError) as raised:
-        resolve({}, env=REMOTE | {"CHASER_API_TOKEN": "sec ret-value"}, rootdir=tmp_path)
-    assert "white space" in str(raised.value) and "ret-value" not in str(raised.value)
+        resolve({}, env=REMOTE | {"CHASER_API_TOKEN": token}, rootdir=tmp_path)
+    assert str(raised.value).startswith("CHASER_API_TOKEN (environment): ") and message in str(raised.value)
+    assert "secret" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "token", ["eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-_x", "0123abcdef", "YWJj+/==", "a~b.c_d-e"]
+)
+def test_real_token_shapes_are_accepted(tmp_path, token):
+    assert str(resolve({}, env=REMOTE | {"CHASER_API_TOKEN": token}, rootdir=tmp_path).api_token) == token
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://user:secretpass@h.test/x", "'ftp://****@h.test/x' is not an http:// or https:// URL"),
+        ("http://user:secretpass@h.test:99999", "'http://****@h.test:99999': credentials belong in the token"),
+        ("https://u:pa/secretpass@h.test", "'https://****@h.test' has an invalid port (or credentials"),
+        ("https://h.test/api?key=secretpass&x", "'https://h.test/api?key=****&****' must not have a query"),
+        ("https://h.test/#secretpass", "'https://h.test/#****' must not have a query or a fragment"),
+        ("https://a..b.test", "'a..b.test' is not a valid host name"),
+    ],
+)
+def test_a_bad_base_url_is_shown_redacted_whatever_the_check(tmp_path, url, message):
+    with pytest.raises(SettingsError) as raised:
+        resolve({}, env=REMOTE | {"CHASER_BASE_URL": url}, rootdir=tmp_path)
+    assert message in str(raised.value) and "secretpass" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("ids", "message"),
+    [
+        ("a,,b", "session id #2 of 3 is empty (two commas in a row, or one at an end)"),
+        ("a,b,", "session id #3 of 3 is empty"),
+        ("a,b\x00", "session id #2 'b\\x00' contains control characters"),
+    ],
+)
+def test_an_empty_or_unprintable_session_id_is_named_by_its_position(tmp_path, ids, message):
+    with pytest.raises(SettingsError, match="CHASER_SESSION_ID \\(environment\\): ") as raised:
+        resolve({}, env=REMOTE | {"CHASER_SESSION_ID": ids}, rootdir=tmp_path)
+    assert message in str(raised.value)
+
+
+def test_any_printable_session_id_is_accepted_since_it_is_percent_encoded(tmp_path):
+    s = resolve({}, env=REMOTE | {"CHASER_SESSION_ID": "a/b?c#d, é€ %zz"}, rootdir=tmp_path)
+    assert s.session_id == ("a/b?c#d", "é€ %zz")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"CHASER_SEED": "9" * 5000}, "must be at most 9223372036854775807"),
+        ({"CHASER_SEED": "1.5"}, "'1.5' is not a whole number"),
+        ({"CHASER_MAX_REQUESTS": "0"}, "'0' must be at least 1"),
+        ({"CHASER_READ_TIMEOUT": "nan"}, "'nan' is not a number"),
+        ({"CHASER_READ_TIMEOUT": "1e300"}, "must be a positive number of seconds, at most 3600"),
+        ({"CHASER_CONNECT_TIMEOUT": "1_0"}, "'1_0' is not a number"),
+        ({"CHASER_RATE_LIMIT": "1e-300"}, "0 (unlimited) or at least 0.001 requests per second"),
+        ({"CHASER_STRICT": "2"}, "'2' is not one of true, false"),
+        ({"CHASER_REPORTS_DIR": "/etc/hostname/reports"}, "cannot be created: '/etc/hostname' is not a directory"),
+        ({"CHASER_CONFIG": ""}, "CHASER_CONFIG (environment) is set but empty"),
+    ],
+)
+def test_numbers_flags_and_paths_out_of_range_are_usage_errors(tmp_path, env, message):
+    with pytest.raises(SettingsError) as raised:
+        resolve({}, env=env, rootdir=tmp_path)
+    assert message in str(raised.value) and len(str(raised.value)) < 300
 
 
 @pytest.mark.parametrize(
@@ -137,13 +215,49 @@ def test_a_malformed_token_is_rejected_without_echoing_it(tmp_path):
         ('read_timeout = "x"\n', "'x' is not a number"),
         ("read_timeout = true\n", "expected a number, got bool"),
         ('profile = "ci\n', "chaser.toml"),
+        ("[profile]\nx = 1\n", "'profile' in "),
+        ('session_id = ["a", ""]\n', "session id #2 of 2 is empty (an empty string in the array)"),
+        (b"profile = '\xe9'\n", "is not UTF-8 text (byte 0xe9 at offset 11)"),
+        ("seed = 1" + "0" * 5000, "a number too long or arrays nested too deeply"),
     ],
 )
 def test_a_bad_config_file_is_a_usage_error_naming_the_file(tmp_path, text, message):
-    write_config(tmp_path, text)
+    (tmp_path / "chaser.toml").write_bytes(text if isinstance(text, bytes) else text.encode())
     with pytest.raises(SettingsError) as raised:
         resolve({}, env={}, rootdir=tmp_path)
-    assert message in str(raised.value)
+    assert message in str(raised.value) and str(tmp_path / "chaser.toml") in str(raised.value)
+
+
+def test_a_config_file_that_is_a_directory_is_a_usage_error_naming_it(tmp_path):
+    with pytest.raises(SettingsError, match="config file '.*' is a directory, not a file"):
+        resolve({"chaser_config": str(tmp_path)}, env={}, rootdir=tmp_path)
+
+
+def test_a_config_file_with_a_byte_order_mark_is_read(tmp_path):
+    (tmp_path / "chaser.toml").write_bytes(b"\xef\xbb\xbfprofile = 'ci'\n")
+    assert resolve({}, env={}, rootdir=tmp_path).profile == "ci"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"[[waiver]]\ntest = '\xff'\n", "is not UTF-8 text (byte 0xff at offset 19)"),
+        (b"waiver = 'x'\n", "'waiver' must be an array of tables, written [[waiver]]"),
+        (b"waiver = [1]\n", "'waiver' must be an array of tables"),
+    ],
+)
+def test_a_bad_waivers_file_is_a_usage_error_naming_it(tmp_path, data, message):
+    path = tmp_path / "waivers.toml"
+    path.write_bytes(data)
+    with pytest.raises(WaiverError) as raised:
+        load_waivers(resolve({}, env={"CHASER_WAIVERS": str(path)}, rootdir=tmp_path).waivers)
+    assert str(raised.value).startswith(f"waivers file {str(path)!r}") and message in str(raised.value)
+
+
+def test_redaction_hides_userinfo_query_values_and_fragment_of_anything_shown():
+    assert redact("ftp://user:pw@h/x?a=1&b;c#f") == "ftp://****@h/x?a=****&****;****#****"
+    assert redact("user:pw@h") == "****@h" and redact("https://u:p/w?x@h") == "https://****@h"
+    assert shown("x" * 500) == repr("x" * 197 + "...") and shown("a\nb") == "'a\\nb'"
 
 
 @pytest.mark.parametrize(
