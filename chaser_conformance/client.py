@@ -5,6 +5,7 @@ the target has stopped answering."""
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -14,6 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -53,6 +55,81 @@ class NoAnswer(AssertionError):
     def __init__(self, method: str, url: str, why: str) -> None:
         super().__init__(f"[no answer] {method} {url}: {why}")
         self.method, self.url, self.why = method, url, why
+
+
+class BrokenAnswer(AssertionError):
+    """The target answered, but not with a usable HTTP response (a body cut short, a status line
+    that is not HTTP, too many header fields, a body that does not decode): a failure of that
+    exchange, never an error of the suite. `status` is known when the status line was."""
+
+    def __init__(self, method: str, url: str, why: str, status: int | None = None) -> None:
+        super().__init__(f"[broken answer] {method} {url}: {why}")
+        self.method, self.url, self.why, self.status = method, url, why, status
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """An error and every error inside it: requests and urllib3 wrap the cause several levels deep."""
+    found: list[BaseException] = []
+    todo = [error]
+    while todo and len(found) < 20:
+        current = todo.pop(0)
+        if current in found:
+            continue
+        found.append(current)
+        inner = [getattr(current, "reason", None), current.__cause__, current.__context__]
+        inner += [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
+        todo += [e for e in inner if isinstance(e, BaseException)]
+    return found
+
+
+def no_answer(error: BaseException) -> str:
+    """Why no answer came, in a person's words."""
+    chain = _chain(error)
+    for e in chain:
+        if isinstance(e, http.client.RemoteDisconnected):
+            return "the connection was closed before any response"
+        if isinstance(e, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(e, ConnectionResetError):
+            return "the connection was reset before any response"
+        if isinstance(e, (requests.Timeout, TimeoutError, urllib3.exceptions.TimeoutError)):
+            return "no response in time (CHASER_CONNECT_TIMEOUT, CHASER_READ_TIMEOUT)"
+    return type(error).__name__
+
+
+def broken_answer(error: BaseException) -> str | None:
+    """Why an answer that came is unusable, in a person's words; None when no answer came at all
+    (connection refused, reset or closed before a byte of response, a timeout)."""
+    chain = _chain(error)
+    for e in chain:
+        if isinstance(e, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, TimeoutError)):
+            return None
+    for e in chain:
+        if isinstance(e, urllib3.exceptions.IncompleteRead):  # a subclass of http.client's, with counts
+            if not e.expected:
+                return f"the body ended after {e.partial:,} bytes, in the middle of its framing"
+            return f"the body ended after {e.partial:,} of {e.partial + e.expected:,} bytes (Content-Length)"
+        if isinstance(e, http.client.IncompleteRead):
+            return f"the body ended after {len(e.partial):,} bytes, before its framing said it would"
+        if isinstance(e, (urllib3.exceptions.InvalidChunkLength, urllib3.exceptions.InvalidHeader)):
+            return f"broken framing: {str(e).splitlines()[0][:200]}"
+        if isinstance(e, urllib3.exceptions.DecodeError):
+            return "a body that does not decode as its Content-Encoding says"
+        if isinstance(e, http.client.LineTooLong):
+            return f"a line of the response too long to read ({e})"
+        if isinstance(e, http.client.BadStatusLine):
+            return f"not an HTTP response: the status line is {str(e)[:80]!r}"
+        if isinstance(e, http.client.HTTPException):
+            text = str(e)
+            if "headers" in text:
+                return f"too many header fields ({text}; http.client's limit is {http.client._MAXHEADERS})"
+            return f"not a usable HTTP response ({text[:200]})"
+        if isinstance(e, requests.exceptions.InvalidHeader):
+            return f"a header field no HTTP client accepts ({str(e)[:200]})"
+    for e in chain:
+        if isinstance(e, urllib3.exceptions.ProtocolError) and "Connection broken" in str(e):
+            return f"the connection broke in the middle of the response ({str(e)[:200]})"
+    return None
 
 
 class RunStopped(Exception):
@@ -184,18 +261,30 @@ class GuardedAdapter(HTTPAdapter):
             # Redirects are not followed, so only a bug could get here; the token must not leave.
             raise RunStopped(f"refusing to send a request outside the target: {urlsplit(request.url).netloc}", 1)
         self.limits.before_send()
+        method, url = str(request.method), str(request.url)
         try:
             response = super().send(request, stream=True, **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except (requests.RequestException, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
+            why = broken_answer(exc)
+            if why is not None:
+                self.limits.answered()  # it answered: badly, which is a finding, not a target down
+                raise BrokenAnswer(method, url, why) from None
+            if not isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+                raise
             # A few requests without an answer may be the target's fault for those requests only
             # (a crash on odd ids); the target is down only if a request it answered before fails too.
             if self.limits.no_answer() and not self._still_answers(kwargs):
-                self.limits.down(type(exc).__name__)
+                self.limits.down(f"{no_answer(exc)}; last request: {method} {url}")
             raise
         self.limits.answered()
-        self._last_answered = request
         # Read at most max_body + 1 bytes (decompressed): a huge or endless body is reported, not loaded.
-        body = response.raw.read(self.max_body + 1, decode_content=True) or b""
+        try:
+            body = response.raw.read(self.max_body + 1, decode_content=True) or b""
+        except (http.client.HTTPException, urllib3.exceptions.HTTPError, OSError) as exc:
+            response.close()
+            why = broken_answer(exc) or f"the connection broke while the body was read ({type(exc).__name__})"
+            raise BrokenAnswer(method, url, why, response.status_code) from None
+        self._last_answered = request
         if len(body) > self.max_body:
             response.headers[TRUNCATED_HEADER] = str(self.max_body)
             body = body[: self.max_body]
@@ -211,7 +300,7 @@ class GuardedAdapter(HTTPAdapter):
             return False
         try:
             super().send(self._last_answered.copy(), **kwargs).close()
-        except (requests.ConnectionError, requests.Timeout):
+        except (requests.RequestException, http.client.HTTPException, urllib3.exceptions.HTTPError):
             return False
         self.limits.answered()
         return True
@@ -277,7 +366,7 @@ class ApiClient:
                 method, url, headers=sent, params=params, timeout=self.timeout, allow_redirects=False
             )
         except (requests.Timeout, requests.ConnectionError) as exc:
-            raise NoAnswer(method, mask(url, self.token), mask(f"{type(exc).__name__}: {exc}", self.token)) from None
+            raise NoAnswer(method, mask(url, self.token), mask(no_answer(exc), self.token)) from None
 
     def get_session(self, session_id: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", self.session_url(session_id), **kwargs)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .checks import Exchange, RunRecord
-from .client import ApiClient, NoAnswer, RunStopped, Target
+from .client import ApiClient, BrokenAnswer, NoAnswer, RunStopped, Target
 
 # Below this many reads of known sessions, "all refused" says too little to blame the token.
 MIN_TOKEN_REQUESTS = 3
@@ -106,7 +106,7 @@ class Diagnostician:
             try:
                 for sid in self.target.session_ids:
                     record.saw(Exchange.of(client.get_session(sid)), valid=True, known=True)
-            except (NoAnswer, RunStopped):
+            except (NoAnswer, BrokenAnswer, RunStopped):
                 return None
         return diagnose(record, self.target, self.source, self.probe, min_refused=1)
 
@@ -118,5 +118,5 @@ class Diagnostician:
         with closing(self.client()) as client:
             try:
                 return Exchange.of(client.request("GET", client.base_url + path))
-            except (NoAnswer, RunStopped):
+            except (NoAnswer, BrokenAnswer, RunStopped):
                 return None

@@ -207,6 +207,11 @@ class XdistExchange:
         }
 
     @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        if not self.run.collected:
+            self.run.collected = list(ids)  # every worker collects the same tests
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         data = getattr(node, "workeroutput", {}).get(OUTPUT_KEY)
         if not data:

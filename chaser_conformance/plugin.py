@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -17,15 +18,17 @@ from typing import Any
 
 import pytest
 
+from . import exitcodes
 from .checks import Judge
 from .client import ApiClient, RunLimits, Target
 from .generated import build_schema
 from .layout import SUITE_DIR
 from .parallel import XdistExchange, schedule_one_at_a_time
 from .profiles import Profile
+from .reports.files import clear_stale, write_verdict_only
 from .reports.html import CSS
 from .session import ConformanceSession
-from .settings import CONFIG_CLI, CONFIG_ENV, EMBEDDED_CLI, FIELDS, Settings, SettingsError, resolve
+from .settings import CONFIG_CLI, CONFIG_ENV, EMBEDDED_CLI, FIELDS, FIELDS_BY_NAME, Settings, SettingsError, resolve
 from .spec import Contract, load_contract
 from .stops import check_reachable
 from .waivers import WaiverError, load_waivers
@@ -77,6 +80,20 @@ def is_conformance_run(config: pytest.Config) -> bool:
     return all(any(path == suite or suite in path.parents for suite in suites) for path in paths)
 
 
+def _report_usage_error(config: pytest.Config, cli: dict[str, Any], message: str) -> None:
+    """A usage error still leaves its verdict where the reports go, and no earlier run's reports."""
+    field = FIELDS_BY_NAME["reports_dir"]
+    raw = cli.get(field.dest) or os.environ.get(field.env, "").strip()
+    directory = Path(raw).expanduser() if raw else Path(config.invocation_params.dir) / "reports"
+    try:
+        if directory.exists() and not directory.is_dir():
+            directory = Path(config.invocation_params.dir) / "reports"
+        clear_stale(directory, [])
+        write_verdict_only(directory, "usage error", message)
+    except OSError:
+        pass  # the usage error itself is what the user needs; the directory may be the bad setting
+
+
 def _parallel(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput") or bool(getattr(config.option, "numprocesses", None))
 
@@ -93,6 +110,8 @@ def pytest_configure(config: pytest.Config) -> None:
         )
         waivers = load_waivers(settings.waivers) if settings.waivers else []
     except (SettingsError, WaiverError) as exc:
+        if is_conformance_run(config) and not hasattr(config, "workerinput"):
+            _report_usage_error(config, cli, f"chaser settings: {exc}")
         raise pytest.UsageError(f"chaser settings: {exc}") from None
     conformance_run = is_conformance_run(config)
     run = ConformanceSession(config, settings, waivers, conformance_run)
@@ -111,8 +130,12 @@ def pytest_configure(config: pytest.Config) -> None:
     _ACTIVE.append(run)
     if conformance_run:
         schedule_one_at_a_time(config.option)
+    if conformance_run and not hasattr(config, "workerinput"):
+        run.start()
     if conformance_run and not run.target.embedded and not hasattr(config, "workerinput"):
-        check_reachable(run.target, settings, run.limits)  # type: ignore[arg-type]
+        unreachable = check_reachable(run.target, settings, run.limits)  # type: ignore[arg-type]
+        if unreachable:
+            run.abort("unreachable", unreachable, exitcodes.UNREACHABLE)
         run.preflight = run.diagnostician.preflight()
 
 

@@ -15,24 +15,27 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from .checks import ContractViolation, Finding, Judge, RunRecord
-from .client import ApiClient, NoAnswer, RunLimits, RunStopped, open_target
+from .client import ApiClient, BrokenAnswer, NoAnswer, RunLimits, RunStopped, open_target
 from .diagnosis import Diagnostician
 from .exitcodes import INTERNAL_ERROR, SECRET_LEAKED, UNREACHABLE
 from .parallel import INPUT_KEY, RemoteLimits
 from .profiles import PROFILES
 from .reports import RunModel, find_secret, terminal, write_artifacts
 from .reports import html as html_report
+from .reports.files import clear_stale, write_verdict_only
 from .secret import mask
 from .server.process import ServerStartError
 from .settings import Settings
 from .spec import load_contract
-from .stops import run_stopped
+from .stops import find_error, run_stopped
 from .waivers import Waiver
 
 FINDINGS = pytest.StashKey[list[Finding]]()
@@ -84,6 +87,9 @@ class ConformanceSession:
         self.model = RunModel(self.target, self.profile.name, self.seed, [], record=self.record)
         self.diagnostician = Diagnostician(self.target, self.api_client, self._source)
         self.preflight = None
+        self.collected: list[str] = []  # every test of the run, to list those that never ran
+        self.signal: str | None = None  # "SIGINT" or "SIGTERM" when one ended the run
+        self.last_reports: dict[str, pytest.TestReport] = {}  # the last report of each test
         # Failures in the suite's own words, grouped by cause in the terminal, unless a traceback
         # style was asked for (--tb=long, --tb=short...): then pytest's own, test by test.
         self.compact = conformance_run and config.option.tbstyle == "auto"
@@ -92,6 +98,29 @@ class ConformanceSession:
 
     def close(self) -> None:
         self._release()
+        for signum, handler in self._previous_handlers.items():
+            signal.signal(signum, handler)
+        self._previous_handlers = {}
+
+    _previous_handlers: dict[int, Any] = {}  # noqa: RUF012 (replaced per instance in start())
+
+    def start(self) -> None:
+        """The controller's start: no earlier run's reports survive, and SIGTERM (a CI job cancelled,
+        a container stopped) ends the run as Ctrl-C does, so that its reports are still written.
+        Both are remembered: Hypothesis may swallow the KeyboardInterrupt they raise inside a
+        generated test, and the run must still stop and say why, not fail that test."""
+        clear_stale(self.reports_dir, self.report_paths())
+        if threading.current_thread() is threading.main_thread():
+            self._previous_handlers = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self.signal = signal.Signals(signum).name
+        raise KeyboardInterrupt
+
+    def abort(self, word: str, message: str, code: int) -> None:
+        """End the run before any test, with the verdict in the reports that can be written."""
+        write_verdict_only(self.reports_dir, word, message)
+        pytest.exit(message, returncode=code)
 
     def api_client(self, with_token: bool = True) -> ApiClient:
         """A client of the target within the run's limits: the fixtures', the diagnosis'."""
@@ -163,6 +192,9 @@ class ConformanceSession:
                     self.waived[item.nodeid] = waiver
                     break
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collected = [item.nodeid for item in session.items]
+
     # --- each test: its findings onto its report, its report into the model -------------------
 
     @pytest.hookimpl(wrapper=True)
@@ -173,16 +205,27 @@ class ConformanceSession:
             return (yield)
         finally:
             self.judge.on_finding = None
+            if self.signal is not None:
+                item.session.shouldstop = f"chaser: interrupted by {self.signal}"
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
         report = yield
+        if self.signal is not None and report.failed:
+            # A failure while a signal stopped the run is the interruption's, not the target's.
+            path, _, name = item.nodeid.partition("::")
+            report.outcome = "skipped"
+            report.longrepr = (path, 0, f"Skipped: did not run: the run was interrupted by {self.signal}")
+            return report
         found = item.stash.setdefault(FINDINGS, [])
         error = call.excinfo.value if call.excinfo is not None else None
-        if isinstance(error, ContractViolation) and error.finding not in found:
-            found.append(error.finding)
-        if isinstance(error, NoAnswer):
-            found.append(Finding.no_answer("no answer", error.method, error.url, error.why, self.target.token))
+        inner = find_error(error, (ContractViolation, NoAnswer, BrokenAnswer, RunStopped))
+        if isinstance(inner, ContractViolation) and inner.finding not in found:
+            found.append(inner.finding)
+        elif isinstance(inner, (NoAnswer, BrokenAnswer)):
+            found.append(Finding.unanswered(inner, self.target.token))
+        elif isinstance(inner, RunStopped) and report.failed:
+            report.longrepr = f"run stopped: {inner}"  # the reason, not a traceback
         # One finding per rule broken: Hypothesis runs a failing generated case again to report it.
         distinct = {(f.check, tuple(p.key for p in f.problems)): f for f in reversed(found)}
         findings = [Finding.from_dict({**f.to_dict(), "test": item.nodeid}) for f in reversed(distinct.values())]
@@ -190,13 +233,23 @@ class ConformanceSession:
         setattr(report, REPORT_ATTRIBUTE, [f.to_dict() for f in findings])
         if report.failed and findings and not hasattr(report, "wasxfail"):
             text = "\n\n".join(f.text() for f in findings)
-            if self.compact or not isinstance(error, (ContractViolation, NoAnswer)):
+            if self.compact or not isinstance(error, (ContractViolation, NoAnswer, BrokenAnswer)):
                 # The violation, not the code that found it (and, for the generated tests, not
                 # Schemathesis' own group, which would repeat it).
                 report.longrepr = mask(text, self.target.token)
         return report
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        tally = self.model.tally
+        if report.when == "teardown" and report.nodeid not in tally.outcomes and self.conformance_run:
+            # Set up, never called: the run ended around it (Ctrl-C, SIGTERM, a stop under -n). Said
+            # before its teardown reaches JUnit, which closes the test case there.
+            self.not_run(report.nodeid, "did not run: the run ended while it was set up", like=report)
+        self.tally_report(report)
+
+    def tally_report(self, report: pytest.TestReport) -> None:
+        self.last_reports[report.nodeid] = report
         wasxfail = hasattr(report, "wasxfail")
         # The text itself: longreprtext would start with pytest-xdist's "[gw0] linux -- Python ..." line.
         message = report.longrepr if isinstance(report.longrepr, str) else report.longreprtext
@@ -239,6 +292,13 @@ class ConformanceSession:
         if model.causes and self.stopped is None:
             model.diagnosis = self.diagnostician.after_run(self.record)
         model.notes = self.waiver_notes()
+        if self.stopped is not None:
+            # A stop ends pytest's session as an interruption; the stop's reason is the verdict.
+            model.ending = "unreachable" if self.stopped.exit_code == UNREACHABLE else None
+        elif exitstatus == pytest.ExitCode.INTERRUPTED or self.signal is not None:
+            model.ending = "interrupted"
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+        self.report_not_run(session)
         result = yield
         if self.stopped is not None:
             session.exitstatus = self.stopped.exit_code
@@ -248,6 +308,29 @@ class ConformanceSession:
         if model.leaks:
             session.exitstatus = SECRET_LEAKED
         return result
+
+    def report_not_run(self, session: pytest.Session) -> None:
+        """Every collected test that never reported (a stop, an interruption, -x) is reported as not
+        run, with why, to every channel at once: pytest's summary, JUnit, HTML and the model."""
+        ran = self.model.tally.outcomes
+        why = (
+            f"did not run: the run was interrupted{' by ' + self.signal if self.signal else ''}"
+            if self.model.ending == "interrupted"
+            else f"did not run: the run stopped ({self.stopped})"
+            if self.stopped
+            else "did not run: the run ended before it (-x, --maxfail or a stop)"
+        )
+        for nodeid in self.collected:
+            if nodeid not in ran:
+                self.not_run(nodeid, why, like=self.last_reports.get(nodeid))
+
+    def not_run(self, nodeid: str, why: str, like: pytest.TestReport | None = None) -> None:
+        """Report a test as not run, to every plugin (pytest's summary, JUnit, HTML, this run)."""
+        path, _, name = nodeid.partition("::")
+        report = pytest.TestReport(nodeid, (path, None, name), {}, "skipped", (path, 0, f"Skipped: {why}"), "call")
+        if like is not None and hasattr(like, "node"):
+            report.node = like.node  # type: ignore[attr-defined]  # under -n: the same JUnit test case
+        self.config.hook.pytest_runtest_logreport(report=report)
 
     def waiver_notes(self) -> list[str]:
         notes = []

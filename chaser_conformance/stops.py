@@ -6,24 +6,23 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-import pytest
 import requests
 
-from .client import RunLimits, RunStopped, Target, http_session
-from .exitcodes import UNREACHABLE
+from .client import BrokenAnswer, RunLimits, RunStopped, Target, http_session
 from .settings import Settings
 from .spec import SESSION_PATH
 
 
-def run_stopped(error: BaseException | None) -> RunStopped | None:
-    """The RunStopped inside an error, also when Schemathesis wrapped it in a group or a cause."""
+def find_error(error: BaseException | None, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
+    """The first error of one of `kinds` inside an error, also when Schemathesis or Hypothesis
+    wrapped it in a group, a cause or a context."""
     seen = 0
     while error is not None and seen < 10:
-        if isinstance(error, RunStopped):
+        if isinstance(error, kinds):
             return error
         nested = getattr(error, "exceptions", None)
         if nested:
-            found = [s for s in map(run_stopped, nested) if s is not None]
+            found = [f for f in (find_error(e, kinds) for e in nested) if f is not None]
             if found:
                 return found[0]
         error = error.__cause__ or error.__context__
@@ -31,14 +30,24 @@ def run_stopped(error: BaseException | None) -> RunStopped | None:
     return None
 
 
-def check_reachable(target: Target, settings: Settings, limits: RunLimits) -> None:
-    """One unauthenticated read before any test: an unreachable target is one clear line, not N failures."""
+def run_stopped(error: BaseException | None) -> RunStopped | None:
+    """The RunStopped inside an error, wherever it was wrapped."""
+    found = find_error(error, (RunStopped,))
+    return found if isinstance(found, RunStopped) else None
+
+
+def check_reachable(target: Target, settings: Settings, limits: RunLimits) -> str | None:
+    """One unauthenticated read before any test: an unreachable target is one clear line, not N
+    failures. Returns that line, or None when the target answered (well or badly)."""
     url = target.base_url + SESSION_PATH + quote(target.session_ids[0], safe="")
     http = http_session(target.base_url, limits, settings.ca_bundle)
     try:
         http.get(url, timeout=(settings.connect_timeout, settings.read_timeout), allow_redirects=False).close()
+    except BrokenAnswer:
+        return None  # it answered, badly: the tests will say how
     except requests.RequestException as exc:
         # urllib3 nests the cause several levels deep; the errno or TLS text is what a person needs.
         found = re.search(r"\[Errno [^\]]+\][^'\")]*|\[SSL[^'\")]*|timed out[^'\")]*", str(exc))
         reason = found.group(0).strip() if found else type(exc).__name__
-        pytest.exit(f"chaser: target unreachable: {target.base_url}: {reason}", returncode=UNREACHABLE)
+        return f"chaser: target unreachable: {target.base_url}: {reason}"
+    return None

@@ -78,11 +78,13 @@ class Finding:
         )
 
     @classmethod
-    def no_answer(cls, check: str, method: str, url: str, why: str, token: str | None) -> Finding:
-        problem = Problem("no answer", mask(f"no answer: {why}", token))
-        return cls(
-            check, (problem,), method, mask(url, token), None, "", curl=f"curl -i -X {method} {mask(url, token)}"
-        )
+    def unanswered(cls, error: Any, token: str | None) -> Finding:
+        """A request that got no answer, or one that was not usable HTTP (client.NoAnswer, BrokenAnswer)."""
+        status = getattr(error, "status", None)
+        rule = "no answer" if status is None and type(error).__name__ == "NoAnswer" else "broken answer"
+        url = mask(error.url, token)
+        problem = Problem(rule, mask(f"{rule}: {error.why}", token))
+        return cls(rule, (problem,), error.method, url, status, "", curl=f"curl -i -X {error.method} {url}")
 
     @property
     def shown(self) -> tuple[Problem, ...]:
@@ -91,10 +93,10 @@ class Finding:
 
     def text(self) -> str:
         """'[check] METHOD URL -> STATUS', a '  - problem' line each, the exchange and a curl line."""
-        status = self.status if self.status is not None else "no answer"
+        status = self.status if self.status is not None else self.check
         lines = [f"[{self.check}] {self.method} {self.url} -> {status}"]
         lines += [f"  - {p.label} {p.text}" for p in self.shown]
-        if self.status is not None:
+        if self.status is not None and self.check not in ("no answer", "broken answer"):
             body = self.body[:BODY_EXCERPT]
             if self.body_bytes > BODY_EXCERPT:
                 body += f"... ({self.body_bytes} bytes)"

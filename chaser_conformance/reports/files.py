@@ -33,3 +33,26 @@ def find_secret(paths: list[Path], secret: str) -> list[Path]:
             if candidate.is_file() and needle in candidate.read_bytes():
                 hits.append(candidate)
     return hits
+
+
+ARTIFACTS = ("junit.xml", "report.html", "summary.json", "summary.md", "failures.jsonl")
+
+
+def clear_stale(directory: Path, others: list[Path]) -> None:
+    """Remove an earlier run's artifacts before this run writes any, so that no summary of another
+    run survives for a CI step to read (only the files the suite writes: the directory may be shared)."""
+    for path in [*(directory / name for name in ARTIFACTS), *others]:
+        path.unlink(missing_ok=True)
+
+
+def write_verdict_only(directory: Path, word: str, message: str) -> list[Path]:
+    """summary.json and summary.md of a run that ended before any test (a usage error, an
+    unreachable target): the verdict and why, so no channel is silent and none says conformant."""
+    directory.mkdir(parents=True, exist_ok=True)
+    counts = dict.fromkeys(("passed", "failed", "error", "skipped", "waived", "xpassed"), 0)
+    data = {"verdict": word, "verdict_line": f"{word}: {message}", "counts": counts, "tests": [], "causes": []}
+    summary = directory / "summary.json"
+    summary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    md = directory / "summary.md"
+    md.write_text(f"# Chaser conformance: {word}\n\n{message}\n\nNo test ran.\n", encoding="utf-8")
+    return [summary, md]

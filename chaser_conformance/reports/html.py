@@ -58,7 +58,7 @@ def prefix(model: RunModel) -> list[str]:
         + "</tr>"
         for p, seen in model.record.coverage.items()
     )
-    gaps = model.record.coverage_gaps()
+    gaps = model.coverage_gaps()
     parts.append(
         f"<h2>Field coverage of 200 responses</h2><table><tr>{header}</tr>{body}</table>"
         + (f"<p>Advisory, not covered:</p>{_list([escape(g) for g in gaps])}" if gaps else "")

@@ -68,7 +68,7 @@ def markdown(model: RunModel, files: list[Path]) -> str:
         f"| `{p}` | " + " | ".join(str(seen[s]) for s in COVERAGE_STATES) + " |"
         for p, seen in model.record.coverage.items()
     ]
-    gaps = model.record.coverage_gaps()
+    gaps = model.coverage_gaps()
     if gaps:
         lines += ["", "Not covered by this run: " + "; ".join(gaps) + "."]
     lines += ["", "## Reports", ""] + [f"- [{f.name}]({f.name})" for f in files]

@@ -32,6 +32,8 @@ class Tally:
     messages: dict[str, str] = field(default_factory=dict)  # first failure text, or why it did not run
 
     def add(self, nodeid: str, when: str, outcome: str, wasxfail: bool, message: str) -> None:
+        if outcome == "passed" and when != "call":
+            return  # a setup or teardown that passed says nothing: only the call phase passes a test
         if outcome == "failed":
             kind = "failed" if when == "call" else "error"
         elif outcome == "skipped":
@@ -53,9 +55,14 @@ class Tally:
         return {n: self.messages.get(n, "") for n, o in sorted(self.outcomes.items()) if o == "skipped"}
 
 
-def verdict(counts: dict[str, int], stopped: bool = False) -> tuple[str, str]:
-    """(verdict, the line that says it): the same words in every channel."""
-    if counts["failed"] or counts["error"]:
+def verdict(counts: dict[str, int], stopped: bool = False, ending: str | None = None) -> tuple[str, str]:
+    """(verdict, the line that says it): the same words in every channel.
+
+    `ending`: how a run that did not finish ended ("interrupted", "unreachable", "usage error"):
+    then that is the verdict, whatever passed before it; never "conformant"."""
+    if ending:
+        word = ending
+    elif counts["failed"] or counts["error"]:
         word = "not conformant"
     elif stopped:
         word = "incomplete"
@@ -141,6 +148,7 @@ class RunModel:
     files: list[Path] = field(default_factory=list)  # every report written, for the links
     leaks: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # waiver lines and the like, for the terminal
+    ending: str | None = None  # "interrupted", "unreachable", "usage error": a run that did not finish
 
     def add_finding(self, finding: Finding) -> None:
         self.findings.append(finding)
@@ -152,7 +160,12 @@ class RunModel:
 
     @property
     def verdict(self) -> tuple[str, str]:
-        return verdict(self.counts, self.stopped is not None)
+        return verdict(self.counts, self.stopped is not None, self.ending)
+
+    def coverage_gaps(self) -> list[str]:
+        """Field states never seen: only a finished run can say (an interrupted one lost what its
+        pytest -n workers saw, and never ran the rest)."""
+        return [] if self.ending or self.stopped else self.record.coverage_gaps()
 
     def explained(self, cause: Cause) -> bool:
         return bool(self.diagnosis and self.diagnosis.explains(cause.status))
@@ -203,6 +216,6 @@ class RunModel:
                 for a, n in sorted(self.record.advisories.items(), key=lambda kv: (kv[0].check, kv[0].message))
             ],
             "field_coverage": self.record.coverage,
-            "coverage_gaps": self.record.coverage_gaps(),
+            "coverage_gaps": self.coverage_gaps(),
             "failing_exchanges": len(self.findings),
         }

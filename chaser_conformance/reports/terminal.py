@@ -42,7 +42,7 @@ def write_summary(tr: Any, model: RunModel, report_paths: list[Any]) -> None:
     tr.write_line("field coverage of 200 responses (times seen with a value, null, absent):")
     for row in coverage_lines(model):
         tr.write_line(row)
-    for gap in model.record.coverage_gaps():
+    for gap in model.coverage_gaps():
         tr.write_line(f"  advisory: {gap}: the schema check passed without ever seeing that state")
     for note in model.notes:
         tr.write_line(note)

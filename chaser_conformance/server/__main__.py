@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..spec import SESSION_PATH
 from .app import Latency, ReferenceApp, RunningServer
-from .faults import CATALOGUE, FAULTS, VARIANTS
+from .catalogue import CATALOGUE, FAULTS, VARIANTS
 from .store import Store
 
 
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  account {primary.name!r}: token {str(primary.token)}  sessions {','.join(primary.sessions)}")
     print(f"  account {other.name!r}: token {str(other.token)}  sessions {','.join(other.sessions)}")
     first = next(iter(primary.sessions))
-    print(f"  try: curl -H 'Authorization: Bearer {str(primary.token)}' {server.base_url}/v1/sessions/{first}")
+    print(f"  try: curl -H 'Authorization: Bearer {str(primary.token)}' {server.base_url}{SESSION_PATH}{first}")
     print(
         f"  suite: CHASER_BASE_URL={server.base_url} CHASER_API_TOKEN={str(primary.token)} "
         f"CHASER_SESSION_ID={','.join(primary.sessions)} CHASER_FOREIGN_SESSION_ID={next(iter(other.sessions))} "

@@ -20,16 +20,17 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from .faults import Switch, json_response, resolve_switches
+from ..spec import SESSION_PATH
+from .catalogue import Switch, resolve_switches
+from .http import WWW_AUTHENTICATE, caller, error_body, json_response
 from .store import Store
 
 ROUTES = Map(
     # <path:...> so that ids holding an encoded slash still reach the lookup (and 404).
-    [Rule("/v1/sessions/<path:session_id>", methods=["GET"], endpoint="get_session")],
+    [Rule(f"{SESSION_PATH}<path:session_id>", methods=["GET"], endpoint="get_session")],
     merge_slashes=False,
     strict_slashes=False,
 )
-WWW_AUTHENTICATE = 'Bearer realm="chaser"'
 
 
 class Latency:
@@ -42,10 +43,6 @@ class Latency:
     def wait(self) -> None:
         delay = max(0.0, self.ms + self._random.uniform(-self.jitter_ms, self.jitter_ms)) / 1000
         time.sleep(delay)  # the emulated network round trip itself, not synchronisation
-
-
-def error_body(code: str, message: str) -> dict[str, str]:
-    return {"error": code, "message": message}
 
 
 class ReferenceApp:
@@ -76,36 +73,25 @@ class ReferenceApp:
         try:
             _, args = adapter.match()
         except MethodNotAllowed as exc:
-            return json_response(
-                405, error_body("method_not_allowed", f"{request.method} is not allowed"), **dict(exc.get_headers()[1:])
-            )
+            allow = dict(exc.get_headers()[1:])  # after the Content-Type of werkzeug's own error page
+            return json_response(405, error_body("method_not_allowed", f"{request.method} is not allowed"), allow)
         except (NotFound, HTTPException):
             return json_response(404, error_body("not_found", "no such resource"))
         return self.get_session(request, args["session_id"])
 
     def get_session(self, request: Request, session_id: str) -> Response:
-        account = self.store.account_for(bearer_token(request.headers.get("Authorization")) or "")
+        account = caller(request, self.store)
         if account is None:
             return json_response(
                 401,
                 error_body("unauthorized", "a valid bearer token is required"),
-                **{"WWW-Authenticate": WWW_AUTHENTICATE},
+                {"WWW-Authenticate": WWW_AUTHENTICATE},
             )
         session = self.store.find(account, session_id)
         if session is None:
             # Another account's session answers exactly like one that does not exist.
             return json_response(404, error_body("not_found", "session not found"))
         return json_response(200, session)
-
-
-def bearer_token(header: str | None) -> str | None:
-    if not header:
-        return None
-    scheme, _, token = header.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
-        return None
-    return token
 
 
 STOP_POLL_SECONDS = 0.02

@@ -9,7 +9,7 @@ requests whatever N is."""
 import requests
 from schemathesis.core.failures import FailureGroup
 
-from chaser_conformance.client import NoAnswer
+from chaser_conformance.client import NoAnswer, no_answer
 from chaser_conformance.generated import CHECK_NAME, EXCLUDED_CHECKS, contract_check, guard, problems_of
 from chaser_conformance.plugin import generated_schema, generated_shards
 
@@ -21,7 +21,7 @@ def generated_test(schema):
         try:
             response = case.call(session=api.http, timeout=api.timeout, allow_redirects=False)
         except (requests.Timeout, requests.ConnectionError) as exc:
-            raise NoAnswer(case.method, case.formatted_path, type(exc).__name__) from None
+            raise NoAnswer(case.method, case.formatted_path, no_answer(exc)) from None
         try:
             case.validate_response(response, excluded_checks=EXCLUDED_CHECKS, additional_checks=[contract_check(judge)])
         except (FailureGroup, AssertionError) as failure:  # Schemathesis' checks' and the Judge's problems
