@@ -9,7 +9,7 @@ the run by conftest.py.
 import pytest
 
 from chaser_conformance.server import serve_in_thread
-from chaser_conformance.server.faults import CATALOGUE, FAULTS, VARIANTS
+from chaser_conformance.server.catalogue import CATALOGUE, FAULTS, VARIANTS
 from runner import run_suite_forked, target_env
 
 # A strict switch breaks (or keeps) a rule outside the contract, which the suite reports as an

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from chaser_conformance.client import RunLimits, RunStopped, http_session
 from chaser_conformance.server import serve_in_thread
-from chaser_conformance.server.faults import Switch
+from chaser_conformance.server.catalogue import Switch
 from runner import run_suite_forked, target_env
 
 

@@ -1,0 +1,49 @@
+"""The reference server's named switches: faults (each breaks one rule of the contract) and
+variants (each does something unusual that the contract allows).
+
+The suite is proven by running it against every fault (it must fail) and every variant
+(it must pass). One module per class of fault; `switch` holds the parts they are written with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .id_match import ID_MATCH_FAULTS
+from .partial import PARTIAL_FAULTS
+from .protocol import PROTOCOL_FAULTS
+from .schema import SCHEMA_FAULTS
+from .security import FOREIGN_404_FAULTS, SECURITY_FAULTS, SECURITY_HEADER_FAULTS
+from .semantics import SEMANTIC_FAULTS
+from .strict_json import STRICT_JSON_FAULTS
+from .switch import Switch
+from .variants import VARIANTS
+
+FAULTS = [
+    *SCHEMA_FAULTS,
+    *PROTOCOL_FAULTS,
+    *STRICT_JSON_FAULTS,
+    *SEMANTIC_FAULTS,
+    *ID_MATCH_FAULTS,
+    *SECURITY_FAULTS,
+    *FOREIGN_404_FAULTS,
+    *SECURITY_HEADER_FAULTS,
+    *PARTIAL_FAULTS,
+]
+CATALOGUE: dict[str, Switch] = {s.name: s for s in (*FAULTS, *VARIANTS)}
+assert len(CATALOGUE) == len(FAULTS) + len(VARIANTS), "switch names must be unique"
+
+
+def resolve_switches(switches: Iterable[str | Switch]) -> tuple[Switch, ...]:
+    resolved = []
+    for switch in switches:
+        if isinstance(switch, Switch):
+            resolved.append(switch)
+        elif switch in CATALOGUE:
+            resolved.append(CATALOGUE[switch])
+        else:
+            raise ValueError(f"unknown fault or variant {switch!r}")
+    return tuple(resolved)
+
+
+__all__ = ["CATALOGUE", "FAULTS", "VARIANTS", "Switch", "resolve_switches"]
