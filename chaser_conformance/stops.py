@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import requests
 
-from .client import BrokenAnswer, RunLimits, RunStopped, Target, http_session
+from .client import BrokenAnswer, RunLimits, RunStopped, Target, http_session, no_answer
 from .settings import Settings
 from .spec import SESSION_PATH
 
@@ -48,6 +48,6 @@ def check_reachable(target: Target, settings: Settings, limits: RunLimits) -> st
     except requests.RequestException as exc:
         # urllib3 nests the cause several levels deep; the errno or TLS text is what a person needs.
         found = re.search(r"\[Errno [^\]]+\][^'\")]*|\[SSL[^'\")]*|timed out[^'\")]*", str(exc))
-        reason = found.group(0).strip() if found else type(exc).__name__
+        reason = found.group(0).strip() if found else no_answer(exc)
         return f"chaser: target unreachable: {target.base_url}: {reason}"
     return None

@@ -134,3 +134,22 @@ def test_cycles_names_each_circle_once():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"d"}, "e": {"a"}}
     assert cycles(graph) == [["a", "b", "c", "a"], ["d", "d"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+MAX_MODULE_LINES = 400
+
+
+def test_the_package_has_no_import_circle():
+    graph = import_graph()
+    assert f"{PACKAGE}.client" in graph[f"{PACKAGE}.checks.judge"]  # the graph is not empty by mistake
+    circles = cycles(graph)
+    assert not circles, "import circles: " + "; ".join(" -> ".join(circle) for circle in circles)
+
+
+def test_no_module_is_over_400_lines():
+    long = {
+        str(path.relative_to(PACKAGE_DIR)): n
+        for path in sorted(PACKAGE_DIR.rglob("*.py"))
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"

@@ -1,0 +1,153 @@
+"""Whatever a target sends, the run ends with a designed answer: findings (exit 1) or a target that
+stopped answering (exit 69), reports of this run in every file, never a traceback, never the token.
+
+The targets are raw sockets (hostile.py) that answer with HTTP no framework would send. A coverage
+phase tries each class of hostile answer once; Hypothesis then composes them (status line, header
+count and size, framing, encoding, early close, slow trickle), seeded, so CI runs the same cases."""
+
+import gzip
+import json
+import resource
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hostile import Answer, HostileServer, response
+from runner import run_suite_forked
+
+TOKEN = "tok-hostile-Zq81-never-print-me"
+BODY = (
+    b'{"id":"ses_full","created_at":"2026-11-01T09:30:00Z","session_type":"b","status":"r","endpoints":{"control":"c"}}'
+)
+JSON = b"Content-Type: application/json"
+PEAK_RSS_BOUND_MB = 1024  # a run against any of these answers; a SessionInfo run peaks near 150 MB
+
+
+def hostile_run(tmp_path, answer):
+    with HostileServer(answer) as server:
+        env = {
+            "CHASER_BASE_URL": server.base_url,
+            "CHASER_API_TOKEN": TOKEN,
+            "CHASER_SESSION_ID": "ses_full",
+            "CHASER_SEED": "20261130",
+            "CHASER_READ_TIMEOUT": "2",
+        }
+        return run_suite_forked(tmp_path, env)
+
+
+def assert_designed_answer(tmp_path, run):
+    assert run.returncode in (1, 69), run.output[-3000:]
+    assert "Traceback" not in run.output and "INTERNALERROR" not in run.output, run.output[-3000:]
+    reports = tmp_path / "reports"
+    summary = json.loads((reports / "summary.json").read_text())
+    assert summary["verdict"] == ("unreachable" if run.returncode == 69 else "not conformant")
+    if run.output.startswith("Exit: chaser: target unreachable: "):
+        # Before any test: one line, and the verdict in the summaries (no test to put in JUnit or HTML).
+        assert len(run.output.strip().splitlines()) == 1 and (reports / "summary.md").is_file()
+    else:
+        assert f"verdict: {summary['verdict_line']}" in run.output
+        for name in ("junit.xml", "report.html", "summary.md", "failures.jsonl"):
+            assert (reports / name).is_file()
+    assert TOKEN not in run.output
+    for path in reports.iterdir():
+        assert TOKEN.encode() not in path.read_bytes(), path.name
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert peak_mb < PEAK_RSS_BOUND_MB
+    return summary
+
+
+CLASSES = {
+    "body-shorter-than-content-length": Answer(response(body=BODY, content_length=len(BODY) + 1000, headers=[JSON])),
+    "random-bytes": Answer(b"\x00\xff\x13garbage\r\n\r\n"),
+    "no-status-line": Answer(BODY),
+    "ten-thousand-headers": Answer(response(body=BODY, headers=[b"X-H%d: 1" % i for i in range(10_000)])),
+    "header-line-too-long": Answer(response(body=BODY, headers=[b"X-Long: " + b"a" * 70_000])),
+    "broken-chunked": Answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n" + JSON + b"\r\n\r\nzz\r\n{}"),
+    "gzip-that-is-not": Answer(response(body=b"not gzip", headers=[JSON, b"Content-Encoding: gzip"])),
+    "closes-without-answer": Answer(silent=True),
+    "answers-once-then-closes": lambda n, request: (
+        Answer(response(status=b"404 Not Found", body=b"{}", headers=[JSON])) if n == 0 else Answer(silent=True)
+    ),
+    "slow-trickle": Answer(response(status=b"404 Not Found", body=b"{}", headers=[JSON]), trickle=0.001),
+}
+
+
+@pytest.mark.parametrize("answer", CLASSES.values(), ids=CLASSES.keys())
+def test_each_class_of_hostile_answer_has_a_designed_outcome(tmp_path, answer):
+    summary = assert_designed_answer(tmp_path, hostile_run(tmp_path, answer))
+    if summary["verdict"] == "not conformant":
+        rules = {c["rule"] for c in summary["causes"]}
+        assert rules, summary
+        assert all("Traceback" not in c["title"] for c in summary["causes"])
+
+
+def test_a_broken_answer_is_a_finding_with_one_line_of_why(tmp_path):
+    run = hostile_run(tmp_path, CLASSES["body-shorter-than-content-length"])
+    summary = assert_designed_answer(tmp_path, run)
+    assert [c["rule"] for c in summary["causes"]] == ["broken answer"]
+    why = f"the body ended after {len(BODY)} of {len(BODY) + 1000:,} bytes (Content-Length)"
+    assert why in summary["causes"][0]["title"]
+    lines = [json.loads(line) for line in (tmp_path / "reports" / "failures.jsonl").read_text().splitlines()]
+    assert lines and all(e["test"] and e["curl"].startswith("curl -i -X ") for e in lines)
+
+
+def test_a_target_that_stops_answering_is_exit_69_naming_the_last_request(tmp_path):
+    run = hostile_run(tmp_path, CLASSES["answers-once-then-closes"])
+    summary = assert_designed_answer(tmp_path, run)
+    assert run.returncode == 69 and summary["verdict"] == "unreachable"
+    assert "RUN STOPPED: target stopped answering" in run.output and "last request: " in run.output
+    not_run = {t["test"] for t in summary["not_run"]}
+    assert len(not_run) + summary["counts"]["failed"] + summary["counts"]["passed"] == len(summary["tests"])
+    assert len(not_run) > 50  # the tests after the stop are listed as not run, not missing
+
+
+STATUS_LINES = st.sampled_from(
+    [
+        b"HTTP/1.1 200 OK",
+        b"HTTP/1.1 404 Not Found",
+        b"HTTP/1.1 500 Oops",
+        b"HTTP/1.0 200 OK",
+        b"HTTP/1.1 2000 X",
+        b"",
+        b"\xff\xfe",
+    ]
+)
+
+
+@st.composite
+def hostile_answers(draw):
+    status = draw(STATUS_LINES)
+    body = draw(st.sampled_from([BODY, b"{}", b"", b"[1,2", b"\xff" * 10, BODY * 50]))
+    encoding = draw(st.sampled_from(["none", "gzip", "bad-gzip"]))
+    if encoding == "gzip":
+        body = gzip.compress(body)
+    headers = [JSON] if draw(st.booleans()) else []
+    if encoding != "none":
+        headers.append(b"Content-Encoding: gzip")
+    headers += [
+        b"X-Extra-%d: %s" % (i, b"v" * draw(st.sampled_from([1, 100, 9000])))
+        for i in range(draw(st.sampled_from([0, 3, 99, 150])))
+    ]
+    framing = draw(st.sampled_from(["length", "length+", "length-", "chunked", "close"]))
+    head = [status, *headers]
+    if framing == "chunked":
+        payload = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body) if draw(st.booleans()) else b"zz\r\n" + body
+        head.append(b"Transfer-Encoding: chunked")
+    else:
+        payload = body
+        if framing != "close":
+            length = len(body) + {"length": 0, "length+": 500, "length-": -1}[framing]
+            head.append(b"Content-Length: %d" % max(length, 0))
+    data = b"\r\n".join(head) + b"\r\n\r\n" + payload
+    cut = draw(st.sampled_from([None, None, len(data) // 2, 5]))
+    if cut is not None:
+        data = data[:cut]
+    return Answer(data, close=framing == "close" or cut is not None or draw(st.booleans()))
+
+
+@settings(max_examples=8, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(answer=hostile_answers())
+def test_any_composed_hostile_answer_has_a_designed_outcome(tmp_path_factory, answer):
+    tmp_path = tmp_path_factory.mktemp("hostile")
+    assert_designed_answer(tmp_path, hostile_run(tmp_path, answer))
