@@ -6,10 +6,15 @@ tests caught each fault, the kill rate and the false alarms) is printed at the e
 the run by conftest.py.
 """
 
-import pytest
+import json
 
+import pytest
+import requests
+
+from chaser_conformance.exitcodes import FINDINGS, UNREACHABLE
 from chaser_conformance.server import serve_in_thread
 from chaser_conformance.server.catalogue import CATALOGUE, FAULTS, VARIANTS
+from chaser_conformance.server.catalogue.hostile import STOPS_ANSWERING
 from runner import run_suite_forked, target_env
 
 # A strict switch breaks (or keeps) a rule outside the contract, which the suite reports as an
@@ -30,13 +35,32 @@ def run_with(tmp_path, switch):
         return run_suite_forked(tmp_path, target_env(server) | env)
 
 
+def summary(tmp_path):
+    path = tmp_path / "reports" / "summary.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def caught(tmp_path, run, switch):
+    """Findings (exit 1) with failing tests; for a fault that makes the target stop answering, the
+    stop instead: exit 69, failing tests, the verdict "unreachable" and the tests after it not run.
+    Answers that are not HTTP (the hostile group) must be caught as broken answers, not by chance."""
+    if not run.failed:
+        return False
+    if switch.name in STOPS_ANSWERING:
+        found = summary(tmp_path)
+        return run.returncode == UNREACHABLE and found.get("verdict") == "unreachable" and bool(found.get("not_run"))
+    if run.returncode != FINDINGS:
+        return False
+    return switch.group != "hostile" or "broken answer" in {c["rule"] for c in summary(tmp_path).get("causes", ())}
+
+
 @pytest.mark.parametrize("switch", FAULTS, ids=[f.name for f in FAULTS])
 def test_the_suite_catches_the_fault(tmp_path, record_property, switch):
     run = run_with(tmp_path, switch)
-    caught_by = sorted({short(name) for name in run.failed})
+    caught_by = sorted({short(name) for name in run.failed}) if caught(tmp_path, run, switch) else []
     record_property("chaser_catalogue", ("fault", switch.name, switch.group, caught_by))
-    assert run.returncode == 1 and caught_by, (
-        f"fault {switch.name!r} ({switch.description}) was not caught:\n{run.output[-3000:]}"
+    assert caught_by, (
+        f"fault {switch.name!r} ({switch.description}) was not caught (exit {run.returncode}):\n{run.output[-3000:]}"
     )
 
 
@@ -51,7 +75,18 @@ def test_the_suite_passes_the_variant(tmp_path, record_property, switch):
 
 
 def test_the_catalogue_covers_every_group():
-    groups = {"schema", "strict-json", "protocol", "semantics", "id-match", "security", "partial"}
+    groups = {"schema", "strict-json", "protocol", "semantics", "id-match", "security", "partial", "hostile"}
     assert {f.group for f in FAULTS} == groups
     assert any(v.strict for v in VARIANTS) and any(f.strict for f in FAULTS)
     assert len({s.name for s in (*FAULTS, *VARIANTS)}) == len(FAULTS) + len(VARIANTS)
+    assert STOPS_ANSWERING <= {f.name for f in FAULTS}
+
+
+def test_a_fault_that_answers_once_counts_per_server_not_per_process():
+    # Every server in this process shares the switch: each must still answer its own first request.
+    for _ in range(2):
+        with serve_in_thread(["answers-once-then-closes"]) as server:
+            url = f"{server.base_url}/v1/sessions/ses_full"
+            assert requests.get(url, timeout=5).status_code == 401
+            with pytest.raises(requests.ConnectionError):
+                requests.get(url, timeout=5)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .hostile import HOSTILE_FAULTS
 from .id_match import ID_MATCH_FAULTS
 from .partial import PARTIAL_FAULTS
 from .protocol import PROTOCOL_FAULTS
@@ -29,6 +30,7 @@ FAULTS = [
     *FOREIGN_404_FAULTS,
     *SECURITY_HEADER_FAULTS,
     *PARTIAL_FAULTS,
+    *HOSTILE_FAULTS,
 ]
 CATALOGUE: dict[str, Switch] = {s.name: s for s in (*FAULTS, *VARIANTS)}
 assert len(CATALOGUE) == len(FAULTS) + len(VARIANTS), "switch names must be unique"
