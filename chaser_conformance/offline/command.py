@@ -149,10 +149,10 @@ class Validator:
 
     def judge_item(self, file: str, where: str, item: Recorded | bytes) -> None:
         if isinstance(item, bytes):  # a bare SessionInfo body: judged as a 200's, with no id asked for
-            item = Recorded("GET", "", [], 200, [("Content-Type", "application/json")], item)
-        if item.status is None:
+            self.exchange(file, where, Recorded("GET", "", [], 200, [("Content-Type", "application/json")], item), 200)
+        elif item.status is None:
             self.tally.unanswered += 1
-        elif item.method.upper() != "GET" or (item.url and SESSION_PATH not in urlsplit(item.url).path):
+        elif item.method.upper() != "GET" or SESSION_PATH not in urlsplit(item.url).path:
             self.tally.skipped += 1
         else:
             self.exchange(file, where, item, item.status)

@@ -1,6 +1,7 @@
 """`chaser-conformance validate`: fixtures, JSON Lines and HAR captures judged offline by the live rules."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chaser_conformance.server import serve_in_thread
-from har import record
+from har import capture, record, synthetic
 from runner import run_suite_forked, target_env
 
 DATA = Path(__file__).parent / "data"
@@ -165,9 +166,11 @@ def test_a_truncated_har_is_exit_4_with_one_line_naming_the_file(tmp_path):
     cut = tmp_path / "cut.har"
     cut.write_bytes(whole[: len(whole) * 2 // 3])
     code, out, err = validate(cut)
-    assert code == 4 and err.strip().count("\n") == 0
-    assert err.startswith(f"chaser-conformance validate: {cut}: truncated or malformed JSON")
+    assert code == 4 and err.strip().count("\n") == 0 and out == ""  # checked whole before any finding
+    assert re.match(rf"chaser-conformance validate: {re.escape(str(cut))}:entry \d+: truncated or malformed JSON", err)
     assert "Traceback" not in out + err
+    code, out, _ = validate(cut, "--format", "json")
+    assert code == 4 == json.loads(out)["exit_code"] and "truncated" in json.loads(out)["error"]
 
 
 def test_unrecognised_or_missing_input_is_exit_4(tmp_path):
@@ -177,7 +180,7 @@ def test_unrecognised_or_missing_input_is_exit_4(tmp_path):
     assert code == 4 and "missing.har: no such file or directory" in err
     broken_lines = fixture(tmp_path, "x.jsonl", '{"a": 1}\n{oops\n')
     code, _, err = validate(broken_lines)
-    assert code == 4 and "x.jsonl: line 2 is not JSON" in err
+    assert code == 4 and "x.jsonl:line 2: not JSON (Expecting property name" in err
 
 
 def test_a_har_with_no_matching_entries_says_nothing_was_judged(tmp_path):
@@ -185,3 +188,38 @@ def test_a_har_with_no_matching_entries_says_nothing_was_judged(tmp_path):
     path = fixture(tmp_path, "empty.har", har)
     code, out, _ = validate(path)
     assert code == 0 and "validate: nothing was judged" in out
+
+
+@pytest.mark.parametrize(
+    "document,says",
+    [
+        ({}, "not a HAR: no log member"),
+        ([], "not a HAR: the document is an array"),
+        ({"log": {"entries": {}}}, "not a HAR: log.entries is an object, not an array"),
+        (
+            {"log": {"entries": [{"response": {"status": 200, "headers": [], "content": {}}}]}},
+            "entry 0: request is missing",
+        ),
+    ],
+    ids=["{}", "[]", "entries-an-object", "entry-without-request"],
+)
+def test_a_har_without_har_structure_is_malformed_not_nothing_judged(tmp_path, document, says):
+    path = fixture(tmp_path, "odd.har", document)
+    code, out, err = validate(path)
+    assert code == 4 and out == "" and err.startswith(f"chaser-conformance validate: {path}") and says in err
+
+
+def test_a_token_is_masked_even_where_it_comes_before_the_header_that_shows_it_is_one(tmp_path):
+    # Entry 0 shows the token in its URL under a name that says nothing; only entry 1's
+    # Authorization header says it is a token. Both passes read the whole capture first.
+    token = "tok-before-its-header-9f2"
+    entries = [
+        synthetic(url=f"https://api.example.test/v1/sessions/s0?ref={token}", body="{}"),
+        synthetic(
+            url="https://api.example.test/v1/sessions/s1", request_headers=[("Authorization", f"Bearer {token}")]
+        ),
+    ]
+    path = fixture(tmp_path, "early.har", capture(entries))
+    for args in ([path], [path, "--format", "json"]):
+        code, out, err = validate(*args)
+        assert code == 1 and "ref=****" in out and token not in out + err
