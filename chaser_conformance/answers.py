@@ -78,7 +78,7 @@ def broken_answer(error: BaseException) -> str | None:
         if isinstance(e, http.client.LineTooLong):
             return f"a line of the response too long to read ({e})"
         if isinstance(e, http.client.BadStatusLine):
-            return f"not an HTTP response: the status line is {str(e)[:80]!r}"
+            return f"not an HTTP response: the status line is {ascii(str(e)[:80])}"
         if isinstance(e, http.client.HTTPException):
             text = str(e)
             if "headers" in text:

@@ -83,7 +83,7 @@ class Finding:
         status = getattr(error, "status", None)
         rule = "no answer" if status is None and type(error).__name__ == "NoAnswer" else "broken answer"
         url = mask(error.url, token)
-        problem = Problem(rule, mask(f"{rule}: {error.why}", token))
+        problem = Problem(rule, mask(error.why, token))
         return cls(rule, (problem,), error.method, url, status, "", curl=f"curl -i -X {error.method} {url}")
 
     @property
