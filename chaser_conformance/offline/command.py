@@ -115,7 +115,6 @@ class Validator:
 
     def items(self, path: Path, kind: str, learning: bool) -> Iterator[tuple[str, Recorded | bytes]]:
         """("entry 3", the exchange), ("line 7", a body)... for each item of one input, checked."""
-        where = ""
         self.at = str(path)
         try:
             with path.open("rb") as data:
@@ -124,21 +123,25 @@ class Validator:
                     yield "", b"" if learning else data.read()
                 elif kind == "har":
                     for index, entry in stream.har_entries(data):
-                        where = f"entry {index}"
-                        self.at = f"{path}:{where}"
-                        yield where, records.har_entry(entry, is_credential_name)
+                        yield self.located(path, f"entry {index}", records.har_entry, entry)
                 else:
                     for number, line, value in stream.json_lines(data):
-                        where = f"line {number}"
-                        self.at = f"{path}:{where}"
                         if records.is_record(value):
-                            yield where, records.jsonl_record(value, is_credential_name)
+                            yield self.located(path, f"line {number}", records.jsonl_record, value)
                         else:
-                            yield where, line
+                            yield f"line {number}", line
         except stream.Malformed as exc:
-            raise Unreadable(_located(path, exc.where or where, exc.what)) from None
+            raise Unreadable(_located(path, exc.where, exc.what)) from None
         except OSError as exc:
-            raise Unreadable(_located(path, where, f"cannot be read: {exc.strerror or exc}")) from None
+            raise Unreadable(_located(path, "", f"cannot be read: {exc.strerror or exc}")) from None
+
+    def located(self, path: Path, where: str, read: Any, value: Any) -> tuple[str, Recorded]:
+        """(where, the exchange `read` makes of a parsed entry or line), or Malformed naming where."""
+        self.at = f"{path}:{where}"
+        try:
+            return where, read(value, is_credential_name)
+        except stream.Malformed as exc:
+            raise stream.Malformed(exc.what, where) from None
 
     def same_as_learnt(self, path: Path, stat: os.stat_result, learning: bool) -> None:
         """The second pass must read what the first checked (and learnt the credentials of)."""
