@@ -526,8 +526,19 @@ def judged(path, malformed):
     return code, err
 
 
+SCRATCH = []  # the module's folder (Hypothesis' examples cannot take the function-scoped tmp_path)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _scratch():
+    with tempfile.TemporaryDirectory(prefix="hostile-") as folder:
+        SCRATCH.append(folder)
+        yield
+        SCRATCH.pop()
+
+
 def write(data, suffix):
-    path = Path(tempfile.mkdtemp(prefix="hostile-"), "capture" + suffix)
+    path = Path(tempfile.mkdtemp(dir=SCRATCH[-1] if SCRATCH else None), "capture" + suffix)
     path.write_bytes(data)
     return path
 
