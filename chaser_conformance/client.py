@@ -20,6 +20,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .answers import BrokenAnswer, NoAnswer, broken_answer, no_answer
+from .exitcodes import INTERRUPTED
 from .exitcodes import UNREACHABLE as EXIT_UNREACHABLE
 from .secret import Secret, mask
 from .spec import SESSION_PATH
@@ -94,10 +95,12 @@ class RunLimits:
         self._next = 0.0
         self._silent_in_a_row = 0
         self._down: str | None = None
+        self._interrupted: str | None = None
         self._lock = threading.Lock()
 
     def reserve(self) -> float:
         """Count one request against the cap and give it a slot: the seconds to wait before sending."""
+        self._check_interrupted()
         with self._lock:
             if self._down:
                 raise RunStopped(self._down, EXIT_UNREACHABLE)
@@ -117,6 +120,7 @@ class RunLimits:
         request. With a rate limit every request gets its own slot."""
         if self._interval:
             return 1, self.reserve()
+        self._check_interrupted()
         with self._lock:
             if self._down:
                 raise RunStopped(self._down, EXIT_UNREACHABLE)
@@ -127,6 +131,15 @@ class RunLimits:
                 )
             self.sent += granted
             return granted, 0.0
+
+    def interrupt(self, reason: str) -> None:
+        """No request after this one: called from a signal handler, so it takes no lock (the
+        interrupted thread may hold it); one assignment is atomic."""
+        self._interrupted = reason
+
+    def _check_interrupted(self) -> None:
+        if self._interrupted:
+            raise RunStopped(self._interrupted, INTERRUPTED)
 
     def release(self, unused: int) -> None:
         """Give back requests granted by `reserve_many` and never sent."""

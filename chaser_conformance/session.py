@@ -25,7 +25,7 @@ import pytest
 from .checks import ContractViolation, Finding, Judge, RunRecord
 from .client import ApiClient, BrokenAnswer, NoAnswer, RunLimits, RunStopped, open_target
 from .diagnosis import Diagnostician
-from .exitcodes import INTERNAL_ERROR, SECRET_LEAKED, UNREACHABLE
+from .exitcodes import INTERNAL_ERROR, INTERRUPTED, SECRET_LEAKED, UNREACHABLE
 from .parallel import INPUT_KEY, RemoteLimits
 from .profiles import PROFILES
 from .reports import RunModel, find_secret, terminal, write_artifacts
@@ -89,6 +89,7 @@ class ConformanceSession:
         self.preflight = None
         self.collected: list[str] = []  # every test of the run, to list those that never ran
         self.signal: str | None = None  # "SIGINT" or "SIGTERM" when one ended the run
+        self.session: pytest.Session | None = None
         self.last_reports: dict[str, pytest.TestReport] = {}  # the last report of each test
         # Failures in the suite's own words, grouped by cause in the terminal, unless a traceback
         # style was asked for (--tb=long, --tb=short...): then pytest's own, test by test.
@@ -114,8 +115,15 @@ class ConformanceSession:
             self._previous_handlers = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
 
     def _on_signal(self, signum: int, frame: Any) -> None:
+        # The first signal stops the run at its next request (a point where every report is
+        # consistent; an exception raised anywhere could cut a plugin's report of a test in half,
+        # and Hypothesis may swallow it); a second one stops it at once, as Ctrl-C always does.
+        if self.signal is not None:
+            raise KeyboardInterrupt
         self.signal = signal.Signals(signum).name
-        raise KeyboardInterrupt
+        self.limits.interrupt(f"interrupted by {self.signal}")
+        if self.session is not None:
+            self.session.shouldstop = f"chaser: interrupted by {self.signal}"
 
     def abort(self, word: str, message: str, code: int) -> None:
         """End the run before any test, with the verdict in the reports that can be written."""
@@ -192,6 +200,9 @@ class ConformanceSession:
                     self.waived[item.nodeid] = waiver
                     break
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collected = [item.nodeid for item in session.items]
 
@@ -211,15 +222,18 @@ class ConformanceSession:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
         report = yield
-        if self.signal is not None and report.failed:
-            # A failure while a signal stopped the run is the interruption's, not the target's.
-            path, _, name = item.nodeid.partition("::")
-            report.outcome = "skipped"
-            report.longrepr = (path, 0, f"Skipped: did not run: the run was interrupted by {self.signal}")
-            return report
-        found = item.stash.setdefault(FINDINGS, [])
         error = call.excinfo.value if call.excinfo is not None else None
         inner = find_error(error, (ContractViolation, NoAnswer, BrokenAnswer, RunStopped))
+        interrupted = isinstance(inner, RunStopped) and inner.exit_code == INTERRUPTED
+        if report.failed and (self.signal is not None or interrupted):
+            # A failure while a signal stopped the run (here, or on the controller of a pytest -n
+            # worker) is the interruption's, not the target's: the test did not finish.
+            path, _, name = item.nodeid.partition("::")
+            report.outcome = "skipped"
+            why = str(inner) if interrupted else f"interrupted by {self.signal}"
+            report.longrepr = (path, 0, f"Skipped: did not run: the run was {why}")
+            return report
+        found = item.stash.setdefault(FINDINGS, [])
         if isinstance(inner, ContractViolation) and inner.finding not in found:
             found.append(inner.finding)
         elif isinstance(inner, (NoAnswer, BrokenAnswer)):
@@ -292,12 +306,12 @@ class ConformanceSession:
         if model.causes and self.stopped is None:
             model.diagnosis = self.diagnostician.after_run(self.record)
         model.notes = self.waiver_notes()
-        if self.stopped is not None:
-            # A stop ends pytest's session as an interruption; the stop's reason is the verdict.
-            model.ending = "unreachable" if self.stopped.exit_code == UNREACHABLE else None
-        elif exitstatus == pytest.ExitCode.INTERRUPTED or self.signal is not None:
+        if self.signal is not None or (self.stopped is None and exitstatus == pytest.ExitCode.INTERRUPTED):
             model.ending = "interrupted"
             session.exitstatus = pytest.ExitCode.INTERRUPTED
+        elif self.stopped is not None:
+            # A stop ends pytest's session as an interruption; the stop's reason is the verdict.
+            model.ending = "unreachable" if self.stopped.exit_code == UNREACHABLE else None
         self.report_not_run(session)
         result = yield
         if self.stopped is not None:
