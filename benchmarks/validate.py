@@ -1,7 +1,7 @@
 """Offline judging speed and memory: `chaser-conformance validate` on generated HAR captures.
 
     python benchmarks/validate.py [--entries 100000]
-    python benchmarks/validate.py --smoke    # 1,000 entries: the same steps in seconds (CI runs it)
+    python benchmarks/validate.py --smoke    # 1,000 entries, 1,000 deep: the same steps in seconds (CI runs it)
 
 Writes HAR files of 10 % and 100 % of --entries (200s, 404s, 401s and a few faulty 200s; the
 files are streamed to disk, never built in memory), judges each in a fresh process, and prints
@@ -83,7 +83,7 @@ def write_har(path: Path, entries: int) -> None:
         out.write("]}}\n")
 
 
-def judge(path: Path) -> tuple[float, int, int]:
+def judge(path: Path, expected: int = 1) -> tuple[float, int, int]:
     """(seconds, peak resident KiB, exit code) of one `validate` run in a fresh process."""
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
@@ -94,9 +94,9 @@ def judge(path: Path) -> tuple[float, int, int]:
         )
         _, status, usage = os.wait4(process.pid, 0)
         seconds, code = time.perf_counter() - started, os.waitstatus_to_exitcode(status)
-        if code != 1:  # one entry in a hundred is faulty: findings, exit 1
+        if code != expected:  # a capture: one entry in a hundred is faulty, findings, exit 1
             errors.seek(0)
-            sys.exit(f"validate {path.name} exited {code}, not 1 (findings):\n{errors.read().decode()[-2000:]}")
+            sys.exit(f"validate {path.name} exited {code}, not {expected}:\n{errors.read().decode()[-2000:]}")
     return seconds, usage.ru_maxrss, code
 
 
@@ -120,8 +120,39 @@ def main() -> None:
                 f"peak RSS {peak / 1024:6.1f} MiB  (exit {code})",
                 flush=True,
             )
+        deep_rows(Path(folder), DEPTH // 100 if args.smoke else DEPTH)
     (small, _, _, small_peak), (large, _, _, large_peak) = rows
     print(f"file {large / small:.0f}x larger -> peak memory x{large_peak / small_peak:.2f}")
+
+
+DEPTH = 100_000  # a small document nested this deep once cost ijson gigabytes (a path per level)
+DEEP_BOUND_MIB = 200
+
+
+def deep_rows(folder: Path, depth: int) -> None:
+    """A document nested `depth` deep, as a fixture body (a finding), as a JSON Lines line and
+    inside a HAR entry's structure (malformed input): peak memory must stay under the bound."""
+    nested = "[" * depth + "]" * depth
+    har_entry = entry(0)
+    har_entry["request"]["comment"] = "@NESTED@"
+    cases = {
+        "fixture .json": ("deep.json", nested, 1),
+        "JSON Lines line": ("deep.jsonl", nested + "\n", 4),
+        "HAR entry member": (
+            "deep.har",
+            json.dumps({"log": {"version": "1.2", "entries": [har_entry]}}).replace('"@NESTED@"', nested),
+            4,
+        ),
+    }
+    for label, (name, text, expected) in cases.items():
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        seconds, peak, code = judge(path, expected)
+        verdict = "ok" if peak / 1024 < DEEP_BOUND_MIB else f"OVER {DEEP_BOUND_MIB} MiB"
+        print(
+            f"{depth:>8} deep  {label:<16} {seconds:6.2f} s  peak RSS {peak / 1024:6.1f} MiB  (exit {code}; {verdict})",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
