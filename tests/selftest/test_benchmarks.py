@@ -44,7 +44,14 @@ BENCHMARKS = {
         r" +1000 deep  HAR entry member .*; ok\)",
         r"file 10x larger -> peak memory x",
     ],
-    "embedded.py": [r"before +\w+ ", r"now +\w+ ", r"before/now: "],
+    "embedded.py": [
+        r"before +\w+ +(thread|process) ",
+        r"now +\w+ .*process ",
+        r"now-thread +\w+ .*thread ",
+        r"before/now: ",
+        r"now-thread/now: ",
+        r"before/now-thread: ",
+    ],
 }
 
 
