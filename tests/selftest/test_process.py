@@ -13,12 +13,8 @@ import pytest
 import requests
 
 from chaser_conformance.server import Store, serve_in_thread
+from chaser_conformance.server.catalogue import FAULTS
 from chaser_conformance.server.process import CHILD_CODE, ServerStartError, launch, serve_in_process
-
-try:
-    from chaser_conformance.server.catalogue import FAULTS
-except ImportError:  # before the fault catalogue became a package
-    from chaser_conformance.server.faults import FAULTS
 
 ROOT = Path(__file__).resolve().parents[2]
 STORE = Store()  # seeded like the child's: the parent knows the token and the ids without asking
