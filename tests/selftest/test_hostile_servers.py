@@ -21,7 +21,11 @@ BODY = (
     b'{"id":"ses_full","created_at":"2026-11-01T09:30:00Z","session_type":"b","status":"r","endpoints":{"control":"c"}}'
 )
 JSON = b"Content-Type: application/json"
-PEAK_RSS_BOUND_MB = 1024  # a run against any of these answers; a SessionInfo run peaks near 150 MB
+PEAK_RSS_BOUND_MB = 1024
+PHASES = (
+    "part_1_of or known_session_returns or unknown_id_returns or undeclared_method_is_refused "
+    "or bad_credentials_cannot_read_a_session or another_accounts_session or unusual_id_is_not_found"
+)  # a run against any of these answers; a SessionInfo run peaks near 150 MB
 
 
 def hostile_run(tmp_path, answer):
@@ -33,7 +37,10 @@ def hostile_run(tmp_path, answer):
             "CHASER_SEED": "20261130",
             "CHASER_READ_TIMEOUT": "2",
         }
-        return run_suite_forked(tmp_path, env)
+        # Every phase meets the hostile answer (reachability, the first read of each session, a
+        # generated part, explicit tests of each kind, the diagnosis, the reports), in a third of
+        # the time of the whole suite.
+        return run_suite_forked(tmp_path, env, ["-k", PHASES])
 
 
 def assert_designed_answer(tmp_path, run):
@@ -99,7 +106,7 @@ def test_a_target_that_stops_answering_is_exit_69_naming_the_last_request(tmp_pa
     assert "RUN STOPPED: target stopped answering" in run.output and "last request: " in run.output
     not_run = {t["test"] for t in summary["not_run"]}
     assert len(not_run) + summary["counts"]["failed"] + summary["counts"]["passed"] == len(summary["tests"])
-    assert len(not_run) > 50  # the tests after the stop are listed as not run, not missing
+    assert len(not_run) > 10  # the tests after the stop are listed as not run, not missing
 
 
 STATUS_LINES = st.sampled_from(
