@@ -17,6 +17,7 @@ import random
 import re
 import signal
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,7 @@ class ConformanceSession:
         self.signal: str | None = None  # "SIGINT" or "SIGTERM" when one ended the run
         self.session: pytest.Session | None = None
         self.last_reports: dict[str, pytest.TestReport] = {}  # the last report of each test
+        self._previous_handlers: dict[int, Any] = {}  # signal -> its handler before start()
         # Failures in the suite's own words, grouped by cause in the terminal, unless a traceback
         # style was asked for (--tb=long, --tb=short...): then pytest's own, test by test.
         self.compact = conformance_run and config.option.tbstyle == "auto"
@@ -102,8 +104,6 @@ class ConformanceSession:
         for signum, handler in self._previous_handlers.items():
             signal.signal(signum, handler)
         self._previous_handlers = {}
-
-    _previous_handlers: dict[int, Any] = {}  # noqa: RUF012 (replaced per instance in start())
 
     def start(self) -> None:
         """The controller's start: no earlier run's reports survive, and SIGTERM (a CI job cancelled,
@@ -216,8 +216,6 @@ class ConformanceSession:
             return (yield)
         finally:
             self.judge.on_finding = None
-            if self.signal is not None:
-                item.session.shouldstop = f"chaser: interrupted by {self.signal}"
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
@@ -242,7 +240,7 @@ class ConformanceSession:
             report.longrepr = f"run stopped: {inner}"  # the reason, not a traceback
         # One finding per rule broken: Hypothesis runs a failing generated case again to report it.
         distinct = {(f.check, tuple(p.key for p in f.problems)): f for f in reversed(found)}
-        findings = [Finding.from_dict({**f.to_dict(), "test": item.nodeid}) for f in reversed(distinct.values())]
+        findings = [replace(f, test=item.nodeid) for f in reversed(distinct.values())]
         found.clear()  # each finding on the report of the phase that made it
         setattr(report, REPORT_ATTRIBUTE, [f.to_dict() for f in findings])
         if report.failed and findings and not hasattr(report, "wasxfail"):

@@ -156,7 +156,7 @@ class Operation:
     path: str
     responses: dict[str, Response]
 
-    @property
+    @functools.cached_property  # read for every exchange the Judge sees
     def documented_statuses(self) -> frozenset[int]:
         return frozenset(int(s) for s in self.responses if s.isdigit())
 

@@ -25,10 +25,6 @@ DOCUMENTED_METHOD = GET_SESSION[0]
 Problems = list[Problem]
 
 
-def advisory(rule: str, text: str) -> Problem:
-    return Problem(rule, text)
-
-
 class Judge:
     """The contract's rules and the status policy of design.md, for one target.
 
@@ -104,7 +100,7 @@ class Judge:
 
     def assess(self, ex: Exchange) -> tuple[Problems, Problems]:
         """(failures, advisories) of one exchange."""
-        advisories = [advisory("cors", text) for text in cors_problems(ex)]
+        advisories = [Problem("cors", text) for text in cors_problems(ex)]
         if TRUNCATED_HEADER in ex.headers:
             limit = ex.headers[TRUNCATED_HEADER]
             return [Problem("body size", f"response body larger than {limit} bytes (a SessionInfo is under 1 KiB)")], []
@@ -112,7 +108,7 @@ class Judge:
         if status == 401:
             return self._assess_401(ex, advisories)
         if status == 429 and self.offline:
-            return [], [*advisories, advisory("429", "429 Too Many Requests (back-pressure) recorded: not judged")]
+            return [], [*advisories, Problem("429", "429 Too Many Requests (back-pressure) recorded: not judged")]
         if status == 429:
             text = "429 Too Many Requests still, after the bounded retries that honour Retry-After"
             return [Problem("429 persists", text)], advisories
@@ -151,7 +147,7 @@ class Judge:
             if self.offline
             else "401 for a request without valid credentials: accepted, but openapi.yaml documents no 401"
         )
-        return failures, [*advisories, advisory("401 undocumented", text)]
+        return failures, [*advisories, Problem("401 undocumented", text)]
 
     def _assess_200(self, ex: Exchange, advisories: Problems) -> Problems:
         failures: Problems = []
@@ -181,7 +177,7 @@ class Judge:
                 Problem("id echo", f"/id: must equal the requested id {sid!r}, got {body.get('id')!r}", "/id")
             )
         if valid:
-            advisories += [advisory("shared cache", text) for text in shared_cache_problems(ex)]
+            advisories += [Problem("shared cache", text) for text in shared_cache_problems(ex)]
         return failures
 
     def _assess_404(self, ex: Exchange) -> Problems:
@@ -212,7 +208,7 @@ class Judge:
             # Probes only ever target ids that do not exist (never risk a real session), and many
             # routers look the resource up first: the answer says nothing about the method.
             text = f"{ex.method} probe inconclusive: 404 for a session that does not exist, not 405"
-            advisories.append(advisory("method probe inconclusive", text))
+            advisories.append(Problem("method probe inconclusive", text))
             return []
         text = f"undeclared method {ex.method} answered {ex.status}; expected 405 with an Allow header"
         return [Problem("undeclared method answered", text)]

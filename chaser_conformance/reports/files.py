@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from .markdown import markdown
-from .model import RunModel
+from .model import OUTCOMES, RunModel
 
 
 def write_artifacts(directory: Path, model: RunModel, others: list[Path]) -> list[Path]:
@@ -49,7 +49,7 @@ def write_verdict_only(directory: Path, word: str, message: str) -> list[Path]:
     """summary.json and summary.md of a run that ended before any test (a usage error, an
     unreachable target): the verdict and why, so no channel is silent and none says conformant."""
     directory.mkdir(parents=True, exist_ok=True)
-    counts = dict.fromkeys(("passed", "failed", "error", "skipped", "waived", "xpassed"), 0)
+    counts = dict.fromkeys(OUTCOMES, 0)
     data = {"verdict": word, "verdict_line": f"{word}: {message}", "counts": counts, "tests": [], "causes": []}
     summary = directory / "summary.json"
     summary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
