@@ -10,7 +10,7 @@ runs the command in it. It works the same with a venv or pyenv already active.
   live      the conformance suite against the target named by CHASER_* (see README)
   selftest  the project's own tests
   lint      ruff, and actionlint on the CI recipes
-Arguments after the command go to it (e.g. python3 run.py suite -k near_variant).
+Arguments after the command go to it (e.g. python3 run.py suite -k near_miss).
   --here    (before the command) run it in the current environment, with no .venv of its own:
             what tox.ini does, so the jobs are defined here once.
 """

@@ -19,6 +19,7 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from . import verbatim
 from .answers import BrokenAnswer, NoAnswer, broken_answer, no_answer
 from .exitcodes import INTERRUPTED
 from .exitcodes import UNREACHABLE as EXIT_UNREACHABLE
@@ -94,6 +95,7 @@ class RunLimits:
         self._interval = 1.0 / rate if rate else 0.0
         self._next = 0.0
         self._silent_in_a_row = 0
+        self._first_silent = ""  # the first request of the current run of requests without an answer
         self._down: str | None = None
         self._interrupted: str | None = None
         self._lock = threading.Lock()
@@ -141,6 +143,11 @@ class RunLimits:
         if self._interrupted:
             raise RunStopped(self._interrupted, INTERRUPTED)
 
+    def count_probe(self) -> None:
+        """Count a liveness probe as sent: it is beyond the cap (it decides whether the run goes on)."""
+        with self._lock:
+            self.sent += 1
+
     def release(self, unused: int) -> None:
         """Give back requests granted by `reserve_many` and never sent."""
         with self._lock:
@@ -160,18 +167,27 @@ class RunLimits:
         with self._lock:
             self._silent_in_a_row = 0
 
-    def no_answer(self) -> bool:
+    def no_answer(self, request: str = "") -> bool:
         """Count one request without an answer; True when that makes DEAD_AFTER in a row."""
         with self._lock:
             self._silent_in_a_row += 1
+            if self._silent_in_a_row == 1:
+                self._first_silent = request
             return self._silent_in_a_row >= DEAD_AFTER
 
     def down(self, reason: str) -> None:
         with self._lock:
+            first = f"; the first request without an answer, which may have stopped it: {self._first_silent}"
             self._down = self._down or (
                 f"target stopped answering: {DEAD_AFTER} requests in a row got no answer, "
-                f"nor did a request it had answered before (last: {reason})"
+                f"nor did a request it had answered before (last: {reason}){first if self._first_silent else ''}"
             )
+
+
+def shown_request(method: str, url: str) -> str:
+    """A request as a stop message names it: no query string (a test puts the token in one)."""
+    parts = urlsplit(url)
+    return f"{method} {parts.scheme}://{parts.netloc}{parts.path}{'?...' if parts.query else ''}"
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
@@ -179,12 +195,20 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
+# witness(check, response): judges an answer no test asked for (a liveness probe), so that every
+# answer the suite gets is judged.
+Witness = Callable[[str, Any], None]
+
+
 class GuardedAdapter(HTTPAdapter):
-    def __init__(self, base_url: str, limits: RunLimits, max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, base_url: str, limits: RunLimits, max_body: int = MAX_BODY_BYTES, witness: Witness | None = None
+    ) -> None:
         super().__init__(max_retries=rate_limit_retry())
         self.origin = origin(base_url)
         self.limits = limits
         self.max_body = max_body
+        self.witness = witness
         self._last_answered: requests.PreparedRequest | None = None
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:
@@ -204,8 +228,8 @@ class GuardedAdapter(HTTPAdapter):
                 raise
             # A few requests without an answer may be the target's fault for those requests only
             # (a crash on odd ids); the target is down only if a request it answered before fails too.
-            if self.limits.no_answer() and not self._still_answers(kwargs):
-                self.limits.down(f"{no_answer(exc)}; last request: {method} {url}")
+            if self.limits.no_answer(shown_request(method, url)) and not self._still_answers(kwargs):
+                self.limits.down(f"{no_answer(exc)}; last request: {shown_request(method, url)}")
             raise
         self.limits.answered()
         # Read at most max_body + 1 bytes (decompressed): a huge or endless body is reported, not loaded.
@@ -226,22 +250,60 @@ class GuardedAdapter(HTTPAdapter):
         response._content_consumed = True
         return response
 
+    def send_verbatim(
+        self, method: str, url: str, authorization: object, timeout: tuple[float, float], verify: Any
+    ) -> requests.Response:
+        """`send` for a request target sent byte for byte (verbatim.py), as a requests.Response."""
+        if origin(url) != self.origin:
+            raise RunStopped(f"refusing to send a request outside the target: {urlsplit(url).netloc}", 1)
+        self.limits.before_send()
+        headers = {"User-Agent": requests.utils.default_user_agent(), "Accept": "*/*", "Connection": "close"}
+        if authorization is not None:
+            headers["Authorization"] = Secret(str(authorization))
+        try:
+            answer = verbatim.send(method, url, headers, timeout, self.max_body, verify)
+        except (OSError, http.client.HTTPException) as exc:
+            if self.limits.no_answer(shown_request(method, url)) and not self._still_answers(
+                {"timeout": timeout, "verify": verify}
+            ):
+                self.limits.down(f"{no_answer(exc)}; last request: {shown_request(method, url)}")
+            raise NoAnswer(method, url, mask(no_answer(exc), str(authorization or ""))) from None
+        self.limits.answered()
+        response = requests.Response()
+        response.status_code, response.reason, response.url = answer.status, answer.reason, url
+        response.headers = requests.structures.CaseInsensitiveDict()
+        for name, value in answer.headers:
+            known = response.headers.get(name)
+            response.headers[name] = value if known is None else f"{known}, {value}"
+        if answer.truncated:
+            response.headers[TRUNCATED_HEADER] = str(self.max_body)
+        response._content, response._content_consumed = answer.body, True
+        response.request = requests.Request(method, url, headers=headers).prepare()
+        response.request.url = url  # as sent: prepare() re-encodes it
+        return response
+
     def _still_answers(self, kwargs: dict[str, Any]) -> bool:
         if self._last_answered is None:
             return False
+        self.limits.count_probe()
         try:
-            super().send(self._last_answered.copy(), **kwargs).close()
+            response = super().send(self._last_answered.copy(), **kwargs)
+            if self.witness is not None:
+                self.witness("liveness probe", response)  # reads the body
+            response.close()
         except (requests.RequestException, http.client.HTTPException, urllib3.exceptions.HTTPError):
             return False
         self.limits.answered()
         return True
 
 
-def http_session(base_url: str, limits: RunLimits, ca_bundle: Path | None = None) -> requests.Session:
+def http_session(
+    base_url: str, limits: RunLimits, ca_bundle: Path | None = None, witness: Witness | None = None
+) -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no proxies or .netrc credentials from the environment: the target only
     session.verify = str(ca_bundle) if ca_bundle else True
-    adapter = GuardedAdapter(base_url, limits)
+    adapter = GuardedAdapter(base_url, limits, witness=witness)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -257,11 +319,12 @@ class ApiClient:
         connect_timeout: float,
         read_timeout: float,
         ca_bundle: Path | None = None,
+        witness: Witness | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = (connect_timeout, read_timeout)
-        self.http = http_session(self.base_url, limits, ca_bundle)
+        self.http = http_session(self.base_url, limits, ca_bundle, witness)
 
     def __repr__(self) -> str:
         return f"ApiClient({self.base_url!r}, token={self.token!r})"
@@ -298,6 +361,15 @@ class ApiClient:
             )
         except (requests.Timeout, requests.ConnectionError) as exc:
             raise NoAnswer(method, mask(url, self.token), mask(no_answer(exc), self.token)) from None
+
+    def request_verbatim(self, method: str, url: str, *, authorization: object = _DEFAULT) -> requests.Response:
+        """Send `url`'s path byte for byte (requests and urllib3 re-encode an invalid
+        percent-escape), within the run's limits: for near-miss and malformed ids."""
+        __tracebackhide__ = True  # its locals hold credentials
+        auth = self.authorization() if authorization is _DEFAULT else authorization
+        adapter = self.http.get_adapter(url)
+        assert isinstance(adapter, GuardedAdapter)
+        return adapter.send_verbatim(method, url, auth, self.timeout, self.http.verify)
 
     def get_session(self, session_id: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", self.session_url(session_id), **kwargs)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .checks import Exchange, RunRecord
-from .client import ApiClient, BrokenAnswer, NoAnswer, RunStopped, Target
+from .client import ApiClient, BrokenAnswer, NoAnswer, RunStopped, Target, Witness
 
 # Below this many reads of known sessions, "all refused" says too little to blame the token.
 MIN_TOKEN_REQUESTS = 3
@@ -95,17 +95,27 @@ class Diagnostician:
     token, before any test, so a wrong token, session ids or base path is said at the top of the
     run) and the unknown-route probe. `client()` makes a client within the run's limits."""
 
-    def __init__(self, target: Target, client: Callable[[], ApiClient], source: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        target: Target,
+        client: Callable[[], ApiClient],
+        source: Callable[[str], str],
+        witness: Witness | None = None,
+    ) -> None:
         self.target = target
         self.client = client
         self.source = source
+        self.witness = witness  # judges each of its reads: every answer the suite gets is judged
 
     def preflight(self) -> Diagnosis | None:
         record = RunRecord()
         with closing(self.client()) as client:
             try:
                 for sid in self.target.session_ids:
-                    record.saw(Exchange.of(client.get_session(sid)), valid=True, known=True)
+                    response = client.get_session(sid)
+                    if self.witness is not None:
+                        self.witness("pre-flight read", response)
+                    record.saw(Exchange.of(response), valid=True, known=True)
             except (NoAnswer, BrokenAnswer, RunStopped):
                 return None
         return diagnose(record, self.target, self.source, self.probe, min_refused=1)
@@ -117,6 +127,9 @@ class Diagnostician:
         """One GET with the token to a path under the base URL."""
         with closing(self.client()) as client:
             try:
-                return Exchange.of(client.request("GET", client.base_url + path))
+                response = client.request("GET", client.base_url + path)
+                if self.witness is not None:
+                    self.witness("unknown-route probe", response)
+                return Exchange.of(response)
             except (NoAnswer, BrokenAnswer, RunStopped):
                 return None

@@ -75,6 +75,9 @@ def features(ex: Exchange, sid: str) -> dict[str, Any]:
     found: dict[str, Any] = {"status": ex.status, "reason phrase": ex.reason}
     for name, value in ex.headers.items():
         found[f"header {name.lower()}"] = blind(value)
+    # The bytes themselves: the same JSON value written otherwise (key order, spacing, escapes)
+    # tells as much as another value.
+    found["body bytes"] = blind(ex.content.decode("utf-8", "replace"))
     try:
         body = strictjson.loads(ex.content)
     except strictjson.NotJSON:
@@ -103,49 +106,64 @@ def _unanimous(samples: list[dict[str, Any]], key: str) -> tuple[bool, Any]:
     return all(v == values[0] for v in values), values[0]
 
 
-def compare(foreign: Callable[[], dict[str, Any]], unknown: Callable[[], dict[str, Any]]) -> Verdict:
-    """`foreign()` and `unknown()` each send one read and return its features."""
+def compare(
+    existing: Callable[[], dict[str, Any]] | dict[str, Callable[[], dict[str, Any]]],
+    unknown: Callable[[], dict[str, Any]],
+) -> Verdict:
+    """`existing()` (or each of several, by name) and `unknown()` each send one read and return
+    its features. The unknown ids' reads are shared by every existing id compared with them."""
+    named = existing if isinstance(existing, dict) else {"": existing}
     verdict = Verdict()
     half = FIRST_UNKNOWN // 2
     unknowns = [unknown() for _ in range(half)]
-    foreigns = [foreign()]
+    reads = {name: [read()] for name, read in named.items()}
     unknowns += [unknown() for _ in range(FIRST_UNKNOWN - half)]
-    keys = sorted(set().union(*foreigns, *unknowns))
+    keys = sorted(set().union(*(r[0] for r in reads.values()), *unknowns))
     shape_varies = [
         k for k in keys if (k == "body type" or k.endswith(("{}", "[]"))) and not _unanimous(unknowns, k)[0]
     ]
     if shape_varies:
         # Too much varies by itself to compare the body; the status line and headers still are.
         verdict.inconclusive.append(
-            "the body of an unknown id's 404 changes shape by itself "
+            "the body of an unknown id's answer changes shape by itself "
             f"({', '.join(shape_varies[:3])} vary over {len(unknowns)} unknown ids): the bodies were not compared"
         )
         keys = [k for k in keys if not k.startswith("body")]
-    suspects = []
+    suspects: dict[str, list[str]] = {}
     for key in keys:
         agreed, value = _unanimous(unknowns, key)
-        if agreed and foreigns[0].get(key, ABSENT) != value:
-            suspects.append(key)
+        for name, seen in reads.items():
+            if agreed and seen[0].get(key, ABSENT) != value:
+                suspects.setdefault(name, []).append(key)
     if suspects:
         for _ in range(CONFIRM_ROUNDS):
             unknowns += [unknown() for _ in range(CONFIRM_UNKNOWN // 2)]
-            foreigns.append(foreign())
+            for name in suspects:
+                reads[name].append(named[name]())
             unknowns += [unknown() for _ in range(CONFIRM_UNKNOWN - CONFIRM_UNKNOWN // 2)]
-    for key in suspects:
-        agreed, value = _unanimous(unknowns, key)
-        if not agreed:
-            continue  # the unknown ids vary there too: variation, not a leak
-        seen = [f.get(key, ABSENT) for f in foreigns]
-        differing = [v for v in seen if v != value]
-        if len(differing) == len(seen):
-            verdict.leaks.append(
-                f"{key}: {_show(differing[0])} for the foreign session in {len(seen)} of {len(seen)} reads, "
-                f"{_show(value)} for all {len(unknowns)} unknown ids"
-            )
-        else:
-            verdict.inconclusive.append(
-                f"{key}: differs for the foreign session in {len(differing)} of {len(seen)} reads only "
-                f"({_show(differing[0])}; unknown ids: {_show(value)})"
-            )
-    verdict.reads = len(foreigns) + len(unknowns)
+    for name, keys_of_name in suspects.items():
+        who = f"{name}: " if name else ""
+        for key in keys_of_name:
+            agreed, value = _unanimous(unknowns, key)
+            if not agreed:
+                continue  # the unknown ids vary there too: variation, not a leak
+            seen = [f.get(key, ABSENT) for f in reads[name]]
+            differing = [v for v in seen if v != value]
+            if len(differing) == len(seen):
+                verdict.leaks.append(
+                    f"{who}{key}: {_show(differing[0])} in {len(seen)} of {len(seen)} reads, "
+                    f"{_show(value)} for all {len(unknowns)} unknown ids"
+                )
+            else:
+                verdict.inconclusive.append(
+                    f"{who}{key}: differs in {len(differing)} of {len(seen)} reads only "
+                    f"({_show(differing[0])}; unknown ids: {_show(value)})"
+                )
+    verdict.reads = sum(len(r) for r in reads.values()) + len(unknowns)
     return verdict
+
+
+def shape(sid: str) -> str:
+    """Ids of one shape (length and character classes) share their unknown look-alikes."""
+    classes = ((string.ascii_lowercase, "a"), (string.ascii_uppercase, "A"), (string.digits, "0"))
+    return "".join(next((mark for chars, mark in classes if ch in chars), ch) for ch in sid)

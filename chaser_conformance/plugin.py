@@ -133,7 +133,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if conformance_run and not hasattr(config, "workerinput"):
         run.start()
     if conformance_run and not run.target.embedded and not hasattr(config, "workerinput"):
-        unreachable = check_reachable(run.target, settings, run.limits)  # type: ignore[arg-type]
+        unreachable = check_reachable(run.target, settings, run.limits, run.witness)  # type: ignore[arg-type]
         if unreachable:
             run.abort("unreachable", unreachable, exitcodes.UNREACHABLE)
         run.preflight = run.diagnostician.preflight()

@@ -39,8 +39,8 @@ def bearer_token(header: str | None) -> str | None:
     """
     if not header:
         return None
-    scheme, _, token = header.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or any(ch.isspace() for ch in token):
+    scheme, _, token = header.strip(" \t").partition(" ")  # field values lose SP and HTAB only (§5.5)
+    token = token.lstrip(" ")  # "Bearer" 1*SP b64token
+    if scheme.lower() != "bearer" or not token or any(ch.isspace() or not ch.isprintable() for ch in token):
         return None
     return token

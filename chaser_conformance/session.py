@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from . import synthetic
 from .checks import ContractViolation, Finding, Judge, RunRecord
 from .client import ApiClient, BrokenAnswer, NoAnswer, RunLimits, RunStopped, open_target
 from .diagnosis import Diagnostician
@@ -40,7 +41,7 @@ from .stops import find_error, run_stopped
 from .waivers import Waiver
 
 FINDINGS = pytest.StashKey[list[Finding]]()
-REPORT_ATTRIBUTE = "chaser_findings"  # on a TestReport: the findings of that phase, as dicts
+REPORT_ATTRIBUTE = synthetic.REPORT_ATTRIBUTE
 
 
 class ConformanceSession:
@@ -86,7 +87,8 @@ class ConformanceSession:
             pytest.exit(f"chaser: the embedded reference server did not start: {exc}", returncode=INTERNAL_ERROR)
         self.judge = Judge(contract, self.target, self.record, strict=settings.strict)
         self.model = RunModel(self.target, self.profile.name, self.seed, [], record=self.record)
-        self.diagnostician = Diagnostician(self.target, self.api_client, self._source)
+        self.diagnostician = Diagnostician(self.target, self.api_client, self._source, self.witness)
+        self.outside: list[Finding] = []  # findings of reads no test made (pre-flight, probes)
         self.preflight = None
         self.collected: list[str] = []  # every test of the run, to list those that never ran
         self.signal: str | None = None  # "SIGINT" or "SIGTERM" when one ended the run
@@ -139,7 +141,16 @@ class ConformanceSession:
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
             ca_bundle=self.settings.ca_bundle,
+            witness=self.witness,
         )
+
+    def witness(self, check: str, response: Any) -> None:
+        """Judge an answer no test asked for: its findings go to the running test, or, outside any
+        test, to the run's own report of them (OUTSIDE_TEST)."""
+        try:
+            self.judge(check, response, record=False)
+        except ContractViolation as violation:
+            (self.judge.on_finding or self.outside.append)(violation.finding)
 
     def _source(self, name: str) -> str:
         return f"{name} from {self.settings.source_of(name)}"
@@ -257,7 +268,7 @@ class ConformanceSession:
         if report.when == "teardown" and report.nodeid not in tally.outcomes and self.conformance_run:
             # Set up, never called: the run ended around it (Ctrl-C, SIGTERM, a stop under -n). Said
             # before its teardown reaches JUnit, which closes the test case there.
-            self.not_run(report.nodeid, "did not run: the run ended while it was set up", like=report)
+            synthetic.not_run(self.config, report.nodeid, "did not run: the run ended while it was set up", report)
         self.tally_report(report)
 
     def tally_report(self, report: pytest.TestReport) -> None:
@@ -310,6 +321,7 @@ class ConformanceSession:
         elif self.stopped is not None:
             # A stop ends pytest's session as an interruption; the stop's reason is the verdict.
             model.ending = "unreachable" if self.stopped.exit_code == UNREACHABLE else None
+        self.report_outside()
         self.report_not_run(session)
         result = yield
         if self.stopped is not None:
@@ -334,15 +346,12 @@ class ConformanceSession:
         )
         for nodeid in self.collected:
             if nodeid not in ran:
-                self.not_run(nodeid, why, like=self.last_reports.get(nodeid))
+                synthetic.not_run(self.config, nodeid, why, self.last_reports.get(nodeid))
 
-    def not_run(self, nodeid: str, why: str, like: pytest.TestReport | None = None) -> None:
-        """Report a test as not run, to every plugin (pytest's summary, JUnit, HTML, this run)."""
-        path, _, name = nodeid.partition("::")
-        report = pytest.TestReport(nodeid, (path, None, name), {}, "skipped", (path, 0, f"Skipped: {why}"), "call")
-        if like is not None and hasattr(like, "node"):
-            report.node = like.node  # type: ignore[attr-defined]  # under -n: the same JUnit test case
-        self.config.hook.pytest_runtest_logreport(report=report)
+    def report_outside(self) -> None:
+        """Findings of the reads no test made (the pre-flight, the diagnosis' probe)."""
+        if self.outside and self.session is not None:
+            synthetic.report_outside(self.config, self.session, self.outside, self.target.token)
 
     def waiver_notes(self) -> list[str]:
         notes = []

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import requests
 
-from .client import BrokenAnswer, RunLimits, RunStopped, Target, http_session, no_answer
+from .client import BrokenAnswer, RunLimits, RunStopped, Target, Witness, http_session, no_answer
 from .settings import Settings
 from .spec import SESSION_PATH
 
@@ -36,13 +36,18 @@ def run_stopped(error: BaseException | None) -> RunStopped | None:
     return found if isinstance(found, RunStopped) else None
 
 
-def check_reachable(target: Target, settings: Settings, limits: RunLimits) -> str | None:
+def check_reachable(
+    target: Target, settings: Settings, limits: RunLimits, witness: Witness | None = None
+) -> str | None:
     """One unauthenticated read before any test: an unreachable target is one clear line, not N
     failures. Returns that line, or None when the target answered (well or badly)."""
     url = target.base_url + SESSION_PATH + quote(target.session_ids[0], safe="")
     http = http_session(target.base_url, limits, settings.ca_bundle)
     try:
-        http.get(url, timeout=(settings.connect_timeout, settings.read_timeout), allow_redirects=False).close()
+        response = http.get(url, timeout=(settings.connect_timeout, settings.read_timeout), allow_redirects=False)
+        if witness is not None:
+            witness("reachability read", response)  # every answer is judged
+        response.close()
     except BrokenAnswer:
         return None  # it answered, badly: the tests will say how
     except requests.RequestException as exc:

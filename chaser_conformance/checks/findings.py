@@ -50,6 +50,7 @@ class Finding:
     body_bytes: int = 0
     curl: str = ""
     input: str = ""  # the input that produced it: the id asked for (the smallest known)
+    derivation: str = ""  # how a generated input was made, e.g. "upper case of 'ses_1'"
     test: str = ""  # the node id of the test that found it, set by the plugin
 
     @classmethod
@@ -107,6 +108,8 @@ class Finding:
                 f"  response: {self.status} {self.reason}; Content-Type: {content_type or '(none)'}",
                 f"  body:     {body or '(empty)'}",
             ]
+        if self.derivation:
+            lines.append(f"  input:    {self.input!r}: {self.derivation} (the smallest that still fails)")
         lines.append(f"  reproduce: {self.curl}")
         return "\n".join(lines)
 
@@ -118,6 +121,7 @@ class Finding:
             "check": self.check,
             "perspective": self.perspective,
             "input": self.input,
+            "derivation": self.derivation,
             "problems": [asdict(p) for p in self.problems],
             "request": {"method": self.method, "url": self.url, "headers": dict(self.request_headers)},
             "response": None
@@ -149,6 +153,7 @@ class Finding:
             body_bytes=response.get("body_bytes", 0),
             curl=data["curl"],
             input=data["input"],
+            derivation=data.get("derivation", ""),
             test=data["test"],
         )
 

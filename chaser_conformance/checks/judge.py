@@ -14,6 +14,8 @@ from urllib.parse import unquote, urlsplit
 
 from .. import strictjson
 from ..client import TRUNCATED_HEADER, Target
+from ..generators.credentials import same_credential
+from ..generators.ids import malformed
 from ..secret import mask
 from ..spec import GET_SESSION, SESSION_PATH, Contract
 from .exchange import Exchange
@@ -43,7 +45,6 @@ class Judge:
         self.record = record
         self.strict = strict
         self.offline = offline
-        self._bearer = f"Bearer {target.token}"
         self._prefix = target.base_url.rstrip("/") + SESSION_PATH
         # Where a test's findings go (the plugin points it at the running test); None: nowhere.
         self.on_finding: Callable[[Finding], None] | None = None
@@ -51,20 +52,25 @@ class Judge:
     def has_valid_credentials(self, ex: Exchange) -> bool:
         if self.offline:
             return "Authorization" in ex.request_headers  # whether it is valid is not known offline
-        return ex.request_headers.get("Authorization") == self._bearer
+        return same_credential(ex.request_headers.get("Authorization"), str(self.target.token))
 
     def perspective(self, ex: Exchange) -> str:
         if self.has_valid_credentials(ex):
             return "the token"
         return "no credentials" if "Authorization" not in ex.request_headers else "other credentials"
 
-    def requested_id(self, ex: Exchange) -> str | None:
+    def requested_segment(self, ex: Exchange) -> str | None:
+        """The session path's segment as sent (percent-encoded), or None for another path."""
+        path = urlsplit(ex.url).path
         if self.offline:
-            path = urlsplit(ex.url).path
-            return unquote(path.rsplit(SESSION_PATH, 1)[1]) if SESSION_PATH in path else None
+            return path.rsplit(SESSION_PATH, 1)[1] if SESSION_PATH in path else None
         if not ex.url.startswith(self._prefix):
             return None
-        return unquote(urlsplit(ex.url[len(self._prefix) :]).path)
+        return urlsplit(ex.url[len(self._prefix) :]).path
+
+    def requested_id(self, ex: Exchange) -> str | None:
+        segment = self.requested_segment(ex)
+        return None if segment is None else unquote(segment)
 
     def finding(self, check: str, response: Any, problems: list[Problem | str]) -> Finding:
         ex = Exchange.of(response)
@@ -77,9 +83,14 @@ class Judge:
         """Raise the finding; `record=False` keeps it from the test's findings (its caller reports it)."""
         __tracebackhide__ = True
         found = self.finding(check, response, problems)
+        self.report(ContractViolation(found), record)
+
+    def report(self, violation: ContractViolation, record: bool = True) -> None:
+        """Raise a violation, recorded on the running test (a finding made earlier, or reworded)."""
+        __tracebackhide__ = True
         if record and self.on_finding is not None:
-            self.on_finding(found)
-        raise ContractViolation(found)
+            self.on_finding(violation.finding)
+        raise violation
 
     def __call__(self, check: str, response: Any, record: bool = True) -> Exchange:
         """Apply every rule to one exchange; raise on any failure, record advisories."""
@@ -105,6 +116,12 @@ class Judge:
             limit = ex.headers[TRUNCATED_HEADER]
             return [Problem("body size", f"response body larger than {limit} bytes (a SessionInfo is under 1 KiB)")], []
         status = ex.status
+        segment = self.requested_segment(ex)
+        if segment is None and not self.offline:
+            # Another path (the diagnosis' unknown-route probe): no contract there but "no 5xx".
+            return (
+                [Problem("server error", f"server error {status}: no request may cause a 5xx")] if status >= 500 else []
+            ), advisories
         if status == 401:
             return self._assess_401(ex, advisories)
         if status == 429 and self.offline:
@@ -116,6 +133,8 @@ class Judge:
             return [Problem("server error", f"server error {status}: no input a client can send may cause a 5xx")], (
                 advisories
             )
+        if 400 <= status < 500 and segment is not None and malformed(segment):
+            return [], advisories  # no valid encoding of any id: any client error answers it
         if ex.method != DOCUMENTED_METHOD:
             return self._assess_undeclared_method(ex, advisories), advisories
         if status not in self.operation.documented_statuses:
@@ -234,10 +253,13 @@ class Judge:
         ]
         return problems, body
 
-    def expect(self, check: str, ex: Exchange, allowed: set[int] | int, why: str) -> None:
+    def expect(self, check: str, ex: Exchange, allowed: set[int] | range | int, why: str, record: bool = True) -> None:
         """A test's own expectation on top of the rules, e.g. a known session must be 200."""
         __tracebackhide__ = True
         allowed = {allowed} if isinstance(allowed, int) else allowed
         if ex.status not in allowed:
-            text = f"status must be {' or '.join(map(str, sorted(allowed)))} ({why}), got {ex.status}"
-            self.fail(check, ex, [Problem(f"status for {check}", text)])
+            shown = (
+                f"{allowed.start // 100}xx" if isinstance(allowed, range) else " or ".join(map(str, sorted(allowed)))
+            )
+            text = f"status must be {shown} ({why}), got {ex.status}"
+            self.fail(check, ex, [Problem(f"status for {check}", text)], record)

@@ -49,8 +49,9 @@ class ReferenceApp:
     def __init__(
         self, store: Store | None = None, switches: Iterable[str | Switch] = (), latency: Latency | None = None
     ) -> None:
-        self.store = store or Store()
         self.switches: tuple[Switch, ...] = resolve_switches(switches)
+        ids = {old: new for s in self.switches for old, new in s.ids}
+        self.store = store or Store(ids=ids)
         self.latency = latency
         # (method, path, status) of recent requests, for tests of what the suite sends (e.g. never
         # a DELETE to a real session); bounded so a long load test cannot grow it without limit.

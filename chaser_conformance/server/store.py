@@ -8,8 +8,10 @@ first must never see.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from ..secret import Secret
 
@@ -67,9 +69,27 @@ def seed() -> dict[str, Account]:
     return {a.name: a for a in (primary, other)}
 
 
+def renamed(accounts: dict[str, Account], ids: Mapping[str, str]) -> dict[str, Account]:
+    """The accounts with their sessions' ids replaced (`ids`: seed id -> new id), in the bodies
+    too, percent-encoded inside the endpoint URLs: a server whose ids have another shape."""
+
+    def rename(value: Any, old: str, new: str) -> Any:
+        if isinstance(value, dict):
+            return {k: (new if k == "id" else rename(v, old, new)) for k, v in value.items()}
+        return value.replace(f"/{old}", f"/{quote(new, safe='')}") if isinstance(value, str) else value
+
+    for account in accounts.values():
+        account.sessions = {
+            ids.get(sid, sid): rename(body, sid, ids.get(sid, sid)) for sid, body in account.sessions.items()
+        }
+    return accounts
+
+
 class Store:
-    def __init__(self, accounts: dict[str, Account] | None = None) -> None:
+    def __init__(self, accounts: dict[str, Account] | None = None, ids: Mapping[str, str] | None = None) -> None:
         self.accounts = seed() if accounts is None else accounts
+        if ids:
+            self.accounts = renamed(self.accounts, ids)
         self._by_token = {str(a.token): a for a in self.accounts.values()}
 
     @property

@@ -2,6 +2,9 @@ import random
 
 import pytest
 
+from chaser_conformance.generators import ID_FAMILIES, near_misses
+from chaser_conformance.plugin import PLUGIN_NAME
+
 
 @pytest.fixture
 def absent_id(seed, target, request):
@@ -14,3 +17,14 @@ def absent_id(seed, target, request):
         return sid
 
     return make
+
+
+def pytest_generate_tests(metafunc):
+    # The families of near-miss transformations that apply to the known ids (no "numbers" for ids
+    # without digits): each its own test, and none that could only be skipped.
+    if "id_family" in metafunc.fixturenames:
+        target = metafunc.config.pluginmanager.get_plugin(PLUGIN_NAME).target
+        known = (*target.session_ids, *filter(None, [target.foreign_session_id]))
+        generator = near_misses(known, seed=0)
+        families = [f for f in ID_FAMILIES if next(generator.coverage(target.session_ids, f), None) is not None]
+        metafunc.parametrize("id_family", families)

@@ -24,7 +24,7 @@ JSON = b"Content-Type: application/json"
 PEAK_RSS_BOUND_MB = 1024
 PHASES = (
     "part_1_of or known_session_returns or unknown_id_returns or undeclared_method_is_refused "
-    "or bad_credentials_cannot_read_a_session or another_accounts_session or unusual_id_is_not_found"
+    "or no_credentials_cannot_read_a_session or learns_nothing or unusual_id_is_not_found"
 )  # a run against any of these answers; a SessionInfo run peaks near 150 MB
 
 

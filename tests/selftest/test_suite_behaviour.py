@@ -76,7 +76,7 @@ def test_a_waived_failure_is_an_expected_failure_with_its_reason(tmp_path, recor
         test = "test_unknown_id_returns_404_json[random]"
         reason = "fixed last week"
         [[waiver]]
-        test = "test_near_variant_of_a_known_id_is_not_that_session[case]"
+        test = "test_no_near_miss_of_a_known_id_reads_a_session[unicode]"
         reason = "ran out"
         expires = 2020-01-01
         [[waiver]]
@@ -90,7 +90,7 @@ def test_a_waived_failure_is_an_expected_failure_with_its_reason(tmp_path, recor
     assert "waiver no longer needed (the test passed): test_unknown_id_returns_404_json[random]" in run.output
     assert (
         "waiver expired and was not applied: "
-        "test_near_variant_of_a_known_id_is_not_that_session[case] (expires 2020-01-01)" in run.output
+        "test_no_near_miss_of_a_known_id_reads_a_session[unicode] (expires 2020-01-01)" in run.output
     )
     assert "waiver matched no test: test_that_does_not_exist" in run.output
 

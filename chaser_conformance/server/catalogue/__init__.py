@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .folding import FOLDING_FAULTS, ID_SHAPE_VARIANTS
 from .hostile import HOSTILE_FAULTS
 from .id_match import ID_MATCH_FAULTS
 from .partial import PARTIAL_FAULTS
+from .perspectives import PERSPECTIVE_FAULTS
 from .protocol import PROTOCOL_FAULTS
 from .schema import SCHEMA_FAULTS
 from .security import FOREIGN_404_FAULTS, SECURITY_FAULTS, SECURITY_HEADER_FAULTS
@@ -31,7 +33,10 @@ FAULTS = [
     *SECURITY_HEADER_FAULTS,
     *PARTIAL_FAULTS,
     *HOSTILE_FAULTS,
+    *FOLDING_FAULTS,
+    *PERSPECTIVE_FAULTS,
 ]
+VARIANTS = [*VARIANTS, *ID_SHAPE_VARIANTS]
 CATALOGUE: dict[str, Switch] = {s.name: s for s in (*FAULTS, *VARIANTS)}
 assert len(CATALOGUE) == len(FAULTS) + len(VARIANTS), "switch names must be unique"
 

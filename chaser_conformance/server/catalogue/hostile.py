@@ -155,4 +155,4 @@ HOSTILE_FAULTS = [
 ]
 
 # The faults that make a target stop answering: the suite catches them by stopping (exit 69).
-STOPS_ANSWERING = frozenset({"answers-once-then-closes"})
+STOPS_ANSWERING = frozenset({"answers-once-then-closes", "malformed-id-kills"})

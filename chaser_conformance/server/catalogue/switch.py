@@ -46,16 +46,27 @@ class Switch:
     apply: Apply
     # Outside the contract: found as an advisory, so shown caught (or passed) with CHASER_STRICT=1.
     strict: bool = False
+    # The seed's session ids renamed (seed id -> id): a server whose ids have another shape.
+    ids: tuple[tuple[str, str], ...] = ()
 
 
-def fault(name: str, group: str, description: str, apply: Apply, *, strict: bool = False) -> Switch:
+def fault(
+    name: str, group: str, description: str, apply: Apply, *, strict: bool = False, ids: Mapping[str, str] | None = None
+) -> Switch:
     """A deviation from the contract: the suite must fail against it."""
-    return Switch(name, "fault", group, description, apply, strict)
+    return Switch(name, "fault", group, description, apply, strict, tuple((ids or {}).items()))
 
 
-def variant(name: str, group: str, description: str, apply: Apply, *, strict: bool = False) -> Switch:
+def variant(
+    name: str, group: str, description: str, apply: Apply, *, strict: bool = False, ids: Mapping[str, str] | None = None
+) -> Switch:
     """Something unusual that the contract allows: the suite must pass against it."""
-    return Switch(name, "variant", group, description, apply, strict)
+    return Switch(name, "variant", group, description, apply, strict, tuple((ids or {}).items()))
+
+
+def unchanged(request: Request, response: Response, server: Server) -> Response:
+    """The conformant response as it is (a variant that changes only the store's ids)."""
+    return response
 
 
 # --- edits -------------------------------------------------------------------------------------

@@ -1,0 +1,59 @@
+"""One HTTP request whose target is sent byte for byte.
+
+requests and urllib3 repair what they send: an invalid percent-escape ('%zz', a lone '%')
+becomes '%25zz'. A server's answer to the request a client really could send is what the
+near-miss and malformed-id checks need, so these go out through http.client, which sends the
+request target as given (it refuses only spaces and control characters).
+"""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    truncated: bool
+
+
+def send(
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    timeout: tuple[float, float],
+    max_body: int,
+    verify: bool | str = True,
+) -> RawAnswer:
+    """Send one request on a connection of its own. Raises OSError or http.client.HTTPException
+    when there is no usable answer."""
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    connect, read = timeout
+    if parts.scheme == "https":
+        context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+        if verify is False:
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+            parts.hostname or "", parts.port, timeout=connect, context=context
+        )
+    else:
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=connect)
+    try:
+        conn.connect()
+        conn.sock.settimeout(read)
+        conn.putrequest(method, target, skip_accept_encoding=True)
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        response = conn.getresponse()
+        body = response.read(max_body + 1) if method != "HEAD" else b""
+        return RawAnswer(response.status, response.reason, response.getheaders(), body[:max_body], len(body) > max_body)
+    finally:
+        conn.close()

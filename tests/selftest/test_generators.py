@@ -1,0 +1,146 @@
+"""The generators of near misses (ids and credentials): what they make, that a seed replays them,
+that shrinking finds the fewest steps, and that none is an input a conformant server may accept."""
+
+from urllib.parse import quote, unquote
+
+import pytest
+
+from chaser_conformance.generators import ID_FAMILIES, malformed, near_credentials, near_misses, same_credential
+from chaser_conformance.generators.ids import _RAW
+
+IDS = [
+    "ses_full",
+    "AbC-123",
+    "12345",
+    "\u4f1a\u8bdd-x",
+    "a",
+    "0d9f8e7c-aaaa-4bbb-8ccc-1234567890ab",
+    "séance_pleine",
+    "ses:full@x+y=z",
+]
+TOKEN = "demo-token-primary"
+
+
+@pytest.mark.parametrize("sid", IDS)
+def test_every_near_miss_differs_from_every_known_id_on_the_wire_and_after_decoding(sid):
+    known = [sid, "ses_other"]
+    generator = near_misses(known, seed=7)
+    found = [*generator.coverage([sid]), *generator.compositions([sid], 200)]
+    values = [c.value for c in found]
+    assert len(set(values)) == len(values) and quote(sid, safe="") not in values
+    for candidate in found:
+        assert _RAW.match(candidate.value), candidate  # sendable as it is
+        assert malformed(candidate.value) or unquote(candidate.value) not in known, candidate
+
+
+def test_percent_encoding_an_unreserved_character_is_the_same_url_never_a_near_miss():
+    generator = near_misses(["ses_full"], seed=1)
+    assert generator.build("ses_full", (("upper case", 0),)) is not None
+    assert not generator.accept("%73es_full") and not generator.accept("ses%5Ffull")
+
+
+def test_every_family_applies_to_an_ordinary_id_and_numbers_to_ids_with_digits():
+    by_family = {f: list(near_misses(["ses_full"], 0).coverage(["ses_full"], f)) for f in ID_FAMILIES}
+    assert [f for f, found in by_family.items() if not found] == ["numbers"]
+    assert list(near_misses(["ses_0042"], 0).coverage(["ses_0042"], "numbers"))
+    uuid = IDS[5]
+    labels = {c.label for c in near_misses([uuid], 0).coverage([uuid], "numbers")}
+    assert {"UUID without hyphens", "UUID in braces", "UUID as URN"} <= labels
+
+
+def test_coverage_on_every_id_or_once_in_all_on_the_ids_in_turn():
+    ids = ["ses_full", "ses_nulls", "ses_minimal"]
+    every = list(near_misses(ids, 3).coverage(ids))
+    once = list(near_misses(ids, 3).coverage(ids, every=False))
+    assert {c.origin for c in once} == set(ids)
+    assert len(once) == len({c.label for c in once}) < len(every)
+    assert {c.label for c in every} <= {c.label for c in once}  # duplicates of one id's value differ on another
+
+
+def test_a_seed_replays_the_same_compositions_and_another_seed_draws_others():
+    def draw(seed):
+        return [c.value for c in near_misses(["ses_full"], seed).compositions(["ses_full"], 30)]
+
+    assert draw(11) == draw(11) and draw(11) != draw(12)
+    assert all(len(c.steps) >= 2 for c in near_misses(["ses_full"], 5).compositions(["ses_full"], 30))
+
+
+def test_shrinking_keeps_the_fewest_steps_that_still_fail():
+    generator = near_misses(["ses_full"], seed=2)
+    steps = (("trailing NUL", 0), ("upper case", 0), ("path parameter", 0))
+    failing = generator.build("ses_full", steps)
+    sent = []
+
+    def still_fails(trial):
+        sent.append(trial.value)
+        return "SES_FULL" in unquote(trial.value)  # a server that folds case
+
+    smallest = generator.shrink(failing, still_fails)
+    assert smallest.label == "upper case" and smallest.value == "SES_FULL"
+    assert len(sent) <= 12
+
+
+@pytest.mark.parametrize(
+    "value,same",
+    [
+        (f"Bearer {TOKEN}", True),
+        (f"bearer {TOKEN}", True),
+        (f"BEARER   {TOKEN}", True),
+        (f" \tBearer {TOKEN} \t", True),
+        (f"Bearer {TOKEN}\u00a0", False),
+        (f"Bearer {TOKEN.upper()}", False),
+        (f"Bearer {TOKEN}x", False),
+        (f"Bearer\t{TOKEN}", False),
+        (TOKEN, False),
+        (f"Basic {TOKEN}", False),
+        (None, False),
+        ("", False),
+    ],
+)
+def test_the_same_credential_up_to_the_leniency_http_allows(value, same):
+    assert same_credential(value, TOKEN) is same
+
+
+def test_no_near_credential_is_the_token_and_every_one_can_be_sent():
+    generator = near_credentials(TOKEN, seed=4)
+    origin = [f"Bearer {TOKEN}"]
+    found = [*generator.coverage(origin), *generator.compositions(origin, 300)]
+    assert len(found) > 250
+    for candidate in found:
+        assert not same_credential(candidate.value, TOKEN), candidate
+        candidate.value.encode("latin-1")
+    labels = {c.label for c in found if len(c.steps) == 1}
+    for kind in (
+        "token upper-cased",
+        "last character dropped",
+        "character appended",
+        "no scheme",
+        "Basic scheme",
+        "empty value",
+        "scheme alone",
+        "a wrong credential first",
+        "no-break space after",
+    ):
+        assert kind in labels
+
+
+def test_the_reference_server_takes_the_token_exactly():
+    from chaser_conformance.secret import bearer_token
+
+    assert bearer_token(f"bearer  {TOKEN} ") == TOKEN
+    for loose in (f"Bearer {TOKEN}\u00a0", f"Bearer \u00a0{TOKEN}", f"Bearer {TOKEN}\x0b", f"Bearer\t{TOKEN}x"):
+        assert bearer_token(loose) != TOKEN, repr(loose)
+
+
+def test_compositions_are_spread_over_the_known_ids():
+    ids = ["ses_full", "ses_nulls", "ses_minimal"]
+    origins = {c.origin for c in near_misses(ids, 9).compositions(ids, 40)}
+    assert origins == set(ids)
+
+
+def test_no_seed_and_no_id_shape_makes_a_generator_fail():
+    # A transformation that does not apply says so (None); none may raise, whatever it is composed with.
+    for seed in range(60):
+        for sid in IDS:
+            assert list(near_misses([sid], seed).compositions([sid], 40))
+        assert list(near_credentials(f"{TOKEN}-{seed}", seed).compositions([f"Bearer {TOKEN}-{seed}"], 40))
