@@ -101,9 +101,12 @@ class RemoteLimits:
             self._silent = False
             self._limits.answered()
 
-    def no_answer(self) -> bool:
+    def no_answer(self, request: str = "") -> bool:
         self._silent = True
-        return bool(self._limits.no_answer())
+        return bool(self._limits.no_answer(request))
+
+    def count_probe(self) -> None:
+        self._limits.count_probe()
 
     def down(self, reason: str) -> None:
         self._limits.down(reason)

@@ -32,5 +32,8 @@ def report_outside(config: pytest.Config, session: pytest.Session, findings: lis
     setattr(report, REPORT_ATTRIBUTE, [replace(f, test=OUTSIDE_TEST).to_dict() for f in findings])
     session.testscollected += 1
     config.hook.pytest_runtest_logreport(report=report)
+    # pytest-html writes a test's row at its teardown.
+    teardown = pytest.TestReport(OUTSIDE_TEST, (path, None, name), {}, "passed", None, "teardown")
+    config.hook.pytest_runtest_logreport(report=teardown)
     if session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED  # decided before the session's end

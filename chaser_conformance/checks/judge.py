@@ -52,7 +52,7 @@ class Judge:
     def has_valid_credentials(self, ex: Exchange) -> bool:
         if self.offline:
             return "Authorization" in ex.request_headers  # whether it is valid is not known offline
-        return same_credential(ex.request_headers.get("Authorization"), str(self.target.token))
+        return same_credential(ex.request_headers.get("Authorization"), self.target.token)
 
     def perspective(self, ex: Exchange) -> str:
         if self.has_valid_credentials(ex):

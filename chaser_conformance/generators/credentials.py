@@ -127,7 +127,7 @@ def transformations() -> list[Transformation]:
     ]
 
 
-def near_credentials(token: str, seed: int) -> Generator:
+def near_credentials(token: str, seed: int) -> Generator:  # token: pass a Secret (its repr is masked)
     """The generator of credentials that are not the token (origin: 'Bearer <token>')."""
 
     def accept(value: str) -> bool:
@@ -139,4 +139,4 @@ def near_credentials(token: str, seed: int) -> Generator:
             return False
         return not same_credential(value, token)
 
-    return Generator(transformations(), seed, accept)
+    return Generator(transformations(), seed, accept, sensitive=True)

@@ -32,6 +32,12 @@ class Candidate:
     origin: str  # the known value it was derived from
     steps: tuple[tuple[str, int], ...]  # (transformation, the seed of its draw), in order
     value: str
+    sensitive: bool = False  # derived from a secret (the token): its repr shows neither value
+
+    def __repr__(self) -> str:
+        if self.sensitive:
+            return f"Candidate(derived from a secret: {self.label!r}, value='****')"
+        return f"Candidate(origin={self.origin!r}, steps={self.steps!r}, value={self.value!r})"
 
     @property
     def label(self) -> str:
@@ -42,10 +48,17 @@ class Generator:
     """Candidates for one property. `accept(value)` says whether a result is worth sending (it is
     not a known value, and the property applies to it); each value is sent once per run."""
 
-    def __init__(self, transformations: Iterable[Transformation], seed: int, accept: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        transformations: Iterable[Transformation],
+        seed: int,
+        accept: Callable[[str], bool],
+        sensitive: bool = False,
+    ) -> None:
         self.transformations = {t.name: t for t in transformations}
         self.seed = seed
         self.accept = accept
+        self.sensitive = sensitive  # the values derive from a secret: candidates mask their repr
         self._sent: set[str] = set()
 
     def families(self) -> list[str]:
@@ -60,7 +73,7 @@ class Generator:
                 return None
         if value is None or value == origin or not self.accept(value):
             return None
-        return Candidate(origin, steps, value)
+        return Candidate(origin, steps, value, self.sensitive)
 
     def _fresh(self, candidate: Candidate | None) -> bool:
         if candidate is None or candidate.value in self._sent:

@@ -205,9 +205,17 @@ def transformations() -> list[Transformation]:
         _text("structure", "character appended", lambda t, r: t + r.choice("x0_")),
         _text("structure", "character prepended", lambda t, r: r.choice("x0_") + t),
         _text("structure", "character inserted", lambda t, r: _insert(r.choice("a0"))(t, r)),
-        _text("structure", "character deleted", lambda t, r: (lambda i: t[:i] + t[i + 1 :])(r.randrange(len(t))) if t else None),
+        _text(
+            "structure",
+            "character deleted",
+            lambda t, r: (lambda i: t[:i] + t[i + 1 :])(r.randrange(len(t))) if t else None,
+        ),
         _text("structure", "characters transposed", _transpose),
-        _text("structure", "character doubled", lambda t, r: (lambda i: t[: i + 1] + t[i:])(r.randrange(len(t))) if t else None),
+        _text(
+            "structure",
+            "character doubled",
+            lambda t, r: (lambda i: t[: i + 1] + t[i:])(r.randrange(len(t))) if t else None,
+        ),
         _text(
             "structure",
             "separator changed",
@@ -262,6 +270,20 @@ def transformations() -> list[Transformation]:
         _t("malformed", "encoded surrogate", lambda s, r: s + "%ED%A0%80"),
         _t("malformed", "truncated UTF-8 sequence", lambda s, r: s + "%C3"),
     ]
+
+
+def _delete(text: str, rng: random.Random) -> str | None:
+    if not text:
+        return None
+    i = rng.randrange(len(text))
+    return text[:i] + text[i + 1 :]
+
+
+def _double(text: str, rng: random.Random) -> str | None:
+    if not text:
+        return None
+    i = rng.randrange(len(text))
+    return text[: i + 1] + text[i:]
 
 
 def _transpose(text: str, rng: random.Random) -> str | None:

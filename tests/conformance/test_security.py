@@ -36,8 +36,8 @@ def test_no_credential_but_the_token_reads_a_session(anon_api, judge, target, se
     # space, encodings, empty, a credential list, other schemes), each once, then random
     # compositions from the run's seed; a failure is shrunk to the fewest transformations. The
     # leniency HTTP allows (scheme case, surrounding white space) is never sent as a near miss.
-    generator = near_credentials(str(target.token), seed)
-    origin = [f"Bearer {target.token}"]
+    generator = near_credentials(target.token, seed)
+    origin = [Secret(f"Bearer {target.token}")]
     candidates = (
         generator.coverage(origin)
         if phase == "coverage"

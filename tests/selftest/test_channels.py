@@ -41,7 +41,8 @@ def name(nodeid):
 def from_pytest(output):
     found = {}
     for line in output.splitlines():
-        m = re.match(r"^(tests/conformance/\S+?::.*?) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b", line)
+        # chaser::...: the run's own test of the reads no test made (the pre-flight, the probes).
+        m = re.match(r"^((?:tests/conformance/\S+?|chaser)::.*?) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b", line)
         if m:
             found.setdefault(name(m.group(1)), []).append(PYTEST_WORDS[m.group(2)])
     return {k: worst(v) for k, v in found.items()}

@@ -26,12 +26,22 @@ def _judged(tmp_path):
     return found["requests_sent"], sum(found["exchanges_judged"].values())
 
 
-@pytest.mark.parametrize("switch", [None, "first-read-broken", "id-upper-compared", "token-prefix", "unknown-id-500"])
-def test_every_request_sent_is_judged(tmp_path, switch):
+@pytest.mark.parametrize(
+    "switch,args",
+    [
+        (None, []),
+        (None, ["-n", "2"]),
+        ("first-read-broken", []),
+        ("id-upper-compared", []),
+        ("token-prefix", ["-n", "2"]),
+        ("unknown-id-500", []),
+    ],
+)
+def test_every_request_sent_is_judged(tmp_path, switch, args):
     # The pre-flight, the reachability read and the diagnosis' probe included (they are judged
     # outside any test, and reported as a test of their own when they find something).
     with serve_in_thread([switch] if switch else []) as server:
-        run = run_suite_forked(tmp_path, target_env(server))
+        run = run_suite_forked(tmp_path, target_env(server), args)
         sent, judged = _judged(tmp_path)
         assert sent == judged == len(server.app.journal), run.output[-2000:]
     assert run.returncode == (0 if switch is None else 1), run.output[-3000:]
@@ -110,7 +120,7 @@ def test_fifty_seeds_of_each_randomised_check_raise_no_false_alarm(variant):
 
         for seed in range(SEEDS):
             ids = near_misses(known, seed)
-            credentials = near_credentials(str(target.token), seed)
+            credentials = near_credentials(target.token, seed)
             origin = [f"Bearer {target.token}"]
             try:
                 holds_for_all(judge, ids, ids.compositions(target.session_ids, 20), read_no_session)

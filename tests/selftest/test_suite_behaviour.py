@@ -35,7 +35,8 @@ def test_undeclared_methods_never_reach_an_existing_session(recorded_run):
 def test_most_generated_and_explicit_reads_reach_a_session(recorded_run):
     run, journal, store = recorded_run()
     gets = [status for method, _, status in journal if method == "GET"]
-    assert gets.count(200) / len(gets) > 0.3, collections.Counter(gets)
+    # Over a quarter: the near-miss, credential and perspective checks add some 200 reads that must not succeed.
+    assert gets.count(200) / len(gets) > 0.25, collections.Counter(gets)
     assert gets.count(401) > 20 and gets.count(404) > 20  # negative cases stay in
 
 

@@ -1,0 +1,123 @@
+"""The limits every client of a run shares: the request cap, pacing, an interruption, and the
+verdict that the target has stopped answering."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from .exitcodes import INTERRUPTED
+from .exitcodes import UNREACHABLE as EXIT_UNREACHABLE
+
+# After this many requests in a row without an answer the target is taken as down.
+DEAD_AFTER = 3
+
+
+class RunStopped(Exception):
+    """The run cannot go on: the request cap is reached or the target stopped answering."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message, exit_code)  # both in args: it crosses processes (pytest -n) pickled
+        self.message = message
+        self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class RunLimits:
+    """Shared by every client of a run: request cap, pacing, and the target-down verdict."""
+
+    def __init__(self, max_requests: int, rate: float = 0.0) -> None:
+        self.max_requests = max_requests
+        self.sent = 0
+        self._interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+        self._silent_in_a_row = 0
+        self._first_silent = ""  # the first request of the current run of requests without an answer
+        self._down: str | None = None
+        self._interrupted: str | None = None
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Count one request against the cap and give it a slot: the seconds to wait before sending."""
+        self._check_interrupted()
+        with self._lock:
+            if self._down:
+                raise RunStopped(self._down, EXIT_UNREACHABLE)
+            if self.sent >= self.max_requests:
+                raise RunStopped(
+                    f"request cap of {self.max_requests} reached; raise CHASER_MAX_REQUESTS to allow more", 1
+                )
+            self.sent += 1
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        return slot - now
+
+    def reserve_many(self, wanted: int) -> tuple[int, float]:
+        """(requests granted, seconds to wait before the first): a worker of pytest -n asks for a few
+        at a time, so that a run without a rate limit does not pay a round trip to the controller per
+        request. With a rate limit every request gets its own slot."""
+        if self._interval:
+            return 1, self.reserve()
+        self._check_interrupted()
+        with self._lock:
+            if self._down:
+                raise RunStopped(self._down, EXIT_UNREACHABLE)
+            granted = min(wanted, self.max_requests - self.sent)
+            if granted <= 0:
+                raise RunStopped(
+                    f"request cap of {self.max_requests} reached; raise CHASER_MAX_REQUESTS to allow more", 1
+                )
+            self.sent += granted
+            return granted, 0.0
+
+    def interrupt(self, reason: str) -> None:
+        """No request after this one: called from a signal handler, so it takes no lock (the
+        interrupted thread may hold it); one assignment is atomic."""
+        self._interrupted = reason
+
+    def _check_interrupted(self) -> None:
+        if self._interrupted:
+            raise RunStopped(self._interrupted, INTERRUPTED)
+
+    def count_probe(self) -> None:
+        """Count a liveness probe as sent: it is beyond the cap (it decides whether the run goes on)."""
+        with self._lock:
+            self.sent += 1
+
+    def release(self, unused: int) -> None:
+        """Give back requests granted by `reserve_many` and never sent."""
+        with self._lock:
+            self.sent -= unused
+
+    def before_send(self) -> None:
+        delay = self.reserve()
+        if delay > 0:
+            time.sleep(delay)  # pacing towards the configured rate limit, not synchronisation
+
+    def totals(self) -> tuple[int, int, str | None]:
+        """(requests sent, the cap, why the target was taken as down): for the run's summary."""
+        with self._lock:
+            return self.sent, self.max_requests, self._down
+
+    def answered(self) -> None:
+        with self._lock:
+            self._silent_in_a_row = 0
+
+    def no_answer(self, request: str = "") -> bool:
+        """Count one request without an answer; True when that makes DEAD_AFTER in a row."""
+        with self._lock:
+            self._silent_in_a_row += 1
+            if self._silent_in_a_row == 1:
+                self._first_silent = request
+            return self._silent_in_a_row >= DEAD_AFTER
+
+    def down(self, reason: str) -> None:
+        with self._lock:
+            first = f"; the first request without an answer, which may have stopped it: {self._first_silent}"
+            self._down = self._down or (
+                f"target stopped answering: {DEAD_AFTER} requests in a row got no answer, "
+                f"nor did a request it had answered before (last: {reason}){first if self._first_silent else ''}"
+            )
