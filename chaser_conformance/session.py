@@ -178,6 +178,8 @@ class ConformanceSession:
         at_default = tuple(f"[{s}]" for s in ("default", *(f"profile {p}" for p in PROFILES)))
         shown = [line for line in self.configuration() if config.option.verbose > 0 or not line.endswith(at_default)]
         lines += [f"  {line}" for line in shown]
+        if self.settings.empty:
+            lines.append(f"  set but empty, so read as unset: {', '.join(self.settings.empty)}")
         if self.settings.ignored:
             lines.append(
                 f"  ignored (this run tests the embedded reference server): {', '.join(self.settings.ignored)}"

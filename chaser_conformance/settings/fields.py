@@ -379,3 +379,5 @@ FIELDS: tuple[Field, ...] = (
 )
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 TARGET_FIELDS = ("api_token", "session_id", "foreign_session_id")
+# The variables a remote target needs: set but empty is an error, never read as unset (resolve.py).
+REQUIRED_FIELDS = frozenset(FIELDS_BY_NAME[n].env for n in ("base_url", "api_token", "session_id"))
