@@ -29,7 +29,7 @@ from .diagnosis import Diagnostician
 from .exitcodes import INTERNAL_ERROR, INTERRUPTED, SECRET_LEAKED, UNREACHABLE
 from .parallel import INPUT_KEY, RemoteLimits
 from .profiles import PROFILES
-from .reports import RunModel, find_secret, terminal, write_artifacts
+from .reports import RunModel, find_secret, junit, terminal, write_artifacts
 from .reports import html as html_report
 from .reports.files import clear_stale, write_verdict_only
 from .secret import mask
@@ -313,6 +313,7 @@ class ConformanceSession:
             # A stop ends pytest's session as an interruption; the stop's reason is the verdict.
             model.ending = "unreachable" if self.stopped.exit_code == UNREACHABLE else None
         self.report_not_run(session)
+        junit.add_verdict(self.config, self.model)
         result = yield
         if self.stopped is not None:
             session.exitstatus = self.stopped.exit_code
