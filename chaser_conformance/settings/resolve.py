@@ -23,7 +23,7 @@ CONFIG_ENV = "CHASER_CONFIG"
 CONFIG_CLI = "--chaser-config"
 # Command line only: the run tests the embedded reference server whatever the environment or a
 # config file names (what `tox -e suite` and `chaser-conformance --embedded` promise).
-EMBEDDED_CLI = "--chaser-embedded"
+EMBEDDED_CLI = "--embedded"
 
 
 @dataclass(frozen=True)

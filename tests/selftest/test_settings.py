@@ -303,7 +303,7 @@ def test_embedded_mode_reads_no_target_from_the_environment_or_a_config_file(tmp
 
 
 def test_embedded_mode_with_a_target_on_the_command_line_is_a_usage_error(tmp_path):
-    with pytest.raises(SettingsError, match="--chaser-embedded tests the embedded reference server; drop --base-url"):
+    with pytest.raises(SettingsError, match="--embedded tests the embedded reference server; drop --base-url"):
         resolve({"base_url": "https://x.example.test"}, env={}, rootdir=tmp_path, embedded=True)
 
 
