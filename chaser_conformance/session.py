@@ -364,15 +364,20 @@ class ConformanceSession:
     @pytest.hookimpl(wrapper=True, tryfirst=True, specname="pytest_terminal_summary")
     def pytest_terminal_summary_failures(self, terminalreporter: Any) -> Any:
         # Outermost: before pytest prints its FAILURES section, which the compact mode replaces with
-        # the failures grouped by cause, the diagnosis first.
-        if not (self.conformance_run and self.compact and (self.model.causes or self.model.diagnosis)):
-            return (yield)
-        terminal.write_causes(terminalreporter, self.model)
-        self.config.option.tbstyle = "no"
+        # the failures grouped by cause, the diagnosis first; and after its short test summary
+        # (-rsxX), so that the diagnosis is the last thing said.
+        ours = self.conformance_run and not hasattr(self.config, "workerinput")
+        compact = ours and self.compact and bool(self.model.causes or self.model.diagnosis)
+        if compact:
+            terminal.write_causes(terminalreporter, self.model)
+            self.config.option.tbstyle = "no"
         try:
             return (yield)
         finally:
-            self.config.option.tbstyle = "short"
+            if compact:
+                self.config.option.tbstyle = "short"
+            if ours:
+                terminal.write_diagnosis(terminalreporter, self.model)
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

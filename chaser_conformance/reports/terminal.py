@@ -47,6 +47,10 @@ def write_summary(tr: Any, model: RunModel, report_paths: list[Any]) -> None:
         tr.write_line(f"reports{f' (in {folders[0]})' if len(folders) == 1 else ''}: {shown}")
     for path in model.leaks:
         tr.write_line(f"SECRET LEAK: the token was written to {path}; the run fails (exit {SECRET_LEAKED})", red=True)
+
+
+def write_diagnosis(tr: Any, model: RunModel) -> None:
+    """Last, after pytest's short test summary, where a CI log is read from: what to fix before
+    any failure above means anything."""
     if model.diagnosis is not None:
-        # Last, where a CI log is read from: what to fix before any failure above means anything.
         tr.write_line(f"DIAGNOSIS: {model.diagnosis.message}", bold=True)

@@ -29,7 +29,11 @@ def diagnosis_of(run, reports):
             {"CHASER_API_TOKEN": "tok-not-the-right-one"},
             "the token (api_token from env CHASER_API_TOKEN)",
         ),
-        ("unknown-sessions", {"CHASER_SESSION_ID": "ses_gone_1,ses_gone_2"}, "none of the sessions ses_gone_1"),
+        (  # and no foreign session: pytest's short summary lists a skip, which the diagnosis follows
+            "unknown-sessions",
+            {"CHASER_SESSION_ID": "ses_gone_1,ses_gone_2", "CHASER_FOREIGN_SESSION_ID": ""},
+            "none of the sessions ses_gone_1",
+        ),
         ("wrong-base-path", {"CHASER_BASE_URL": "{base}/api"}, "probably has a wrong path prefix"),
     ],
 )
@@ -70,6 +74,8 @@ def test_a_configuration_mistake_is_diagnosed_first_and_still_fails(tmp_path, se
     tail = re.split(r"^=+ chaser conformance =+$", run.output, flags=re.M)[-1].splitlines()
     after = tail[[i for i, t in enumerate(tail) if t.startswith("DIAGNOSIS: ")][-1] + 1 :]
     assert all(t.startswith(("-", "=")) for t in after if t.strip()), after
+    if setting == "unknown-sessions":
+        assert "SKIPPED [1]" in run.output.rsplit("DIAGNOSIS: ", 1)[0].split("short test summary info")[1]
     assert not [t for t in tail if t.startswith("  [") or "advisory:" in t], tail
     assert data["advisories"] == [] and "## Advisories" not in "\n".join(markdown)
 
