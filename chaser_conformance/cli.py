@@ -9,13 +9,11 @@ suite's (`--base-url`, `--chaser-...`, each also a CHASER_* variable) and pytest
 from __future__ import annotations
 
 import sys
-import textwrap
 
 from . import exitcodes
 from .layout import INI_PATH, INSTALLED, SUITE_DIR
 from .settings import CONFIG_CLI, CONFIG_ENV, EMBEDDED_CLI, FIELDS
-
-ALIASES = {"--embedded": EMBEDDED_CLI}
+from .settings.fields import SHARED_OPTIONS
 
 USAGE = """usage: chaser-conformance [OPTIONS] [PYTEST OPTIONS]
        chaser-conformance validate PATH... [--format json]   (recorded or mock responses, offline)
@@ -26,8 +24,9 @@ With no base URL it tests the embedded reference server. Reports go to ./reports
 options (each also an environment variable and a chaser.toml key):
 {options}
   {config:<34} config file (TOML) [{config_env}; default ./chaser.toml]
-  --embedded, {embedded:<22} test the embedded reference server, whatever CHASER_* or a
+  {embedded:<34} test the embedded reference server, whatever CHASER_* or a
   {blank:<34} config file name as target (seed, profile, strict... still apply)
+{shared}
 
 Any other option goes to pytest (e.g. -k EXPRESSION, -x, --tb=long). Give options that take a
 path with '=' (--chaser-config=PATH).
@@ -37,18 +36,24 @@ path with '=' (--chaser-config=PATH).
 
 def usage() -> str:
     options = "\n".join(f"  {f.option + '=' + f.name.upper():<34} {f.help} [{f.env}]" for f in FIELDS)
+    shared = "".join(
+        f"\n{f.option} is also {SHARED_OPTIONS[f.option]}'s option (they share it); {f.alias} is the suite's alone."
+        for f in FIELDS
+        if f.alias
+    )
     return USAGE.format(
-        exit_codes=textwrap.fill("exit codes: " + exitcodes.describe(), 95),
+        exit_codes="exit codes:\n" + "\n".join(f"  {code:<4}{meaning}" for code, meaning in exitcodes.MEANINGS.items()),
         options=options,
         config=CONFIG_CLI + "=PATH",
         config_env=CONFIG_ENV,
         embedded=EMBEDDED_CLI,
         blank="",
+        shared=shared,
     )
 
 
 def pytest_arguments(argv: list[str]) -> list[str]:
-    args = [ALIASES.get(a, a) for a in argv]
+    args = list(argv)
     # The suite's own configuration and plugin; no cache directory inside an installed package.
     base = ["-c", str(INI_PATH), "--rootdir", str(INI_PATH.parent), "-p", "chaser_conformance.plugin"]
     if INSTALLED:

@@ -15,17 +15,17 @@ UNREACHABLE = 69  # EX_UNAVAILABLE: the target is unreachable, or stopped answer
 SECRET_LEAKED = 70  # EX_SOFTWARE: the run wrote the token into an artifact
 
 MEANINGS = {
-    CONFORMANT: "conformant",
-    FINDINGS: "not conformant (or, for validate, findings)",
-    INTERRUPTED: "interrupted",
+    CONFORMANT: "conformant (advisories may be listed)",
+    FINDINGS: "not conformant or misconfigured (the diagnosis names the setting); validate: findings",
+    INTERRUPTED: "interrupted (Ctrl-C or SIGTERM)",
     INTERNAL_ERROR: "internal error of the suite",
-    USAGE: "bad configuration or input",
-    NO_TESTS: "no test selected",
+    USAGE: "bad configuration or input, named with its source; nothing ran",
+    NO_TESTS: "no test selected (e.g. -k matched none)",
     UNREACHABLE: "target unreachable, or it stopped answering",
     SECRET_LEAKED: "the token was written to an artifact",
 }
 
 
 def describe() -> str:
-    """'0 conformant, 1 not conformant ..., 70 ...': the line that --help prints."""
-    return ", ".join(f"{code} {meaning}" for code, meaning in MEANINGS.items())
+    """'0 conformant, 1 not conformant ..., 70 ...': one line, for pytest's --help."""
+    return ", ".join(f"{code} {meaning.split(' (')[0].split(',')[0]}" for code, meaning in MEANINGS.items())

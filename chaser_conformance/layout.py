@@ -17,6 +17,25 @@ SUITE_DIR = PACKAGE_DIR / "suite" if INSTALLED else CHECKOUT_DIR / "tests" / "co
 INI_PATH = SUITE_DIR / "pytest.ini" if INSTALLED else CHECKOUT_DIR / "pytest.ini"
 
 
+def suite_command() -> str:
+    """The command a user types to run the suite against CHASER_*, as it works in their shell: a
+    checkout's `python3 run.py live` (run.py keeps the tool in a venv that is not on PATH), else
+    `chaser-conformance` if that is on PATH, else the path of the one next to this Python."""
+    import os
+    import shutil
+    import sys
+
+    run_py = CHECKOUT_DIR / "run.py"
+    if not INSTALLED and run_py.is_file():
+        here = Path.cwd().resolve() == CHECKOUT_DIR
+        return f"python3 {'run.py' if here else run_py} live"
+    script = Path(sys.executable).with_name("chaser-conformance")
+    found = shutil.which("chaser-conformance")
+    if found and (not script.exists() or os.path.samefile(found, script)):
+        return "chaser-conformance"
+    return str(script) if script.exists() else f"{sys.executable} -m chaser_conformance"
+
+
 def spec_hash() -> str:
     """sha256 of the contract a run used: every report names it."""
     import hashlib

@@ -29,6 +29,7 @@ from .reports.files import clear_stale, write_verdict_only
 from .reports.html import CSS
 from .session import ConformanceSession
 from .settings import CONFIG_CLI, CONFIG_ENV, EMBEDDED_CLI, FIELDS, FIELDS_BY_NAME, Settings, SettingsError, resolve
+from .settings.fields import SHARED_OPTIONS
 from .spec import Contract, load_contract
 from .stops import check_reachable
 from .waivers import WaiverError, load_waivers
@@ -38,18 +39,23 @@ XDIST_PLUGIN_NAME = "chaser-conformance-xdist"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("chaser", "Chaser conformance target (each also CHASER_<NAME> and a chaser.toml key)")
+    group = parser.getgroup(
+        "chaser",
+        "Chaser conformance (each option also CHASER_<NAME> and a chaser.toml key; "
+        f"exit codes: {exitcodes.describe()})",
+    )
     for f in FIELDS:
+        text = f"chaser: {f.help} [{f.env}]"
+        if f.alias:
+            text += f" ({f.option} is shared with {SHARED_OPTIONS[f.option]}; {f.alias} is the suite's alone)"
+        names = [f.option, *([f.alias] if f.alias else [])]
         try:
-            # The target options also answer to --chaser-<name>, so `--help | grep chaser` finds them all.
-            names = [f.option] + ([f.alias] if f.alias != f.option else [])
-            group.addoption(
-                *names, dest=f.dest, default=None, metavar=f.name.upper(), help=f"chaser: {f.help} [{f.env}]"
-            )
+            group.addoption(*names, dest=f.dest, default=None, metavar=f.name.upper(), help=text)
         except (ValueError, argparse.ArgumentError):
-            # Already registered by another plugin (pytest-base-url owns --base-url with the
-            # same dest): share it, so the two cannot disagree about the target.
-            pass
+            # The short name is another plugin's (pytest-base-url owns --base-url with the same
+            # dest): share it, so the two cannot disagree about the target, and keep the alias.
+            if f.alias:
+                group.addoption(f.alias, dest=f.dest, default=None, metavar=f.name.upper(), help=text)
     group.addoption(
         CONFIG_CLI,
         dest="chaser_config",

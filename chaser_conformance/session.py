@@ -30,7 +30,7 @@ from .diagnosis import Diagnostician
 from .exitcodes import INTERNAL_ERROR, INTERRUPTED, SECRET_LEAKED, UNREACHABLE
 from .parallel import INPUT_KEY, RemoteLimits
 from .profiles import PROFILES
-from .reports import RunModel, find_secret, terminal, write_artifacts
+from .reports import RunModel, find_secret, junit, terminal, write_artifacts
 from .reports import html as html_report
 from .reports.files import clear_stale, write_verdict_only
 from .secret import mask
@@ -189,6 +189,8 @@ class ConformanceSession:
         at_default = tuple(f"[{s}]" for s in ("default", *(f"profile {p}" for p in PROFILES)))
         shown = [line for line in self.configuration() if config.option.verbose > 0 or not line.endswith(at_default)]
         lines += [f"  {line}" for line in shown]
+        if self.settings.empty:
+            lines.append(f"  set but empty, so read as unset: {', '.join(self.settings.empty)}")
         if self.settings.ignored:
             lines.append(
                 f"  ignored (this run tests the embedded reference server): {', '.join(self.settings.ignored)}"
@@ -323,6 +325,7 @@ class ConformanceSession:
             model.ending = "unreachable" if self.stopped.exit_code == UNREACHABLE else None
         self.report_outside()
         self.report_not_run(session)
+        junit.add_verdict(self.config, self.model)
         result = yield
         if self.stopped is not None:
             session.exitstatus = self.stopped.exit_code
@@ -370,15 +373,20 @@ class ConformanceSession:
     @pytest.hookimpl(wrapper=True, tryfirst=True, specname="pytest_terminal_summary")
     def pytest_terminal_summary_failures(self, terminalreporter: Any) -> Any:
         # Outermost: before pytest prints its FAILURES section, which the compact mode replaces with
-        # the failures grouped by cause, the diagnosis first.
-        if not (self.conformance_run and self.compact and (self.model.causes or self.model.diagnosis)):
-            return (yield)
-        terminal.write_causes(terminalreporter, self.model)
-        self.config.option.tbstyle = "no"
+        # the failures grouped by cause, the diagnosis first; and after its short test summary
+        # (-rsxX), so that the diagnosis is the last thing said.
+        ours = self.conformance_run and not hasattr(self.config, "workerinput")
+        compact = ours and self.compact and bool(self.model.causes or self.model.diagnosis)
+        if compact:
+            terminal.write_causes(terminalreporter, self.model)
+            self.config.option.tbstyle = "no"
         try:
             return (yield)
         finally:
-            self.config.option.tbstyle = "short"
+            if compact:
+                self.config.option.tbstyle = "short"
+            if ours:
+                terminal.write_diagnosis(terminalreporter, self.model)
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

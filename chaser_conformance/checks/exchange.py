@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from requests.structures import CaseInsensitiveDict
 from ..secret import MASK, Secret
 
 BODY_EXCERPT = 1000
+TOKEN_VARIABLE = "CHASER_API_TOKEN"  # what a curl line says in place of the token
 NONE = "<none>"  # no Authorization header was sent
 EMPTY = "<empty>"  # an Authorization header with an empty value was sent
 # Scheme names that are not credentials by themselves: shown as sent when nothing follows them.
@@ -78,18 +80,38 @@ class Exchange:
         }
 
 
-def curl_line(ex: Exchange) -> str:
-    parts = ["curl", "-i", "-X", ex.method, ex.url]
+def shell_word(text: str, token: str | None = None) -> str:
+    """`text` quoted for a POSIX shell, with every occurrence of the token written as a reference to
+    TOKEN_VARIABLE inside double quotes: the line reproduces the request in a shell where that
+    variable is set, and never holds the token itself."""
+    if not token or token not in text:
+        return shlex.quote(text)
+    pieces = [re.sub(r'([\\"$`])', r"\\\1", piece) for piece in text.split(token)]
+    out = pieces[0]
+    for piece in pieces[1:]:
+        # $NAME when what follows cannot continue the name, ${NAME} when it could.
+        out += f"${{{TOKEN_VARIABLE}}}" if piece[:1].isalnum() or piece[:1] == "_" else f"${TOKEN_VARIABLE}"
+        out += piece
+    return f'"{out}"'
+
+
+def curl_line(ex: Exchange, token: str | None = None) -> str:
+    """A curl command that sends the request again. Where the request carried the run's token (in
+    Authorization, another header, a cookie or the URL) the line says `$CHASER_API_TOKEN` instead;
+    other credentials (a truncated token, another scheme) stay masked, as in the rest of the report."""
+    parts = [shlex.quote(p) for p in ("curl", "-i", "-X", ex.method)] + [shell_word(ex.url, token)]
+    if any(ch in ex.url for ch in "[]{}"):
+        parts.append("--globoff")  # curl would read brackets and braces in the URL as a pattern
     for name, value in ex.request_headers.items():
         if name.lower() in CURL_SKIPS:
             continue
-        if name.lower() == "authorization":
+        if name.lower() == "authorization" and not (token and token in str(value)):
             value = shown_authorization(value)
             if value == EMPTY:
-                parts += ["-H", f"{name};"]  # curl's way to send a header with an empty value
+                parts += ["-H", shlex.quote(f"{name};")]  # curl's way to send a header with an empty value
                 continue
-        parts += ["-H", f"{name}: {value}"]
-    return shlex.join(parts)
+        parts += ["-H", shell_word(f"{name}: {value}", token)]
+    return " ".join(parts)
 
 
 def describe(ex: Exchange) -> str:

@@ -8,12 +8,13 @@ from its fields (one per rule and pointer); no rendered text is ever parsed back
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ..secret import mask
-from .exchange import BODY_EXCERPT, Exchange, curl_line, shown_authorization
+from .exchange import BODY_EXCERPT, Exchange, curl_line, shell_word, shown_authorization
 
 RECORDED_BODY = 65536  # bytes of a failing response's body kept in failures.jsonl
 
@@ -74,7 +75,7 @@ class Finding:
             ),
             body=mask(ex.content[:RECORDED_BODY].decode("utf-8", "replace"), token),
             body_bytes=len(ex.content),
-            curl=mask(curl_line(ex), token),
+            curl=mask(curl_line(ex, token), token),  # the token as $CHASER_API_TOKEN
             input=mask(input, token),
         )
 
@@ -85,7 +86,8 @@ class Finding:
         rule = "no answer" if status is None and type(error).__name__ == "NoAnswer" else "broken answer"
         url = mask(error.url, token)
         problem = Problem(rule, mask(error.why, token))
-        return cls(rule, (problem,), error.method, url, status, "", curl=f"curl -i -X {error.method} {url}")
+        curl = f"curl -i -X {shlex.quote(error.method)} {shell_word(error.url, token)}"
+        return cls(rule, (problem,), error.method, url, status, "", curl=mask(curl, token))
 
     @property
     def shown(self) -> tuple[Problem, ...]:

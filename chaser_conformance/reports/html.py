@@ -8,6 +8,7 @@ from html import escape
 from pathlib import Path
 
 from .model import RunModel
+from .text import STRICT_NOTE
 
 CSS = Path(__file__).with_name("report.css")
 
@@ -49,8 +50,11 @@ def prefix(model: RunModel) -> list[str]:
         parts.append(
             "<h2>Did not run</h2>" + _list([f"<code>{escape(n)}</code>: {escape(r)}" for n, r in not_run.items()])
         )
-    advisories = [f"[{escape(a.check)}] {escape(a.message)} (x{n})" for a, n in model.record.advisories.items()]
-    parts.append("<h2>Advisories</h2>" + _list(advisories or ["none"]))
+    advisories = [f"[{escape(a.check)}] {escape(a.message)} (x{n})" for a, n in model.advisories()]
+    hidden = len(model.record.advisories) - len(advisories)
+    if hidden:
+        advisories = [f"{hidden} not listed: they follow from the diagnosis (summary.json has them)"]
+    parts.append(f"<h2>Advisories ({escape(STRICT_NOTE)})</h2>" + _list(advisories or ["none"]))
     header = "".join(f"<th>{s}</th>" for s in ("field", "value", "null", "absent"))
     body = "".join(
         f"<tr><td><code>{escape(p)}</code></td>"

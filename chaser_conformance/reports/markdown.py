@@ -9,7 +9,7 @@ from pathlib import Path
 from ..checks import COVERAGE_STATES
 from ..layout import spec_hash
 from .model import OUTCOMES, RunModel
-from .text import elide
+from .text import STRICT_NOTE, elide
 
 
 def _md(text: str) -> str:
@@ -32,6 +32,7 @@ def markdown(model: RunModel, files: list[Path]) -> str:
         lines += [f"> **Run stopped:** {_md(str(model.stopped))}", ""]
     if model.diagnosis:
         lines += [f"> **Diagnosis:** {model.diagnosis.message}", ""]
+    hidden = len(model.record.advisories) - len(model.advisories())
     lines += [
         "| " + " | ".join("skipped (did not run)" if o == "skipped" else o for o in OUTCOMES) + " |",
         "|" + "---|" * len(OUTCOMES),
@@ -53,23 +54,27 @@ def markdown(model: RunModel, files: list[Path]) -> str:
         lines += ["## Did not run", ""]
         lines += [f"- `{test}`: {reason}" for test, reason in not_run.items()]
         lines.append("")
-    advisories = sorted(model.record.advisories.items(), key=lambda kv: (kv[0].check, kv[0].message))
+    advisories = model.advisories()
     if advisories:
-        lines += ["## Advisories (spec gaps; `CHASER_STRICT=1` fails them)", ""]
+        lines += [f"## Advisories (spec gaps; {_md(STRICT_NOTE)})", ""]
         lines += [f"- [{a.check}] {_md(a.message)} (x{n})" for a, n in advisories]
         lines.append("")
-    lines += [
-        "## Field coverage (200 responses)",
-        "",
-        "| field | " + " | ".join(COVERAGE_STATES) + " |",
-        "|---|" + "---|" * len(COVERAGE_STATES),
-    ]
-    lines += [
-        f"| `{p}` | " + " | ".join(str(seen[s]) for s in COVERAGE_STATES) + " |"
-        for p, seen in model.record.coverage.items()
-    ]
+    elif hidden:
+        lines += [f"{hidden} advisories are not listed: they follow from the diagnosis (summary.json has them).", ""]
+    if not model.misconfigured:  # it saw no session: a table of zeros
+        lines += [
+            "## Field coverage (200 responses)",
+            "",
+            "| field | " + " | ".join(COVERAGE_STATES) + " |",
+            "|---|" + "---|" * len(COVERAGE_STATES),
+        ]
+        lines += [
+            f"| `{p}` | " + " | ".join(str(seen[s]) for s in COVERAGE_STATES) + " |"
+            for p, seen in model.record.coverage.items()
+        ]
+        lines.append("")
     gaps = model.coverage_gaps()
     if gaps:
-        lines += ["", "Not covered by this run: " + "; ".join(gaps) + "."]
-    lines += ["", "## Reports", ""] + [f"- [{f.name}]({f.name})" for f in files]
+        lines += ["Not covered by this run: " + "; ".join(gaps) + ".", ""]
+    lines += ["## Reports", ""] + [f"- [{f.name}]({f.name})" for f in files]
     return "\n".join(lines) + "\n"

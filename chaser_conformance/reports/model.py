@@ -58,8 +58,9 @@ class Tally:
 def verdict(counts: dict[str, int], stopped: bool = False, ending: str | None = None) -> tuple[str, str]:
     """(verdict, the line that says it): the same words in every channel.
 
-    `ending`: how a run that did not finish ended ("interrupted", "unreachable", "usage error"):
-    then that is the verdict, whatever passed before it; never "conformant"."""
+    `ending`: how a run that did not finish ended ("interrupted", "unreachable", "usage error"), or
+    "misconfigured" (the diagnosis explains every failure): then that is the verdict, whatever
+    passed before it; never "conformant"."""
     if ending:
         word = ending
     elif counts["failed"] or counts["error"]:
@@ -159,13 +160,29 @@ class RunModel:
         return self.tally.counts()
 
     @property
+    def misconfigured(self) -> bool:
+        """The diagnosis explains every failure: the run judged the setup (a wrong token, path prefix
+        or session ids), not the API, so its verdict says so rather than "not conformant"."""
+        causes = self.causes.ordered()
+        finished = not (self.ending or self.stopped)
+        return bool(finished and self.diagnosis and causes and all(self.explained(c) for c in causes))
+
+    @property
     def verdict(self) -> tuple[str, str]:
-        return verdict(self.counts, self.stopped is not None, self.ending)
+        ending = self.ending or ("misconfigured" if self.misconfigured else None)
+        return verdict(self.counts, self.stopped is not None, ending)
+
+    def advisories(self) -> list[tuple[Any, int]]:
+        """The advisories to list, sorted. None in a misconfigured run: they follow from the mistake
+        (a 401 to every read, values never seen), and would bury the diagnosis."""
+        if self.misconfigured:
+            return []
+        return sorted(self.record.advisories.items(), key=lambda kv: (kv[0].check, kv[0].message))
 
     def coverage_gaps(self) -> list[str]:
         """Field states never seen: only a finished run can say (an interrupted one lost what its
-        pytest -n workers saw, and never ran the rest)."""
-        return [] if self.ending or self.stopped else self.record.coverage_gaps()
+        pytest -n workers saw, and never ran the rest), and a misconfigured one saw no session."""
+        return [] if self.ending or self.stopped or self.misconfigured else self.record.coverage_gaps()
 
     def explained(self, cause: Cause) -> bool:
         return bool(self.diagnosis and self.diagnosis.explains(cause.status))
@@ -211,10 +228,8 @@ class RunModel:
                 for n, o in sorted(self.tally.outcomes.items())
             ],
             "exchanges_judged": dict(sorted(self.record.judged.items())),
-            "advisories": [
-                {"check": a.check, "message": a.message, "count": n}
-                for a, n in sorted(self.record.advisories.items(), key=lambda kv: (kv[0].check, kv[0].message))
-            ],
+            "advisories": [{"check": a.check, "message": a.message, "count": n} for a, n in self.advisories()],
+            "advisories_not_listed": len(self.record.advisories) - len(self.advisories()),
             "field_coverage": self.record.coverage,
             "coverage_gaps": self.coverage_gaps(),
             "failing_exchanges": len(self.findings),

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..exitcodes import SECRET_LEAKED
 from .model import RunModel
-from .text import cause_lines, coverage_lines
+from .text import advisory_lines, cause_lines, coverage_lines
 
 
 def write_causes(tr: Any, model: RunModel) -> None:
@@ -28,20 +28,14 @@ def write_summary(tr: Any, model: RunModel, report_paths: list[Any]) -> None:
         tr.write_line(f"RUN STOPPED: {model.stopped} (exit {model.stopped.exit_code})", red=True)
     word, line = model.verdict
     tr.write_line(f"verdict: {line}", bold=True, red=word != "conformant", green=word == "conformant")
-    if model.diagnosis is not None:
-        tr.write_line(f"DIAGNOSIS: {model.diagnosis.message}", bold=True)
     for nodeid, reason in model.tally.not_run().items():
         tr.write_line(f"  did not run: {nodeid.split('::')[-1]}: {reason}")
-    advisories = model.record.advisories
-    if advisories:
-        tr.write_line(f"advisories ({len(advisories)}; CHASER_STRICT=1 turns them into failures):")
-        for advisory, count in sorted(advisories.items(), key=lambda kv: (kv[0].check, kv[0].message)):
-            tr.write_line(f"  [{advisory.check}] {advisory.message} (x{count})")
-    else:
-        tr.write_line("advisories: none")
-    tr.write_line("field coverage of 200 responses (times seen with a value, null, absent):")
-    for row in coverage_lines(model):
+    for row in advisory_lines(model):
         tr.write_line(row)
+    if not model.misconfigured:  # it saw no session: a table of zeros
+        tr.write_line("field coverage of 200 responses (times seen with a value, null, absent):")
+        for row in coverage_lines(model):
+            tr.write_line(row)
     for gap in model.coverage_gaps():
         tr.write_line(f"  advisory: {gap}: the schema check passed without ever seeing that state")
     for note in model.notes:
@@ -53,3 +47,10 @@ def write_summary(tr: Any, model: RunModel, report_paths: list[Any]) -> None:
         tr.write_line(f"reports{f' (in {folders[0]})' if len(folders) == 1 else ''}: {shown}")
     for path in model.leaks:
         tr.write_line(f"SECRET LEAK: the token was written to {path}; the run fails (exit {SECRET_LEAKED})", red=True)
+
+
+def write_diagnosis(tr: Any, model: RunModel) -> None:
+    """Last, after pytest's short test summary, where a CI log is read from: what to fix before
+    any failure above means anything."""
+    if model.diagnosis is not None:
+        tr.write_line(f"DIAGNOSIS: {model.diagnosis.message}", bold=True)

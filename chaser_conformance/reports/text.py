@@ -47,6 +47,22 @@ def cause_lines(model: RunModel) -> list[str]:
     return lines
 
 
+# Strict mode fails every advisory but the foreign-session comparison's undecided ones, which say so.
+STRICT_NOTE = "CHASER_STRICT=1 fails each, but for those that say 'neither passed nor failed'"
+
+
+def advisory_lines(model: RunModel) -> list[str]:
+    """The advisories, or why none are listed, with what strict mode does to them."""
+    listed = model.advisories()
+    hidden = len(model.record.advisories) - len(listed)
+    if hidden:
+        return [f"advisories: {hidden} not listed, as they follow from the diagnosis below (summary.json has them)"]
+    if not listed:
+        return ["advisories: none"]
+    lines = [f"advisories ({len(listed)}; {STRICT_NOTE}):"]
+    return lines + [f"  [{a.check}] {a.message} (x{n})" for a, n in listed]
+
+
 def coverage_lines(model: RunModel) -> list[str]:
     coverage = model.record.coverage
     width = max((len(p) for p in coverage), default=10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..layout import INSTALLED, suite_command
 from ..spec import SESSION_PATH
 from .app import Latency, ReferenceApp, RunningServer
 from .catalogue import CATALOGUE, FAULTS, VARIANTS
@@ -13,7 +14,7 @@ from .store import Store
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m chaser_conformance.server",
+        prog="python -m chaser_conformance.server" if INSTALLED else "python3 run.py server",
         description="Serve the Chaser Core API reference implementation (GET /v1/sessions/{id}).",
     )
     parser.add_argument("--host", default="localhost", help="address to bind (default: localhost, as in the spec)")
@@ -58,9 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     first = next(iter(primary.sessions))
     print(f"  try: curl -H 'Authorization: Bearer {str(primary.token)}' {server.base_url}{SESSION_PATH}{first}")
     print(
-        f"  suite: CHASER_BASE_URL={server.base_url} CHASER_API_TOKEN={str(primary.token)} "
+        f"  suite, in another shell: CHASER_BASE_URL={server.base_url} CHASER_API_TOKEN={str(primary.token)} "
         f"CHASER_SESSION_ID={','.join(primary.sessions)} CHASER_FOREIGN_SESSION_ID={next(iter(other.sessions))} "
-        "chaser-conformance"
+        f"{suite_command()}"
     )
     print("Ctrl-C stops it.", flush=True)
     server.serve_forever()  # returns on Ctrl-C

@@ -25,6 +25,10 @@ from ..profiles import PROFILES
 from ..secret import Secret
 from .redact import shown, unprintable
 
+# Options another pytest plugin also registers: pytest-base-url (used by pytest-playwright and
+# others) owns --base-url; the suite shares it (same dest) and also answers to --chaser-base-url.
+SHARED_OPTIONS = {"--base-url": "pytest-base-url"}
+
 
 class SettingsError(ValueError):
     """A bad setting; the message names the setting and where it came from."""
@@ -340,8 +344,10 @@ class Field:
         return self.cli or "--chaser-" + self.name.replace("_", "-")
 
     @property
-    def alias(self) -> str:
-        return "--chaser-" + self.name.replace("_", "-")
+    def alias(self) -> str | None:
+        """A second name only where another plugin claims the first (SHARED_OPTIONS), so that the
+        suite's option can always be named without doubt."""
+        return "--chaser-" + self.name.replace("_", "-") if self.option in SHARED_OPTIONS else None
 
     @property
     def dest(self) -> str:
@@ -370,12 +376,21 @@ FIELDS: tuple[Field, ...] = (
     Field("read_timeout", _seconds, 10.0, "seconds to wait for a response"),
     Field("rate_limit", _rate, 0.0, "maximum requests per second; 0 = unlimited"),
     Field("waivers", _file, None, "file of known deviations (TOML, see README)"),
-    Field("strict", _flag, False, "treat advisories (spec gaps such as an undocumented 401) as failures"),
+    Field(
+        "strict",
+        _flag,
+        False,
+        "fail on advisories (spec gaps such as an undocumented 401), but for undecided (inconclusive) ones",
+    ),
     Field("seed", _seed, None, "seed for generated cases; printed on every run so a run can be replayed"),
-    Field("reports_dir", _directory, None, "where a run writes its reports (default: reports/ in the project)"),
+    Field(
+        "reports_dir", _directory, None, "where a run writes its reports (default: ./reports, in the current directory)"
+    ),
     Field("max_requests", _count, None, "cap on requests per run (default: per profile)"),
     Field("ca_bundle", _ca_bundle, None, "CA bundle (PEM) to verify the target's TLS certificate with"),
     Field("allow_insecure_http", _flag, False, "allow sending the token over plain http:// to a non-loopback host"),
 )
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 TARGET_FIELDS = ("api_token", "session_id", "foreign_session_id")
+# The variables a remote target needs: set but empty is an error, never read as unset (resolve.py).
+REQUIRED_FIELDS = frozenset(FIELDS_BY_NAME[n].env for n in ("base_url", "api_token", "session_id"))

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..secret import Secret
-from .fields import FIELDS, FIELDS_BY_NAME, TARGET_FIELDS, Field, SettingsError, Source
+from .fields import FIELDS, FIELDS_BY_NAME, REQUIRED_FIELDS, TARGET_FIELDS, Field, SettingsError, Source
 from .redact import redact, shown
 
 CONFIG_FILE_NAME = "chaser.toml"
@@ -23,7 +23,7 @@ CONFIG_ENV = "CHASER_CONFIG"
 CONFIG_CLI = "--chaser-config"
 # Command line only: the run tests the embedded reference server whatever the environment or a
 # config file names (what `tox -e suite` and `chaser-conformance --embedded` promise).
-EMBEDDED_CLI = "--chaser-embedded"
+EMBEDDED_CLI = "--embedded"
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class Settings:
     config_file: Path | None = None
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
     ignored: tuple[str, ...] = ()  # target settings set but not used (an embedded-only run)
+    # Optional variables set but empty, read as unset (the header names them).
+    empty: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def embedded(self) -> bool:
@@ -116,6 +118,13 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ValueError("is not valid TOML: a number too long or arrays nested too deeply") from None
 
 
+def _empty_is_unset(name: str, env: Mapping[str, str]) -> bool:
+    """An optional variable set to nothing is read as unset: a CI secret store gives an empty string
+    for a secret that does not exist. The ones that choose the target (REQUIRED_FIELDS) stay errors,
+    since reading them as unset could switch a run to the embedded server and pass having tested nothing."""
+    return name not in REQUIRED_FIELDS and name in env and not env[name].strip()
+
+
 def _config_path(raw: str, named_by: str) -> Path:
     if not raw.strip():
         raise SettingsError(f"{named_by} is set but empty; unset it to use ./{CONFIG_FILE_NAME} if present")
@@ -132,7 +141,7 @@ def _find_config(cli: Mapping[str, Any], env: Mapping[str, str], rootdir: Path) 
     if cli.get("chaser_config") is not None:
         named_by = f"{CONFIG_CLI} (command line)"
         return _config_path(str(cli["chaser_config"]), named_by), named_by
-    if env.get(CONFIG_ENV) is not None:
+    if env.get(CONFIG_ENV) is not None and env[CONFIG_ENV].strip():
         named_by = f"{CONFIG_ENV} (environment)"
         return _config_path(env[CONFIG_ENV], named_by), named_by
     default = rootdir / CONFIG_FILE_NAME
@@ -165,6 +174,8 @@ def resolve(
     env = os.environ if env is None else env
     rootdir = Path.cwd() if rootdir is None else rootdir
     ignored: list[str] = []
+    empty = sorted(name for name in (CONFIG_ENV, *(f.env for f in FIELDS)) if _empty_is_unset(name, env))
+    env = {k: v for k, v in env.items() if k not in empty}
     if embedded:
         given = [FIELDS_BY_NAME[n].option for n in ("base_url", *TARGET_FIELDS) if cli.get(FIELDS_BY_NAME[n].dest)]
         if given:
@@ -190,8 +201,8 @@ def resolve(
             values[f.name] = f.default
             continue
         if isinstance(raw, str) and not raw.strip():
-            # An empty variable is usually a CI secret that did not resolve; treating it
-            # as unset could silently switch the target to the embedded server.
+            # A target setting that is empty is usually a CI secret that did not resolve; treating
+            # it as unset could silently switch the target to the embedded server.
             raise SettingsError(f"{_label(f, source)} is set but empty; unset it to use the default")
         try:
             values[f.name] = f.parse(raw, source)
@@ -199,7 +210,13 @@ def resolve(
             raise SettingsError(f"{_label(f, source)}: {exc}") from None
         sources[f.name] = source
 
-    settings = Settings(**values, config_file=config_path, sources=MappingProxyType(sources), ignored=tuple(ignored))
+    settings = Settings(
+        **values,
+        config_file=config_path,
+        sources=MappingProxyType(sources),
+        ignored=tuple(ignored),
+        empty=tuple(empty),
+    )
     _check_combination(settings)
     return settings
 

@@ -102,7 +102,8 @@ def from_markdown(path):
 SCENARIOS = {
     "failing-fault": (["missing-id"], {}),
     "conformant-variant": (["pretty-json"], {}),
-    "with-a-skip": ([], {"CHASER_FOREIGN_SESSION_ID": None}),
+    # Empty, as a CI secret that does not exist arrives: read as unset, so the test that needs it is skipped.
+    "with-a-skip": ([], {"CHASER_FOREIGN_SESSION_ID": ""}),
 }
 
 
@@ -134,3 +135,4 @@ def test_every_channel_tells_each_test_the_same_outcome(tmp_path, switches, env)
     if skipped:
         assert data["verdict_line"].endswith(f"{len(skipped)} did not run")
         assert "CHASER_FOREIGN_SESSION_ID" in data["not_run"][0]["reason"]
+        assert "  set but empty, so read as unset: CHASER_FOREIGN_SESSION_ID\n" in run.output

@@ -1,13 +1,16 @@
 """Diagnosis before verdict, and failures a person can read: one line naming the setting that is
 likely wrong leads the report; failures are grouped by cause, each with one reproduction."""
 
+import html
 import json
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 
 from chaser_conformance.server import serve_in_thread
 from runner import run_suite_forked, target_env
+from test_channels import from_html, from_json, from_junit, pytest_counts
 
 
 def diagnosis_of(run, reports):
@@ -26,7 +29,11 @@ def diagnosis_of(run, reports):
             {"CHASER_API_TOKEN": "tok-not-the-right-one"},
             "the token (api_token from env CHASER_API_TOKEN)",
         ),
-        ("unknown-sessions", {"CHASER_SESSION_ID": "ses_gone_1,ses_gone_2"}, "none of the sessions ses_gone_1"),
+        (  # and no foreign session: pytest's short summary lists a skip, which the diagnosis follows
+            "unknown-sessions",
+            {"CHASER_SESSION_ID": "ses_gone_1,ses_gone_2", "CHASER_FOREIGN_SESSION_ID": ""},
+            "none of the sessions ses_gone_1",
+        ),
         ("wrong-base-path", {"CHASER_BASE_URL": "{base}/api"}, "probably has a wrong path prefix"),
     ],
 )
@@ -49,6 +56,28 @@ def test_a_configuration_mistake_is_diagnosed_first_and_still_fails(tmp_path, se
     explained = [c for c in summary["causes"] if c["explained_by_diagnosis"]]
     assert explained and sum(len(c["tests"]) for c in explained) >= 5
     assert len(run.output.splitlines()) < 150
+    # The verdict blames the setup, not the API, in every channel; each test's outcome still agrees.
+    assert all(c["explained_by_diagnosis"] for c in summary["causes"])
+    outcomes, data = from_json(reports / "summary.json")
+    assert from_junit(reports / "junit.xml") == from_html(reports / "report.html") == outcomes
+    assert pytest_counts(run.output) == data["counts"]  # pytest's own closing line
+    verdict_line = re.search(r"^verdict: (.*)$", run.output, re.M).group(1)
+    assert data["verdict"] == "misconfigured" and verdict_line == data["verdict_line"]
+    assert verdict_line.startswith("misconfigured: ") and f"{summary['counts']['failed']} failed" in verdict_line
+    assert markdown[0] == f"# Chaser conformance: {verdict_line}"
+    assert f"Verdict: {html.escape(verdict_line)}" in (reports / "report.html").read_text()
+    properties = {p.get("name"): p.get("value") for p in ET.parse(reports / "junit.xml").iter("property")}
+    assert properties["chaser_verdict"] == "misconfigured" and properties["chaser_verdict_line"] == verdict_line
+    assert properties["chaser_diagnosis"] == line
+    # The diagnosis is the last screen's last word: only pytest's own closing lines follow it, and
+    # no advisory that follows from the mistake (a 401 to every read, states never seen) buries it.
+    tail = re.split(r"^=+ chaser conformance =+$", run.output, flags=re.M)[-1].splitlines()
+    after = tail[[i for i, t in enumerate(tail) if t.startswith("DIAGNOSIS: ")][-1] + 1 :]
+    assert all(t.startswith(("-", "=")) for t in after if t.strip()), after
+    if setting == "unknown-sessions":
+        assert "SKIPPED [1]" in run.output.rsplit("DIAGNOSIS: ", 1)[0].split("short test summary info")[1]
+    assert not [t for t in tail if t.startswith("  [") or "advisory:" in t], tail
+    assert data["advisories"] == [] and "## Advisories" not in "\n".join(markdown)
 
 
 @pytest.mark.parametrize("switches", [["existing-404"], ["missing-id"], []])
@@ -57,6 +86,7 @@ def test_a_server_fault_or_a_conformant_server_gets_no_diagnosis(tmp_path, switc
         run = run_suite_forked(tmp_path, target_env(server))
     line, summary, _ = diagnosis_of(run, tmp_path / "reports")
     assert line is None and summary["diagnosis"] is None
+    assert summary["verdict"] == ("not conformant" if switches else "conformant")
     assert run.returncode == (1 if switches else 0)  # a session answered 404 that exists still fails
 
 

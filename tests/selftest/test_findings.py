@@ -2,11 +2,13 @@
 such), and a finding survives the trip to failures.jsonl and across pytest -n unchanged."""
 
 import json
+import subprocess
 
 import pytest
 from requests.structures import CaseInsensitiveDict
 
 from chaser_conformance.checks import Exchange, Finding, Problem, curl_line, shown_authorization
+from chaser_conformance.checks.exchange import shell_word
 from chaser_conformance.secret import Secret
 
 TOKEN = "tok-findings-never-print-me"
@@ -51,6 +53,35 @@ def test_the_reproduction_sends_what_the_suite_sent():
     assert TOKEN not in curl_line(exchange(TOKEN))
 
 
+@pytest.mark.parametrize(
+    "sent,shown",
+    [
+        (f"Bearer {TOKEN}", '-H "Authorization: Bearer $CHASER_API_TOKEN"'),
+        (f"bearer {TOKEN}", '-H "Authorization: bearer $CHASER_API_TOKEN"'),
+        (f"Bearer {TOKEN}x", '-H "Authorization: Bearer ${CHASER_API_TOKEN}x"'),
+        (f"Bearer {TOKEN[:-1]}", "-H 'Authorization: Bearer ****'"),  # not the token: still a secret, masked
+    ],
+)
+def test_the_run_token_is_a_shell_reference_so_the_line_runs(sent, shown):
+    line = curl_line(exchange(sent), TOKEN)
+    assert line.endswith(shown) and TOKEN not in line
+
+
+@pytest.mark.parametrize("text", [f"a$`b\\\"c'd!e?access_token={TOKEN}", f"{TOKEN}_x {TOKEN}9", "plain [1]"])
+def test_a_shell_word_reads_back_as_the_text_with_the_token_from_the_environment(text):
+    word = shell_word(text, TOKEN)
+    assert TOKEN not in word
+    echoed = subprocess.run(
+        ["sh", "-c", f"printf %s {word}"], env={"CHASER_API_TOKEN": TOKEN}, capture_output=True, text=True
+    )
+    assert echoed.stdout == text
+
+
+def test_a_url_with_brackets_is_not_a_curl_pattern():
+    ex = Exchange("GET", "http://h/v1/sessions/a[1]{2}", CaseInsensitiveDict(), 200, "OK", {}, b"")
+    assert curl_line(ex, TOKEN) == "curl -i -X GET 'http://h/v1/sessions/a[1]{2}' --globoff"
+
+
 def test_a_finding_round_trips_through_json_unchanged_and_masked():
     problems = [Problem("id echo", f"/id: must equal the requested id, got {TOKEN!r}", "/id")]
     finding = Finding.of("known session", exchange(f"Bearer {TOKEN}"), problems, "the token", TOKEN, "ses_full")
@@ -59,3 +90,4 @@ def test_a_finding_round_trips_through_json_unchanged_and_masked():
     assert TOKEN not in json.dumps(data) and TOKEN not in finding.text()
     assert "  - [id echo at /id] /id: must equal" in finding.text()
     assert data["request"]["headers"]["Authorization"] == "Bearer ****"
+    assert data["curl"].endswith('-H "Authorization: Bearer $CHASER_API_TOKEN"')

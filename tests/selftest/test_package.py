@@ -1,14 +1,16 @@
 """The installable tool: `pip install .` gives `chaser-conformance`, which runs the suite from any
-directory with the same options and exit codes, and `tox -e suite` / `--chaser-embedded` that
+directory with the same options and exit codes, and `tox -e suite` / `--embedded` that
 always tests the embedded server."""
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
 
 import pytest
 
+from chaser_conformance import exitcodes
 from chaser_conformance.server import serve_in_thread
 from runner import ROOT, run_suite, target_env
 
@@ -89,15 +91,31 @@ def test_help_lists_the_suites_options():
     pytest_help = subprocess.run(
         [sys.executable, "-m", "pytest", "--help"], cwd=ROOT, capture_output=True, text=True
     ).stdout
-    chaser_lines = [line for line in pytest_help.splitlines() if "chaser" in line]
-    assert all(any(o in line for line in chaser_lines) for o in ("--base-url", "--token", "--session-id"))
+    chaser = pytest_help.split("\nChaser conformance", 1)[1]
+    assert all(f"\n  {o}=" in chaser for o in ("--base-url", "--token", "--session-id", "--chaser-profile"))
+
+
+def test_help_tells_one_story_every_exit_code_one_reports_directory_one_name_an_option():
+    run = subprocess.run([sys.executable, "-m", "chaser_conformance", "--help"], capture_output=True, text=True)
+    pytest_help = subprocess.run([sys.executable, "-m", "pytest", "--help"], cwd=ROOT, capture_output=True, text=True)
+    codes = [v for k, v in vars(exitcodes).items() if k.isupper() and isinstance(v, int)]
+    assert sorted(codes) == sorted(exitcodes.MEANINGS)
+    for code in codes:
+        assert re.search(rf"^  {code} +\S", run.stdout, re.M), code
+        assert re.search(rf"exit codes: .*\b{code} [a-z]", pytest_help.stdout.replace("\n", " ")), code
+    assert "./reports" in run.stdout and "reports/ in the project" not in run.stdout + pytest_help.stdout
+    # One name per option, but --base-url: pytest-base-url claims it, and the help says so.
+    names = re.findall(r"^  (--[a-z-]+)(?:=[A-Z_]+)?(?:, (--[a-z-]+))?", pytest_help.stdout, re.M)
+    chaser = [n for n in names if "chaser" in n[0] or n[0] in ("--base-url", "--token", "--session-id")]
+    assert [n for n in chaser if n[1]] == [("--base-url", "--chaser-base-url")]
+    assert "pytest-base-url" in run.stdout
 
 
 def test_embedded_mode_ignores_a_configured_target_but_keeps_the_seed(tmp_path):
     (tmp_path / "chaser.toml").write_text('base_url = "https://from-file.example.test"\n')
     with serve_in_thread() as server:
         env = target_env(server) | {"CHASER_SEED": "5150", "CHASER_CONFIG": str(tmp_path / "chaser.toml")}
-        run = run_suite(tmp_path, env, ["--chaser-embedded"])
+        run = run_suite(tmp_path, env, ["--embedded"])
     assert run.returncode == 0, run.output[-3000:]
     assert "(embedded reference server)" in run.output and "seed 5150 (replay: CHASER_SEED=5150)" in run.output
     assert "ignored (this run tests the embedded reference server): CHASER_API_TOKEN, CHASER_BASE_URL" in run.output

@@ -44,7 +44,7 @@ def test_a_failing_run_writes_every_artifact(tmp_path):
     assert exchanges and all(e["request"]["headers"].get("Authorization") == "Bearer ****" for e in exchanges)
     failed_ids = {t["test"] for t in failed}
     assert {e["test"] for e in exchanges} == failed_ids  # each failing exchange names its test
-    assert all(e["curl"].startswith("curl -i -X GET ") and "Bearer ****" in e["curl"] for e in exchanges)
+    assert all(e["curl"].startswith("curl -i -X GET ") and "Bearer $CHASER_API_TOKEN" in e["curl"] for e in exchanges)
     markdown = (reports / "summary.md").read_text()
     assert "# Chaser conformance: not conformant" in markdown and "## Failures" in markdown
     html = (reports / "report.html").read_text()

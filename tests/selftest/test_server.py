@@ -192,6 +192,8 @@ def test_standalone_prints_credentials_and_serves_them():
         url = banner[0].split(" on ")[1].strip()
         assert url.startswith("http://127.0.0.1:")
         assert "demo-token-primary" in text and "ses_full" in text and "CHASER_BASE_URL=" in text
+        # A command that works in the user's shell: in a checkout, run.py's (its venv is not on PATH).
+        assert text.split("CHASER_BASE_URL=", 1)[1].splitlines()[0].endswith(" python3 run.py live")
         response = requests.get(
             f"{url}{PATH}ses_full", headers={"Authorization": "Bearer demo-token-primary"}, timeout=5
         )

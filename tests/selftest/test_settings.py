@@ -125,6 +125,25 @@ def test_a_bad_value_is_a_usage_error_naming_setting_and_source(tmp_path, cli, e
     assert message in str(raised.value)
 
 
+@pytest.mark.parametrize("name", ["CHASER_BASE_URL", "CHASER_API_TOKEN", "CHASER_SESSION_ID"])
+def test_an_empty_target_variable_is_still_an_error(tmp_path, name):
+    # Read as unset, an empty base URL would test the embedded server and pass: a green build of nothing.
+    with pytest.raises(SettingsError, match=f"{name} \\(environment\\) is set but empty"):
+        resolve({}, env=REMOTE | {name: " "}, rootdir=tmp_path)
+
+
+def test_an_empty_optional_variable_is_read_as_unset_and_named(tmp_path):
+    # A CI secret store expands a secret that does not exist to an empty string.
+    empty = ["CHASER_CONFIG", "CHASER_FOREIGN_SESSION_ID", "CHASER_PROFILE", "CHASER_SEED", "CHASER_STRICT"]
+    s = resolve({}, env=REMOTE | dict.fromkeys(empty, "") | {"CHASER_WAIVERS": " "}, rootdir=tmp_path)
+    assert s == resolve({}, env=REMOTE, rootdir=tmp_path)
+    assert s.empty == tuple(sorted([*empty, "CHASER_WAIVERS"]))
+    assert "foreign_session_id" not in s.sources and s.profile == "quick" and s.seed is None
+    # Only the environment: an empty option or config key is still a mistake to report.
+    with pytest.raises(SettingsError, match="--chaser-seed \\(command line\\) is set but empty"):
+        resolve({"chaser_seed": ""}, env=REMOTE, rootdir=tmp_path)
+
+
 @pytest.mark.parametrize(
     ("token", "message"),
     [
@@ -198,7 +217,6 @@ def test_any_printable_session_id_is_accepted_since_it_is_percent_encoded(tmp_pa
         ({"CHASER_RATE_LIMIT": "1e-300"}, "0 (unlimited) or at least 0.001 requests per second"),
         ({"CHASER_STRICT": "2"}, "'2' is not one of true, false"),
         ({"CHASER_REPORTS_DIR": "/etc/hostname/reports"}, "cannot be created: '/etc/hostname' is not a directory"),
-        ({"CHASER_CONFIG": ""}, "CHASER_CONFIG (environment) is set but empty"),
     ],
 )
 def test_numbers_flags_and_paths_out_of_range_are_usage_errors(tmp_path, env, message):
@@ -285,7 +303,7 @@ def test_embedded_mode_reads_no_target_from_the_environment_or_a_config_file(tmp
 
 
 def test_embedded_mode_with_a_target_on_the_command_line_is_a_usage_error(tmp_path):
-    with pytest.raises(SettingsError, match="--chaser-embedded tests the embedded reference server; drop --base-url"):
+    with pytest.raises(SettingsError, match="--embedded tests the embedded reference server; drop --base-url"):
         resolve({"base_url": "https://x.example.test"}, env={}, rootdir=tmp_path, embedded=True)
 
 

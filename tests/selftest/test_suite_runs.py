@@ -48,7 +48,7 @@ def test_a_failure_message_is_a_reproduction_without_the_token(tmp_path):
     assert run.returncode == 1, run.output
     assert "/id: breaks required (found absent)" in run.output
     assert (
-        f"reproduce: curl -i -X GET {server.base_url}/v1/sessions/ses_full -H 'Authorization: Bearer ****'"
+        f'reproduce: curl -i -X GET {server.base_url}/v1/sessions/ses_full -H "Authorization: Bearer $CHASER_API_TOKEN"'
         in run.output
     )
     assert TOKEN not in run.output

@@ -1,0 +1,93 @@
+"""The README's first screen is the way in: two commands that work on a fresh machine, then real
+output, then how to test your own API. Every command it prints for a user is one that exists, and
+CI runs the same commands."""
+
+import importlib.util
+import os
+import re
+import tomllib
+
+import pytest
+
+from chaser_conformance import layout
+from chaser_conformance.server.store import seed
+from runner import ROOT, run_suite_forked
+
+README = (ROOT / "README.md").read_text()
+LINES = README.splitlines()
+
+
+def load_run_py():
+    spec = importlib.util.spec_from_file_location("run_py", ROOT / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def blocks():
+    """(first line number, language, lines) of each fenced block."""
+    found, start = [], None
+    for number, line in enumerate(LINES):
+        if line.startswith("```") and start is None:
+            start, language = number, line[3:]
+        elif line.startswith("```"):
+            found.append((start, language, LINES[start + 1 : number]))
+            start = None
+    return found
+
+
+def commands(lines):
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+
+
+def test_the_first_shell_block_is_two_commands_followed_by_sample_output_in_the_first_40_lines():
+    (first, _, body), (sample_at, language, sample) = [b for b in blocks() if b[1] in ("sh", "text")][:2]
+    assert commands(body) == ["python3 run.py suite", "python3 run.py selftest"]
+    assert language == "text" and sample_at + len(sample) + 1 < 40
+    assert any(line.startswith("verdict: conformant: ") for line in sample)
+    assert LINES.index("## Test your API") < 45
+
+
+def test_ci_runs_the_commands_the_readme_gives():
+    ci = commands((ROOT / ".ci" / "run").read_text().splitlines())
+    first = commands(next(b for b in blocks() if b[1] == "sh")[2])
+    assert all(command in ci for command in first)
+
+
+def test_every_run_py_command_the_readme_names_exists_and_the_suite_installs_only_what_it_needs():
+    run_py = load_run_py()
+    named = set(re.findall(r"python3 run\.py (\w+)", README))
+    assert named <= set(run_py.COMMANDS) and {"suite", "live", "server", "selftest"} <= named
+    assert all(f"  {name} " in run_py.__doc__ for name in run_py.COMMANDS)
+    assert not run_py.EXTRAS.get("suite") and not run_py.EXTRAS.get("live")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    base = " ".join(project["dependencies"])
+    assert not any(re.split(r"[<>=\[ ]", tool)[0] in base for tool in project["optional-dependencies"]["selftest"])
+    assert "python -m chaser_conformance.server" not in README.split("## Internals")[0]  # needs the venv
+
+
+def test_the_demo_token_and_session_ids_are_written_down():
+    for account in seed().values():
+        row = next(line for line in LINES if line.startswith(f"| `{account.name}`"))
+        assert f"`{account.token}`" in row and all(f"`{sid}`" in row for sid in account.sessions)
+
+
+def test_the_reference_server_prints_a_suite_command_that_works_from_the_checkout(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert layout.suite_command() == "python3 run.py live"
+
+
+def normalised(line):
+    line = re.sub(r"\(in [^)]*\)", "(in DIR)", line)
+    line = re.sub(r"([.=-])\1+", r"\1\1", line)  # dots per test, pytest's centring of a line
+    return re.sub(r"\s+", " ", re.sub(r"\d+(\.\d+)?", "N", line)).strip()
+
+
+@pytest.mark.skipif(os.environ.get("CHASER_SELFTEST_SUITE_ARGS"), reason="the sample is of a serial run")
+def test_the_sample_output_is_what_the_first_command_prints(tmp_path):
+    sample = [b for b in blocks() if b[1] == "text"][0][2]
+    run = run_suite_forked(tmp_path, {}, ["--embedded", "-rsxX"])  # as `python3 run.py suite` runs it
+    assert run.returncode == 0, run.output[-2000:]
+    printed = {normalised(line) for line in run.output.splitlines()}
+    missing = [line for line in sample if line != "…" and normalised(line) not in printed]
+    assert not missing, missing

@@ -1,0 +1,54 @@
+"""A reproduction runs: every curl line of summary.md, pasted into a shell where CHASER_API_TOKEN is
+set, gets the status the report recorded, and no report holds the token to make that work."""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from chaser_conformance.secret import Secret
+from chaser_conformance.server import serve_in_thread
+from chaser_conformance.server.store import Store, seed
+from runner import run_suite_forked, target_env
+
+TOKEN = "tok-reproduce-7c1e9a"
+
+
+def examples(markdown):
+    """(recorded status, curl line) of each cause's example in summary.md."""
+    found = []
+    for block in re.findall(r"^```text\n(.*?)^```", markdown, re.M | re.S):
+        status = re.match(r"\[[^\]]+\] \S+ \S+ -> (\d+)", block).group(1)
+        curl = re.search(r"^  reproduce: (curl .*)$", block, re.M).group(1)
+        found.append((int(status), curl))
+    return found
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl, which the reproductions name")
+@pytest.mark.parametrize("fault", ["missing-id", "query-token-reads", "cross-account", "any-bearer-reads"])
+def test_a_curl_line_from_summary_md_gets_the_recorded_status_in_a_shell(tmp_path, fault):
+    accounts = seed()
+    accounts["primary"].token = Secret(TOKEN)
+    with serve_in_thread([fault], store=Store(accounts)) as server:
+        run = run_suite_forked(tmp_path, target_env(server, TOKEN))
+        assert run.returncode == 1, run.output[-2000:]
+        markdown = (tmp_path / "reports" / "summary.md").read_text()
+        assert TOKEN not in markdown
+        runnable = [(s, c) for s, c in examples(markdown) if "characters elided" not in c]
+        assert runnable, markdown
+        for status, curl in runnable:
+            answer = subprocess.run(
+                ["sh", "-c", curl + " --silent --max-time 10"],
+                env={"CHASER_API_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"},
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            first = answer.stdout.splitlines()[0] if answer.stdout else answer.stderr
+            assert re.match(rf"HTTP/[\d.]+ {status}\b", first), f"{curl} -> {first!r}"
+    lines = [c for _, c in runnable]
+    if fault == "query-token-reads":  # the token where it was sent, as a reference: not a mask
+        assert any("access_token=$CHASER_API_TOKEN" in c for c in lines), lines
+    elif fault != "any-bearer-reads":  # whose example is another token: masked, and it still reads
+        assert any('-H "Authorization: Bearer $CHASER_API_TOKEN"' in c for c in lines), lines
