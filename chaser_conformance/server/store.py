@@ -8,6 +8,10 @@ first must never see.
 from __future__ import annotations
 
 import copy
+import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,9 +72,31 @@ def seed() -> dict[str, Account]:
 
 
 class Store:
-    def __init__(self, accounts: dict[str, Account] | None = None) -> None:
+    """`token_ttl`: tokens live that long, by `clock` (seconds; injectable, so that a test can make
+    time pass by requests instead of waiting), and only tokens from `issue()` are accepted: a
+    staging with short-lived tokens. None: the seeded tokens, forever."""
+
+    def __init__(
+        self,
+        accounts: dict[str, Account] | None = None,
+        token_ttl: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.accounts = seed() if accounts is None else accounts
-        self._by_token = {str(a.token): a for a in self.accounts.values()}
+        self.token_ttl = token_ttl
+        self.clock = clock
+        self._by_token = {str(a.token): a for a in self.accounts.values()} if token_ttl is None else {}
+        self._expires: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, account: Account | None = None) -> Secret:
+        """A new token of `account` (the primary one), valid for `token_ttl` from now."""
+        token = Secret(f"tok-{secrets.token_urlsafe(18)}")
+        with self._lock:
+            self._by_token[str(token)] = account or self.primary
+            if self.token_ttl is not None:
+                self._expires[str(token)] = self.clock() + self.token_ttl
+        return token
 
     @property
     def primary(self) -> Account:
@@ -81,7 +107,11 @@ class Store:
         return self.accounts["other"]
 
     def account_for(self, token: str) -> Account | None:
-        return self._by_token.get(token)
+        with self._lock:
+            expires = self._expires.get(token)
+            if expires is not None and self.clock() >= expires:
+                return None  # expired: refused like any unknown token
+            return self._by_token.get(token)
 
     def find(self, account: Account, session_id: str) -> dict[str, Any] | None:
         # A copy: a fault or a response filter must never change the store.
