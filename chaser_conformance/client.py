@@ -45,6 +45,12 @@ class Target:
     session_ids: tuple[str, ...]
     foreign_session_id: str | None
     embedded: bool
+    auth: Any = None  # tokens.TokenAuth of a configured target: renews an expired token
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every token of the run seen here (a token command's change): each is masked everywhere."""
+        return self.auth.secrets() if self.auth is not None else (self.token,)
 
     @property
     def label(self) -> str:
@@ -180,14 +186,20 @@ def origin(url: str) -> tuple[str, str, int | None]:
 
 
 class GuardedAdapter(HTTPAdapter):
-    def __init__(self, base_url: str, limits: RunLimits, max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, base_url: str, limits: RunLimits, max_body: int = MAX_BODY_BYTES, auth: Any = None) -> None:
         super().__init__(max_retries=rate_limit_retry())
         self.origin = origin(base_url)
         self.limits = limits
         self.max_body = max_body
+        self.auth = auth  # tokens.TokenAuth: the current token in, an expired one renewed
         self._last_answered: requests.PreparedRequest | None = None
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:
+        if self.auth is not None:
+            return self.auth.send(self._send_once, request, kwargs)
+        return self._send_once(request, **kwargs)
+
+    def _send_once(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         if origin(request.url or "") != self.origin:
             # Redirects are not followed, so only a bug could get here; the token must not leave.
             raise RunStopped(f"refusing to send a request outside the target: {urlsplit(request.url).netloc}", 1)
@@ -237,11 +249,11 @@ class GuardedAdapter(HTTPAdapter):
         return True
 
 
-def http_session(base_url: str, limits: RunLimits, ca_bundle: Path | None = None) -> requests.Session:
+def http_session(base_url: str, limits: RunLimits, ca_bundle: Path | None = None, auth: Any = None) -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no proxies or .netrc credentials from the environment: the target only
     session.verify = str(ca_bundle) if ca_bundle else True
-    adapter = GuardedAdapter(base_url, limits)
+    adapter = GuardedAdapter(base_url, limits, auth=auth)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -257,11 +269,12 @@ class ApiClient:
         connect_timeout: float,
         read_timeout: float,
         ca_bundle: Path | None = None,
+        auth: Any = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = (connect_timeout, read_timeout)
-        self.http = http_session(self.base_url, limits, ca_bundle)
+        self.http = http_session(self.base_url, limits, ca_bundle, auth)
 
     def __repr__(self) -> str:
         return f"ApiClient({self.base_url!r}, token={self.token!r})"
@@ -313,6 +326,7 @@ def open_target(
     foreign_session_id: str | None,
     *,
     embedded_url: str | None = None,
+    auth: Any = None,
 ) -> tuple[Target, Callable[[], None]]:
     """The target of a run and how to release it: the configured one, or (no base URL) the embedded
     reference server, started here, or the one `embedded_url` names (a pytest -n worker uses the
@@ -321,7 +335,7 @@ def open_target(
     without asking it. Raises server.process.ServerStartError when it cannot start."""
     if base_url is not None:
         assert token is not None  # guaranteed by settings.resolve()
-        return Target(base_url, token, session_ids, foreign_session_id, embedded=False), lambda: None
+        return Target(base_url, token, session_ids, foreign_session_id, embedded=False, auth=auth), lambda: None
     from .server import Store
     from .server.process import serve_in_process
 

@@ -26,7 +26,7 @@ import pytest
 from .checks import ContractViolation, Finding, Judge, RunRecord
 from .client import ApiClient, BrokenAnswer, NoAnswer, RunLimits, RunStopped, open_target
 from .diagnosis import Diagnostician
-from .exitcodes import INTERNAL_ERROR, INTERRUPTED, SECRET_LEAKED, UNREACHABLE
+from .exitcodes import INTERNAL_ERROR, INTERRUPTED, SECRET_LEAKED, UNREACHABLE, USAGE
 from .parallel import INPUT_KEY, RemoteLimits
 from .profiles import PROFILES
 from .reports import RunModel, find_secret, terminal, write_artifacts
@@ -37,6 +37,7 @@ from .server.process import ServerStartError
 from .settings import Settings
 from .spec import load_contract
 from .stops import find_error, run_stopped
+from .tokens import TokenError, open_tokens, report_tokens
 from .waivers import Waiver
 
 FINDINGS = pytest.StashKey[list[Finding]]()
@@ -75,12 +76,17 @@ class ConformanceSession:
         tracked = tuple(f.pointer for f in contract.fields() if f.nullable or not f.required)
         self.record = RunRecord(tracked=tracked)
         try:
+            auth = open_tokens(settings, shared)
+        except TokenError as exc:  # the token command, run before the first request
+            self.abort("usage error", f"chaser settings: {exc}", USAGE, clear=True)
+        try:
             self.target, self._release = open_target(
                 settings.base_url,
-                settings.api_token,
+                auth.secrets()[-1] if auth else None,
                 settings.session_id,
                 settings.foreign_session_id,
                 embedded_url=shared["base_url"] if shared and settings.embedded else None,
+                auth=auth,
             )
         except ServerStartError as exc:
             pytest.exit(f"chaser: the embedded reference server did not start: {exc}", returncode=INTERNAL_ERROR)
@@ -125,8 +131,10 @@ class ConformanceSession:
         if self.session is not None:
             self.session.shouldstop = f"chaser: interrupted by {self.signal}"
 
-    def abort(self, word: str, message: str, code: int) -> None:
+    def abort(self, word: str, message: str, code: int, clear: bool = False) -> None:
         """End the run before any test, with the verdict in the reports that can be written."""
+        if clear:
+            clear_stale(self.reports_dir, [])
         write_verdict_only(self.reports_dir, word, message)
         pytest.exit(message, returncode=code)
 
@@ -139,6 +147,7 @@ class ConformanceSession:
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
             ca_bundle=self.settings.ca_bundle,
+            auth=self.target.auth,
         )
 
     def _source(self, name: str) -> str:
@@ -235,7 +244,7 @@ class ConformanceSession:
         if isinstance(inner, ContractViolation) and inner.finding not in found:
             found.append(inner.finding)
         elif isinstance(inner, (NoAnswer, BrokenAnswer)):
-            found.append(Finding.unanswered(inner, self.target.token))
+            found.append(Finding.unanswered(inner, self.target.secrets))
         elif isinstance(inner, RunStopped) and report.failed:
             report.longrepr = f"run stopped: {inner}"  # the reason, not a traceback
         # One finding per rule broken: Hypothesis runs a failing generated case again to report it.
@@ -248,7 +257,7 @@ class ConformanceSession:
             if self.compact or not isinstance(error, (ContractViolation, NoAnswer, BrokenAnswer)):
                 # The violation, not the code that found it (and, for the generated tests, not
                 # Schemathesis' own group, which would repeat it).
-                report.longrepr = mask(text, self.target.token)
+                report.longrepr = mask(text, *self.target.secrets)
         return report
 
     @pytest.hookimpl(tryfirst=True)
@@ -310,13 +319,14 @@ class ConformanceSession:
         elif self.stopped is not None:
             # A stop ends pytest's session as an interruption; the stop's reason is the verdict.
             model.ending = "unreachable" if self.stopped.exit_code == UNREACHABLE else None
+        report_tokens(model, self.target.auth)
         self.report_not_run(session)
         result = yield
         if self.stopped is not None:
             session.exitstatus = self.stopped.exit_code
         model.files = write_artifacts(self.reports_dir, model, self.report_paths())
         scanned = [self.reports_dir, *self.report_paths()]
-        model.leaks = find_secret([p for p in scanned if p.exists()], str(self.target.token))
+        model.leaks = find_secret([p for p in scanned if p.exists()], *self.target.secrets)
         if model.leaks:
             session.exitstatus = SECRET_LEAKED
         return result

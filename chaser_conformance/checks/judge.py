@@ -43,7 +43,6 @@ class Judge:
         self.record = record
         self.strict = strict
         self.offline = offline
-        self._bearer = f"Bearer {target.token}"
         self._prefix = target.base_url.rstrip("/") + SESSION_PATH
         # Where a test's findings go (the plugin points it at the running test); None: nowhere.
         self.on_finding: Callable[[Finding], None] | None = None
@@ -51,7 +50,9 @@ class Judge:
     def has_valid_credentials(self, ex: Exchange) -> bool:
         if self.offline:
             return "Authorization" in ex.request_headers  # whether it is valid is not known offline
-        return ex.request_headers.get("Authorization") == self._bearer
+        sent = ex.request_headers.get("Authorization")
+        # Any token of the run (a token command's change when one expires), in the form the suite sends it.
+        return sent is not None and sent.startswith("Bearer ") and sent[len("Bearer ") :] in self.target.secrets
 
     def perspective(self, ex: Exchange) -> str:
         if self.has_valid_credentials(ex):
@@ -70,7 +71,7 @@ class Judge:
         ex = Exchange.of(response)
         structured = [p if isinstance(p, Problem) else Problem(check, p) for p in problems]
         return Finding.of(
-            check, ex, structured, self.perspective(ex), self.target.token, input=self.requested_id(ex) or ""
+            check, ex, structured, self.perspective(ex), self.target.secrets, input=self.requested_id(ex) or ""
         )
 
     def fail(self, check: str, response: Any, problems: list[Problem | str], record: bool = True) -> None:
@@ -93,7 +94,7 @@ class Judge:
             failures += [Problem(f"advisory: {a.rule}", f"advisory (strict): {a.text}") for a in advisories]
         else:
             for a in advisories:
-                self.record.advise(check, mask(a.text, self.target.token))
+                self.record.advise(check, mask(a.text, *self.target.secrets))
         if failures:
             self.fail(check, ex, failures, record)
         return ex

@@ -32,6 +32,8 @@ def markdown(model: RunModel, files: list[Path]) -> str:
         lines += [f"> **Run stopped:** {_md(str(model.stopped))}", ""]
     if model.diagnosis:
         lines += [f"> **Diagnosis:** {model.diagnosis.message}", ""]
+    if model.token_line():
+        lines += [f"{model.token_line()}.", ""]
     lines += [
         "| " + " | ".join("skipped (did not run)" if o == "skipped" else o for o in OUTCOMES) + " |",
         "|" + "---|" * len(OUTCOMES),

@@ -30,6 +30,8 @@ def write_summary(tr: Any, model: RunModel, report_paths: list[Any]) -> None:
     tr.write_line(f"verdict: {line}", bold=True, red=word != "conformant", green=word == "conformant")
     if model.diagnosis is not None:
         tr.write_line(f"DIAGNOSIS: {model.diagnosis.message}", bold=True)
+    if model.token_line():
+        tr.write_line(model.token_line())
     for nodeid, reason in model.tally.not_run().items():
         tr.write_line(f"  did not run: {nodeid.split('::')[-1]}: {reason}")
     advisories = model.record.advisories
