@@ -38,7 +38,7 @@ from .settings import Settings
 from .spec import load_contract
 from .stops import find_error, run_stopped
 from .tokens import TokenError, open_tokens, report_tokens
-from .waivers import Waiver
+from .waivers import Waiver, fixed_notes
 
 FINDINGS = pytest.StashKey[list[Finding]]()
 REPORT_ATTRIBUTE = "chaser_findings"  # on a TestReport: the findings of that phase, as dicts
@@ -361,7 +361,8 @@ class ConformanceSession:
         for nodeid in sorted(n for n in self.waived if outcomes.get(n) == "xpassed"):
             notes.append(f"waiver no longer needed (the test passed): {self.waived[nodeid].label()} -> {nodeid}")
         used = set(self.waived.values())
-        notes += [f"waiver matched no test: {w.label()}" for w in self.waivers if w not in used]
+        notes += [f"waiver matched no test: {w.label()}" for w in self.waivers if w not in used and not w.cause]
+        notes += fixed_notes(self.waivers, self.model.findings) if self.stopped is None and not self.signal else []
         notes += [f"waiver expired and was not applied: {w.label()}" for w in self.expired_waivers]
         return notes
 

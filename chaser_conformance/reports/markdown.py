@@ -50,6 +50,8 @@ def markdown(model: RunModel, files: list[Path]) -> str:
             lines += ["```text", *(elide(line) for line in cause.example.splitlines()), "```", ""]
             lines += [f"- `{t}`" for t in cause.tests]
             lines.append("")
+    if model.notes:
+        lines += ["## Waivers and baseline", "", *(f"- {_md(note)}" for note in model.notes), ""]
     not_run = model.tally.not_run()
     if not_run:
         lines += ["## Did not run", ""]

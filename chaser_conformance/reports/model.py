@@ -220,6 +220,7 @@ class RunModel:
             "coverage_gaps": self.coverage_gaps(),
             "failing_exchanges": len(self.findings),
             "token": self.token,
+            "notes": self.notes,  # waivers no longer needed, causes of a baseline fixed, ...
         }
 
     def token_line(self) -> str | None:
