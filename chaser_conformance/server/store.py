@@ -89,9 +89,9 @@ class Store:
         self._expires: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def issue(self, account: Account | None = None) -> Secret:
-        """A new token of `account` (the primary one), valid for `token_ttl` from now."""
-        token = Secret(f"tok-{secrets.token_urlsafe(18)}")
+    def issue(self, account: Account | None = None, token: str | None = None) -> Secret:
+        """A new token (random, or `token`) of `account` (the primary one), valid for `token_ttl` from now."""
+        token = Secret(token or f"tok-{secrets.token_urlsafe(18)}")
         with self._lock:
             self._by_token[str(token)] = account or self.primary
             if self.token_ttl is not None:

@@ -32,7 +32,7 @@ CREDENTIAL_CASES = list(_credentials("t"))
 
 @pytest.mark.parametrize("case", CREDENTIAL_CASES)
 def test_bad_credentials_cannot_read_a_session(anon_api, judge, target, case):
-    authorization = _credentials(target.token)[case]
+    authorization = _credentials(target.secrets[-1])[case]  # near-misses of the token in use (a refreshed one)
     for sid in target.session_ids:
         exchange = judge("bad credentials", anon_api.get_session(sid, authorization=authorization))
         judge.expect("bad credentials", exchange, {401, 404}, "the request carries no valid credentials")
@@ -51,7 +51,7 @@ def _token_elsewhere(token):
 
 @pytest.mark.parametrize("place", list(_token_elsewhere("t")))
 def test_a_token_in_the_wrong_place_is_not_a_credential(anon_api, judge, target, place):
-    query, headers = _token_elsewhere(target.token)[place]
+    query, headers = _token_elsewhere(target.secrets[-1])[place]
     for sid in target.session_ids:
         url = anon_api.session_url(sid)
         exchange = judge("token in the wrong place", anon_api.request("GET", url, params=query, headers=headers))

@@ -256,3 +256,33 @@ def test_the_leak_scan_looks_for_every_token(tmp_path):
     (tmp_path / "a.txt").write_text("nothing")
     (tmp_path / "b.txt").write_text("...tok-second-bbbb...")
     assert find_secret([tmp_path], "tok-first-aaaa", "tok-second-bbbb") == [tmp_path / "b.txt"]
+
+
+def test_a_refreshed_token_found_in_an_artifact_fails_the_run(tmp_path):
+    # The leak scan looks for every token of the run, not only the first: a left-over file holding
+    # the token the command gives at its second call fails the run, once that token was in use.
+    server, store, _ = short_lived_server(ttl=TTL)
+    first, second = "tok-first-distinctive-1", "tok-second-distinctive-2"
+    store.issue(token=first)
+    counter = tmp_path / "calls"
+    command = script(
+        tmp_path,
+        f"""
+        import pathlib
+        calls = pathlib.Path({str(counter)!r})
+        print({second!r} if calls.exists() else {first!r})
+        calls.write_text("1")
+        """,
+    )
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "left-over.log").write_text(f"Authorization: Bearer {second}\n")
+    with server:
+        store.token_ttl = 10**9  # the second token outlives the run
+        store.issue(token=second)
+        store.token_ttl = TTL
+        run = run_suite(tmp_path, env_for(server, store, CHASER_TOKEN_COMMAND=command))
+    assert summary(tmp_path)["token"]["refreshes"] >= 1, run.output[-3000:]
+    assert run.returncode == 70, run.output[-3000:]
+    assert f"SECRET LEAK: the token was written to {reports / 'left-over.log'}" in run.output
+    assert first not in run.output and second not in run.output

@@ -135,6 +135,14 @@ def test_a_run_with_the_baseline_passes_while_the_same_causes_fail(adoption):
     assert "XFAIL" in run.output and "waived: [schema required at /id]" in run.output
 
 
+def test_the_baseline_waives_the_same_way_under_four_workers(adoption, tmp_path):
+    root, _, _, baseline = adoption
+    with serve_in_thread([FAULT]) as server:
+        run = run_suite(tmp_path, target_env(server) | {"CHASER_WAIVERS": str(baseline)}, ["-n", "4"])
+    assert run.returncode == 0, run.output[-3000:]
+    assert summary(tmp_path)["counts"] == summary(root / "same")["counts"]
+
+
 def test_a_run_with_the_baseline_fails_on_a_new_cause_only(adoption):
     root, runs, _, _ = adoption
     assert runs["more"].returncode == 1
