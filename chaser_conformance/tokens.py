@@ -6,7 +6,7 @@ of an expired one inside the HTTP adapter.
   command's exit code and the last line of its stderr, masked.
 - `Tokens` is the run's one set of tokens (on the controller under pytest -n, served to the workers
   with the request budget, so that an expiry costs one run of the command, not one per worker): the
-  current one, every one ever issued (all masked and leak-scanned), which have worked, the refreshes.
+  current one, every one ever issued (all masked and leak-scanned), and the refreshes.
 - `TokenAuth` is what the `GuardedAdapter` of every client calls (client.py knows it only as `auth`):
   a request that carries a token of the run is sent with the current one; when a token that has
   worked gets a 401, the last request that succeeded with it is sent again. If that gets a 401 too,
@@ -84,7 +84,6 @@ class Tokens:
     def __init__(self, token: Secret | None, command: str | None = None) -> None:
         self._command = command
         self._issued: list[Secret] = [token] if token else []
-        self._worked: set[str] = set()
         self._refreshes: list[str] = []  # when each refresh happened (UTC, ISO 8601)
         self._expired: str | None = None
         self._lock = threading.Lock()
@@ -103,14 +102,6 @@ class Tokens:
     def issued(self) -> tuple[Secret, ...]:
         with self._lock:
             return tuple(self._issued)
-
-    def worked(self, token: str) -> None:
-        with self._lock:
-            self._worked.add(str(token))
-
-    def has_worked(self, token: str) -> bool:
-        with self._lock:
-            return str(token) in self._worked
 
     def renew(self, stale: str) -> Secret | None:
         """A token to use in place of `stale`, which has expired: the current one if another thread
@@ -153,7 +144,6 @@ class TokenAuth:
     def __init__(self, tokens: Any) -> None:
         self.tokens = tokens
         self._known: list[Secret] = list(tokens.issued())
-        self._worked: set[str] = set()
         self._last_good: dict[str, requests.PreparedRequest] = {}  # token -> a request it succeeded with
         self._lock = threading.Lock()
 
@@ -193,21 +183,15 @@ class TokenAuth:
             request.headers["Authorization"] = Secret(f"Bearer {token}")  # a test built it before a refresh
         response = send_once(request, **kwargs)
         if response.status_code != 401:
-            self._succeeded(token, request)
+            if response.status_code < 400 or response.status_code == 404:  # the token was accepted
+                with self._lock:
+                    self._last_good[token] = request
             return response
         renewed = self._renewed(send_once, token, kwargs)
         if renewed is None:
             return response  # the token still works: this 401 is the server's answer to this request
         response.close()
         return send_once(self._with(request, renewed), **kwargs)
-
-    def _succeeded(self, token: str, request: requests.PreparedRequest) -> None:
-        with self._lock:
-            first = token not in self._worked
-            self._worked.add(token)
-            self._last_good[token] = request
-        if first:
-            self.tokens.worked(token)
 
     def _renewed(self, send_once: Callable[..., requests.Response], token: str, kwargs: Any) -> Secret | None:
         """The token to retry with when `token` has expired; None when it has not (or never worked)."""
@@ -216,13 +200,12 @@ class TokenAuth:
             return current  # renewed by another thread or worker meanwhile
         with self._lock:
             last_good = self._last_good.get(token)
-        if last_good is None and not self.tokens.has_worked(token):
-            return None  # it never worked here: a wrong token, which the diagnosis names
-        if last_good is not None:
-            probe = send_once(last_good.copy(), **kwargs)
-            probe.close()
-            if probe.status_code != 401:
-                return None
+        if last_good is None:
+            return None  # it never worked here: a wrong token (which the diagnosis names), or this request's 401
+        probe = send_once(last_good.copy(), **kwargs)
+        probe.close()
+        if probe.status_code != 401:
+            return None  # the token still works: the 401 was the server's answer to that request alone
         try:
             renewed = self.tokens.renew(token)
         except TokenError as exc:

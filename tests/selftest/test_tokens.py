@@ -286,3 +286,67 @@ def test_a_refreshed_token_found_in_an_artifact_fails_the_run(tmp_path):
     assert run.returncode == 70, run.output[-3000:]
     assert f"SECRET LEAK: the token was written to {reports / 'left-over.log'}" in run.output
     assert first not in run.output and second not in run.output
+
+
+class FakeServer:
+    """send_once for TokenAuth: answers by (token, path), and keeps what was sent."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.sent = []
+
+    def __call__(self, request, **kwargs):
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        path = request.url.rsplit("/", 1)[1]
+        self.sent.append((token, path))
+        response = requests.Response()
+        response.status_code = self.answer(token, path)
+        response._content, response._content_consumed = b"", True  # as the GuardedAdapter leaves it
+        return response
+
+
+def get(path, token):
+    return requests.Request(
+        "GET", f"http://127.0.0.1:9/v1/sessions/{path}", headers={"Authorization": f"Bearer {token}"}
+    ).prepare()
+
+
+def test_a_401_to_one_request_while_the_token_still_works_is_that_requests_answer(tmp_path):
+    calls = tmp_path / "calls"
+    tokens = Tokens(Secret("tok-a"), command=script(tmp_path, f"open({str(calls)!r}, 'a').write('x'); print('tok-b')"))
+    auth = TokenAuth(tokens)
+    server = FakeServer(lambda token, path: 401 if path == "odd" else 200)
+    assert auth.send(server, get("ses_full", "tok-a"), {}).status_code == 200
+    assert auth.send(server, get("odd", "tok-a"), {}).status_code == 401
+    assert server.sent == [("tok-a", "ses_full"), ("tok-a", "odd"), ("tok-a", "ses_full")]  # the probe: still 200
+    assert not calls.exists() and tokens.report()["refreshes"] == 0
+
+
+def test_an_expired_token_is_renewed_once_and_the_request_retried_with_the_new_one(tmp_path):
+    tokens = Tokens(Secret("tok-a"), command=script(tmp_path, "print('tok-b')"))
+    auth = TokenAuth(tokens)
+    expired = set()
+    server = FakeServer(lambda token, path: 401 if token in expired else 200)
+    auth.send(server, get("ses_full", "tok-a"), {})
+    expired.add("tok-a")
+    answer = auth.send(server, get("ses_nulls", "tok-a"), {})
+    assert answer.status_code == 200
+    assert server.sent[1:] == [("tok-a", "ses_nulls"), ("tok-a", "ses_full"), ("tok-b", "ses_nulls")]
+    assert auth.send(server, get("ses_full", "tok-a"), {}).status_code == 200  # built before: sent with tok-b
+    assert server.sent[-1] == ("tok-b", "ses_full") and tokens.report()["refreshes"] == 1
+
+
+def test_a_token_that_never_worked_is_not_renewed_and_a_fixed_one_that_expires_stops_the_run():
+    from chaser_conformance.client import RunStopped
+
+    auth = TokenAuth(Tokens(Secret("tok-a")))
+    refused = FakeServer(lambda token, path: 401)
+    assert auth.send(refused, get("ses_full", "tok-a"), {}).status_code == 401
+    assert refused.sent == [("tok-a", "ses_full")]  # no probe: nothing ever succeeded with it
+    expired = set()
+    server = FakeServer(lambda token, path: 401 if token in expired else 200)
+    auth.send(server, get("ses_full", "tok-a"), {})
+    expired.add("tok-a")
+    with pytest.raises(RunStopped, match="^token expired during the run") as stop:
+        auth.send(server, get("ses_nulls", "tok-a"), {})
+    assert stop.value.exit_code == 69
