@@ -91,6 +91,7 @@ def _serve_short_lived(server: RunningServer, store: Store, ttl: float, token_fi
     print(f"tokens live {ttl:g} s: POST {server.base_url}{TOKEN_PATH} issues one (the seeded tokens are off)")
     command = f"python -m chaser_conformance.server.token {server.base_url}{TOKEN_PATH}"
     if token_file:
+        _write_token(store, Path(token_file))  # before the banner says it is there
         threading.Thread(target=_keep_token_file, args=(store, Path(token_file)), daemon=True).start()
         print(f"  a valid token is kept in {token_file}")
         command = f"cat {token_file}"
@@ -104,14 +105,18 @@ def _serve_short_lived(server: RunningServer, store: Store, ttl: float, token_fi
     return 0
 
 
+def _write_token(store: Store, path: Path) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(str(store.issue()) + "\n", encoding="utf-8")
+    partial.replace(path)  # atomic: a reader never sees half a token
+
+
 def _keep_token_file(store: Store, path: Path) -> None:
     """A fresh token in the file at half of each lifetime, so that whoever reads it gets one that works."""
     assert store.token_ttl is not None
     while True:
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(str(store.issue()) + "\n", encoding="utf-8")
-        partial.replace(path)  # atomic: a reader never sees half a token
         time.sleep(store.token_ttl / 2)  # the file's rotation period, not synchronisation
+        _write_token(store, path)
 
 
 if __name__ == "__main__":
