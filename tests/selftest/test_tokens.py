@@ -350,3 +350,23 @@ def test_a_token_that_never_worked_is_not_renewed_and_a_fixed_one_that_expires_s
     with pytest.raises(RunStopped, match="^token expired during the run") as stop:
         auth.send(server, get("ses_nulls", "tok-a"), {})
     assert stop.value.exit_code == 69
+
+
+def test_replay_uses_a_current_token_from_the_command_never_one_of_the_run(tmp_path):
+    from test_workflows import command
+
+    clock = Ticks()
+    store = Store(token_ttl=TTL, clock=clock)
+    with serve_in_thread(["missing-id"], store=store) as server:
+        env = env_for(server, store, CHASER_TOKEN_COMMAND=token_command(server), CHASER_PROFILE="quick")
+        run = run_suite(tmp_path, env)
+        assert run.returncode == 1, run.output[-3000:]
+        of_the_run = set(issued(store))
+        for _ in range(TTL):
+            clock()  # every token of the run has expired
+        replay = command("replay", tmp_path / "reports", env={"CHASER_TOKEN_COMMAND": env["CHASER_TOKEN_COMMAND"]})
+    assert replay.returncode == 1, replay.stdout + replay.stderr
+    assert "still failing: GET " in replay.stdout and "[schema required at /id]" in replay.stdout
+    assert "401" not in replay.stdout.split("\n")[0]
+    fresh = set(issued(store)) - of_the_run
+    assert len(fresh) == 1 and not any(t in replay.stdout + replay.stderr for t in set(issued(store)))
