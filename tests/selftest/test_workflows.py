@@ -192,3 +192,14 @@ def test_a_cause_waiver_names_a_rule_not_a_test_too(tmp_path):
 def test_baseline_strings_are_valid_toml(text):
     value = tomllib.loads(f"x = {toml_string(text)}\n")["x"]
     assert value == text.encode("utf-8", "replace").decode("utf-8")
+
+
+def test_an_expired_baseline_entry_fails_as_any_expired_waiver(adoption, tmp_path):
+    root, _, _, _ = adoption
+    stale = tmp_path / "stale-baseline.toml"
+    stale.write_text(command("baseline", root / "first" / "reports", "--expires", "2020-01-31").stdout)
+    with serve_in_thread([FAULT]) as server:
+        run = run_suite(tmp_path, target_env(server) | {"CHASER_WAIVERS": str(stale)})
+    assert run.returncode == 1
+    assert cause_keys(tmp_path) == cause_keys(root / "first")
+    assert "waiver expired and was not applied: [schema required at /id] (expires 2020-01-31)" in run.output
