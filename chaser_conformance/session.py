@@ -37,7 +37,7 @@ from .server.process import ServerStartError
 from .settings import Settings
 from .spec import load_contract
 from .stops import find_error, run_stopped
-from .tokens import TokenError, open_tokens, report_tokens
+from .tokens import open_tokens, report_tokens
 from .waivers import Waiver, fixed_notes
 
 FINDINGS = pytest.StashKey[list[Finding]]()
@@ -75,10 +75,7 @@ class ConformanceSession:
         contract = load_contract()
         tracked = tuple(f.pointer for f in contract.fields() if f.nullable or not f.required)
         self.record = RunRecord(tracked=tracked)
-        try:
-            auth = open_tokens(settings, shared)
-        except TokenError as exc:  # the token command, run before the first request
-            self.abort("usage error", f"chaser settings: {exc}", USAGE, clear=True)
+        auth = open_tokens(settings, shared, failed=lambda message: self.abort("usage error", message, USAGE))
         try:
             self.target, self._release = open_target(
                 settings.base_url,
@@ -131,10 +128,9 @@ class ConformanceSession:
         if self.session is not None:
             self.session.shouldstop = f"chaser: interrupted by {self.signal}"
 
-    def abort(self, word: str, message: str, code: int, clear: bool = False) -> None:
-        """End the run before any test, with the verdict in the reports that can be written."""
-        if clear:
-            clear_stale(self.reports_dir, [])
+    def abort(self, word: str, message: str, code: int) -> None:
+        """End the run before any test: its verdict in the reports that can be written, no earlier run's."""
+        clear_stale(self.reports_dir, [])
         write_verdict_only(self.reports_dir, word, message)
         pytest.exit(message, returncode=code)
 

@@ -230,17 +230,24 @@ def remote_tokens(address: list[Any], authkey: str) -> Any:
     return proxy
 
 
-def open_tokens(settings: Any, shared: dict[str, Any] | None) -> TokenAuth | None:
+def open_tokens(
+    settings: Any, shared: dict[str, Any] | None, failed: Callable[[str], Any] | None = None
+) -> TokenAuth | None:
     """The tokens of a run against a configured target (None: the embedded server): the controller's
-    own (its command run now, before the first request; TokenError if it fails), or, in a pytest -n
-    worker, the controller's."""
+    own (its command run now, before the first request; if it fails, `failed` gets the usage error's
+    line, or TokenError is raised), or, in a pytest -n worker, the controller's."""
     token, command = settings.api_token, settings.token_command
     if settings.embedded:
         return None
     if shared and shared.get("tokens"):
         return TokenAuth(remote_tokens(**shared["limits"]))
     tokens = Tokens(token, command)
-    tokens.start()
+    try:
+        tokens.start()
+    except TokenError as exc:
+        if failed is not None:
+            failed(f"chaser settings: {exc}")  # a run: ends it (pytest.exit)
+        raise
     return TokenAuth(tokens)
 
 
