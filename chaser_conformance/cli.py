@@ -17,6 +17,9 @@ from .settings.fields import SHARED_OPTIONS
 
 USAGE = """usage: chaser-conformance [OPTIONS] [PYTEST OPTIONS]
        chaser-conformance validate PATH... [--format json]   (recorded or mock responses, offline)
+       chaser-conformance replay [REPORTS_DIR] [--cause N | --test NODEID] [--base-url URL]
+       chaser-conformance baseline [REPORTS_DIR] [--expires DATE] > chaser-baseline.toml
+       chaser-conformance compare OLD_REPORTS NEW_REPORTS [--format text|markdown]
 
 Checks that the server at a base URL behaves as openapi.yaml says for GET /v1/sessions/{{id}}.
 With no base URL it tests the embedded reference server. Reports go to ./reports.
@@ -67,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         from .offline import main as validate
 
         return validate(argv[1:])
+    if argv[:1] in (["replay"], ["baseline"], ["compare"]):
+        from .workflows import COMMANDS
+
+        return COMMANDS[argv[0]](argv[1:])
     if any(a in ("-h", "--help") for a in argv):
         print(usage())
         return 0

@@ -41,6 +41,12 @@ class Target:
     session_ids: tuple[str, ...]
     foreign_session_id: str | None
     embedded: bool
+    auth: Any = None  # tokens.TokenAuth of a configured target: renews an expired token
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every token of the run seen here (a token command's change): each is masked everywhere."""
+        return self.auth.secrets() if self.auth is not None else (self.token,)
 
     @property
     def label(self) -> str:
@@ -87,16 +93,27 @@ Witness = Callable[[str, Any], None]
 
 class GuardedAdapter(HTTPAdapter):
     def __init__(
-        self, base_url: str, limits: RunLimits, max_body: int = MAX_BODY_BYTES, witness: Witness | None = None
+        self,
+        base_url: str,
+        limits: RunLimits,
+        max_body: int = MAX_BODY_BYTES,
+        witness: Witness | None = None,
+        auth: Any = None,
     ) -> None:
         super().__init__(max_retries=rate_limit_retry())
         self.origin = origin(base_url)
         self.limits = limits
         self.max_body = max_body
         self.witness = witness
+        self.auth = auth  # tokens.TokenAuth: the current token in, an expired one renewed
         self._last_answered: requests.PreparedRequest | None = None
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:
+        if self.auth is not None:
+            return self.auth.send(self._send_once, request, kwargs)
+        return self._send_once(request, **kwargs)
+
+    def _send_once(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         if origin(request.url or "") != self.origin:
             # Redirects are not followed, so only a bug could get here; the token must not leave.
             raise RunStopped(f"refusing to send a request outside the target: {urlsplit(request.url).netloc}", 1)
@@ -144,7 +161,8 @@ class GuardedAdapter(HTTPAdapter):
         self.limits.before_send()
         headers = {"User-Agent": requests.utils.default_user_agent(), "Accept": "*/*", "Connection": "close"}
         if authorization is not None:
-            headers["Authorization"] = Secret(str(authorization))
+            current = self.auth.current_for(str(authorization)) if self.auth is not None else authorization
+            headers["Authorization"] = Secret(str(current))
         try:
             answer = verbatim.send(method, url, headers, timeout, self.max_body, verify)
         except (OSError, http.client.HTTPException) as exc:
@@ -183,12 +201,12 @@ class GuardedAdapter(HTTPAdapter):
 
 
 def http_session(
-    base_url: str, limits: RunLimits, ca_bundle: Path | None = None, witness: Witness | None = None
+    base_url: str, limits: RunLimits, ca_bundle: Path | None = None, witness: Witness | None = None, auth: Any = None
 ) -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no proxies or .netrc credentials from the environment: the target only
     session.verify = str(ca_bundle) if ca_bundle else True
-    adapter = GuardedAdapter(base_url, limits, witness=witness)
+    adapter = GuardedAdapter(base_url, limits, witness=witness, auth=auth)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -205,11 +223,12 @@ class ApiClient:
         read_timeout: float,
         ca_bundle: Path | None = None,
         witness: Witness | None = None,
+        auth: Any = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = (connect_timeout, read_timeout)
-        self.http = http_session(self.base_url, limits, ca_bundle, witness)
+        self.http = http_session(self.base_url, limits, ca_bundle, witness, auth)
 
     def __repr__(self) -> str:
         return f"ApiClient({self.base_url!r}, token={self.token!r})"
@@ -270,6 +289,7 @@ def open_target(
     foreign_session_id: str | None,
     *,
     embedded_url: str | None = None,
+    auth: Any = None,
 ) -> tuple[Target, Callable[[], None]]:
     """The target of a run and how to release it: the configured one, or (no base URL) the embedded
     reference server, started here, or the one `embedded_url` names (a pytest -n worker uses the
@@ -278,7 +298,7 @@ def open_target(
     without asking it. Raises server.process.ServerStartError when it cannot start."""
     if base_url is not None:
         assert token is not None  # guaranteed by settings.resolve()
-        return Target(base_url, token, session_ids, foreign_session_id, embedded=False), lambda: None
+        return Target(base_url, token, session_ids, foreign_session_id, embedded=False, auth=auth), lambda: None
     from .server import Store
     from .server.process import serve_in_process
 

@@ -11,7 +11,7 @@ INTERRUPTED = 2  # the run was interrupted (pytest: Ctrl-C)
 INTERNAL_ERROR = 3  # a bug in the suite (pytest: internal error)
 USAGE = 4  # bad settings or input: nothing was judged (pytest: usage error)
 NO_TESTS = 5  # the selection ran no test (pytest: no tests collected)
-UNREACHABLE = 69  # EX_UNAVAILABLE: the target is unreachable, or stopped answering
+UNREACHABLE = 69  # EX_UNAVAILABLE: the target is unreachable, stopped answering, or its token expired
 SECRET_LEAKED = 70  # EX_SOFTWARE: the run wrote the token into an artifact
 
 MEANINGS = {
@@ -21,7 +21,7 @@ MEANINGS = {
     INTERNAL_ERROR: "internal error of the suite",
     USAGE: "bad configuration or input, named with its source; nothing ran",
     NO_TESTS: "no test selected (e.g. -k matched none)",
-    UNREACHABLE: "target unreachable, or it stopped answering",
+    UNREACHABLE: "target unreachable, or it stopped answering, or its token expired",
     SECRET_LEAKED: "the token was written to an artifact",
 }
 

@@ -35,11 +35,12 @@ OUTPUT_KEY = "chaser"  # workeroutput["chaser"]: what the worker's tests saw
 class LimitsServer:
     """The controller's RunLimits, served on loopback to the workers (authenticated by a random key)."""
 
-    def __init__(self, limits: RunLimits) -> None:
+    def __init__(self, limits: RunLimits, tokens: Any = None) -> None:
         class Manager(BaseManager):
             pass
 
         Manager.register("limits", callable=lambda: limits)
+        Manager.register("tokens", callable=lambda: tokens)  # tokens.Tokens: one refresh for the run
         self.authkey = secrets.token_bytes(16)
         self._server = Manager(address=("127.0.0.1", 0), authkey=self.authkey).get_server()
         self.address: tuple[str, int] = self._server.address
@@ -198,12 +199,14 @@ class XdistExchange:
         run = self.run
         if not run.conformance_run:
             return
+        auth = run.target.auth
         if self.limits_server is None:
-            self.limits_server = LimitsServer(run.limits)  # type: ignore[arg-type]
+            self.limits_server = LimitsServer(run.limits, auth.tokens if auth else None)  # type: ignore[arg-type]
         node.workerinput[INPUT_KEY] = {
             "seed": run.seed,
             "base_url": run.target.base_url,
             "limits": self.limits_server.workerinput(),
+            "tokens": auth is not None,
         }
 
     @pytest.hookimpl(optionalhook=True)

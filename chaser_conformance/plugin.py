@@ -33,6 +33,7 @@ from .settings.fields import SHARED_OPTIONS
 from .spec import Contract, load_contract
 from .stops import check_reachable
 from .waivers import WaiverError, load_waivers
+from .workflows.causes import register as register_cause_waivers
 
 PLUGIN_NAME = "chaser-conformance"
 XDIST_PLUGIN_NAME = "chaser-conformance-xdist"
@@ -131,6 +132,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if conformance_run and hasattr(config.option, "css"):
         config.option.css = [*(config.option.css or []), str(CSS)]
     config.pluginmanager.register(run, PLUGIN_NAME)
+    register_cause_waivers(config, run.waivers)  # a baseline: waivers of causes, not of tests
     if _parallel(config):
         config.pluginmanager.register(XdistExchange(run), XDIST_PLUGIN_NAME)
     _ACTIVE.append(run)

@@ -27,7 +27,7 @@ from . import synthetic
 from .checks import ContractViolation, Finding, Judge, RunRecord
 from .client import ApiClient, BrokenAnswer, NoAnswer, RunLimits, RunStopped, open_target
 from .diagnosis import Diagnostician
-from .exitcodes import INTERNAL_ERROR, INTERRUPTED, SECRET_LEAKED, UNREACHABLE
+from .exitcodes import INTERNAL_ERROR, INTERRUPTED, SECRET_LEAKED, UNREACHABLE, USAGE
 from .parallel import INPUT_KEY, RemoteLimits
 from .profiles import PROFILES
 from .reports import RunModel, find_secret, junit, terminal, write_artifacts
@@ -38,7 +38,8 @@ from .server.process import ServerStartError
 from .settings import Settings
 from .spec import load_contract
 from .stops import find_error, run_stopped
-from .waivers import Waiver
+from .tokens import open_tokens, report_tokens
+from .waivers import Waiver, waiver_notes
 
 FINDINGS = pytest.StashKey[list[Finding]]()
 REPORT_ATTRIBUTE = synthetic.REPORT_ATTRIBUTE
@@ -75,13 +76,15 @@ class ConformanceSession:
         contract = load_contract()
         tracked = tuple(f.pointer for f in contract.fields() if f.nullable or not f.required)
         self.record = RunRecord(tracked=tracked)
+        auth = open_tokens(settings, shared, failed=lambda message: self.abort("usage error", message, USAGE))
         try:
             self.target, self._release = open_target(
                 settings.base_url,
-                settings.api_token,
+                auth.secrets()[-1] if auth else None,
                 settings.session_id,
                 settings.foreign_session_id,
                 embedded_url=shared["base_url"] if shared and settings.embedded else None,
+                auth=auth,
             )
         except ServerStartError as exc:
             pytest.exit(f"chaser: the embedded reference server did not start: {exc}", returncode=INTERNAL_ERROR)
@@ -128,7 +131,8 @@ class ConformanceSession:
             self.session.shouldstop = f"chaser: interrupted by {self.signal}"
 
     def abort(self, word: str, message: str, code: int) -> None:
-        """End the run before any test, with the verdict in the reports that can be written."""
+        """End the run before any test: its verdict in the reports that can be written, no earlier run's."""
+        clear_stale(self.reports_dir, [])
         write_verdict_only(self.reports_dir, word, message)
         pytest.exit(message, returncode=code)
 
@@ -142,6 +146,7 @@ class ConformanceSession:
             read_timeout=self.settings.read_timeout,
             ca_bundle=self.settings.ca_bundle,
             witness=self.witness,
+            auth=self.target.auth,
         )
 
     def witness(self, check: str, response: Any) -> None:
@@ -248,7 +253,7 @@ class ConformanceSession:
         if isinstance(inner, ContractViolation) and inner.finding not in found:
             found.append(inner.finding)
         elif isinstance(inner, (NoAnswer, BrokenAnswer)):
-            found.append(Finding.unanswered(inner, self.target.token))
+            found.append(Finding.unanswered(inner, self.target.secrets))
         elif isinstance(inner, RunStopped) and report.failed:
             report.longrepr = f"run stopped: {inner}"  # the reason, not a traceback
         # One finding per rule broken: Hypothesis runs a failing generated case again to report it.
@@ -261,7 +266,7 @@ class ConformanceSession:
             if self.compact or not isinstance(error, (ContractViolation, NoAnswer, BrokenAnswer)):
                 # The violation, not the code that found it (and, for the generated tests, not
                 # Schemathesis' own group, which would repeat it).
-                report.longrepr = mask(text, self.target.token)
+                report.longrepr = mask(text, *self.target.secrets)
         return report
 
     @pytest.hookimpl(tryfirst=True)
@@ -316,14 +321,17 @@ class ConformanceSession:
         model.sent, model.cap = self.limits.sent, self.limits.max_requests
         if model.causes and self.stopped is None:
             model.diagnosis = self.diagnostician.after_run(self.record)
-        model.notes = self.waiver_notes()
+        finished = self.stopped is None and not self.signal
+        model.notes = waiver_notes(model, self.waived, self.waivers, self.expired_waivers, finished)
         if self.signal is not None or (self.stopped is None and exitstatus == pytest.ExitCode.INTERRUPTED):
             model.ending = "interrupted"
             session.exitstatus = pytest.ExitCode.INTERRUPTED
         elif self.stopped is not None:
             # A stop ends pytest's session as an interruption; the stop's reason is the verdict.
             model.ending = "unreachable" if self.stopped.exit_code == UNREACHABLE else None
-        self.report_outside()
+        if self.outside:  # findings of the reads no test made (the pre-flight, the diagnosis' probe)
+            synthetic.report_outside(self.config, session, self.outside, self.target.secrets)
+        report_tokens(model, self.target.auth)
         self.report_not_run(session)
         junit.add_verdict(self.config, self.model)
         result = yield
@@ -331,7 +339,7 @@ class ConformanceSession:
             session.exitstatus = self.stopped.exit_code
         model.files = write_artifacts(self.reports_dir, model, self.report_paths())
         scanned = [self.reports_dir, *self.report_paths()]
-        model.leaks = find_secret([p for p in scanned if p.exists()], str(self.target.token))
+        model.leaks = find_secret([p for p in scanned if p.exists()], *self.target.secrets)
         if model.leaks:
             session.exitstatus = SECRET_LEAKED
         return result
@@ -350,22 +358,6 @@ class ConformanceSession:
         for nodeid in self.collected:
             if nodeid not in ran:
                 synthetic.not_run(self.config, nodeid, why, self.last_reports.get(nodeid))
-
-    def report_outside(self) -> None:
-        """Findings of the reads no test made (the pre-flight, the diagnosis' probe)."""
-        if self.outside and self.session is not None:
-            synthetic.report_outside(self.config, self.session, self.outside, self.target.token)
-
-    def waiver_notes(self) -> list[str]:
-        notes = []
-        # A waived test whose worst outcome is "xpassed" failed nowhere, its subtests included.
-        outcomes = self.model.tally.outcomes
-        for nodeid in sorted(n for n in self.waived if outcomes.get(n) == "xpassed"):
-            notes.append(f"waiver no longer needed (the test passed): {self.waived[nodeid].label()} -> {nodeid}")
-        used = set(self.waived.values())
-        notes += [f"waiver matched no test: {w.label()}" for w in self.waivers if w not in used]
-        notes += [f"waiver expired and was not applied: {w.label()}" for w in self.expired_waivers]
-        return notes
 
     # --- terminal and HTML renderers of the model ---------------------------------------------
 

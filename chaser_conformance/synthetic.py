@@ -23,11 +23,13 @@ def not_run(config: pytest.Config, nodeid: str, why: str, like: pytest.TestRepor
     config.hook.pytest_runtest_logreport(report=report)
 
 
-def report_outside(config: pytest.Config, session: pytest.Session, findings: list[Finding], token: Secret) -> None:
+def report_outside(
+    config: pytest.Config, session: pytest.Session, findings: list[Finding], tokens: tuple[Secret, ...]
+) -> None:
     """The findings of the reads no test made (the pre-flight, the diagnosis' probe) as one failed
     test of their own; counted as collected, so that progress and totals add up."""
     path, _, name = OUTSIDE_TEST.partition("::")
-    text = mask("\n\n".join(f.text() for f in findings), token)
+    text = mask("\n\n".join(f.text() for f in findings), *tokens)
     report = pytest.TestReport(OUTSIDE_TEST, (path, None, name), {}, "failed", text, "call")
     setattr(report, REPORT_ATTRIBUTE, [replace(f, test=OUTSIDE_TEST).to_dict() for f in findings])
     session.testscollected += 1

@@ -7,6 +7,17 @@
 
 A waived test that fails shows as xfail with the reason; one that passes is reported
 so the waiver can be deleted; an expired waiver is listed and does not waive.
+
+A waiver may name a cause instead of a test (what `chaser-conformance baseline` writes):
+
+    [[waiver]]
+    rule = "schema required"      # the rule broken, as in summary.json's causes
+    pointer = "/id"               # where; "" (or left out) for a cause without a JSON pointer
+    reason = "baseline of 2026-11-30: known before adopting the suite"
+    expires = 2027-02-28
+
+A test that fails only with waived causes shows as waived; one that fails with any other cause
+fails; a cause waiver that nothing in a finished run matched is listed as fixed.
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .settings.redact import shown
 from .settings.resolve import read_toml
@@ -26,20 +38,44 @@ class WaiverError(ValueError):
 
 @dataclass(frozen=True)
 class Waiver:
-    test: str
+    test: str  # "" for a cause waiver
     reason: str
     expires: dt.date | None = None
+    rule: str | None = None  # a cause waiver: the rule and the pointer of the cause it waives
+    pointer: str = ""
+
+    @property
+    def cause(self) -> tuple[str, str] | None:
+        return (self.rule, self.pointer) if self.rule is not None else None
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and today > self.expires
 
     def matches(self, nodeid: str, name: str) -> bool:
+        if self.rule is not None:
+            return False  # a cause waiver waives findings, whichever test has them (covering_waiver)
         # Only * and ? are wildcards: test names are full of [brackets] that must match literally.
         pattern = re.escape(self.test).replace(r"\*", ".*").replace(r"\?", ".")
         return any(re.fullmatch(pattern, candidate) for candidate in (nodeid, name))
 
     def label(self) -> str:
-        return self.test + (f" (expires {self.expires})" if self.expires else "")
+        what = f"[{self.rule}{' at ' + self.pointer if self.pointer else ''}]" if self.rule is not None else self.test
+        return what + (f" (expires {self.expires})" if self.expires else "")
+
+
+def covering_waiver(waivers: list[Waiver], findings: list[Any]) -> Waiver | None:
+    """The cause waiver of a test's findings (checks.Finding) when every cause they show is waived."""
+    by_cause = {w.cause: w for w in waivers if w.cause is not None}
+    keys = [p.key for f in findings for p in f.shown]
+    if not keys or not all(k in by_cause for k in keys):
+        return None
+    return by_cause[keys[0]]
+
+
+def fixed_notes(waivers: list[Waiver], findings: list[Any]) -> list[str]:
+    """Cause waivers that no finding of a finished run showed: the baseline can lose them."""
+    seen = {p.key for f in findings for p in f.shown}
+    return [f"fixed: remove from the baseline: {w.label()}" for w in waivers if w.cause and w.cause not in seen]
 
 
 def load_waivers(path: Path) -> list[Waiver]:
@@ -57,15 +93,38 @@ def load_waivers(path: Path) -> list[Waiver]:
     waivers = []
     for index, entry in enumerate(entries, start=1):
         where = f"{name}, waiver #{index}"
-        extra = set(entry) - {"test", "reason", "expires"}
+        extra = set(entry) - {"test", "rule", "pointer", "reason", "expires"}
         if extra:
-            raise WaiverError(f"{where}: unknown key(s) {sorted(extra)}; known: test, reason, expires")
-        test, reason, expires = entry.get("test"), entry.get("reason"), entry.get("expires")
-        if not isinstance(test, str) or not test.strip():
-            raise WaiverError(f"{where}: 'test' must name a test (a name, a node id, or a pattern)")
+            raise WaiverError(f"{where}: unknown key(s) {sorted(extra)}; known: test, rule, pointer, reason, expires")
+        test, reason, expires = entry.get("test", ""), entry.get("reason"), entry.get("expires")
+        rule, pointer = entry.get("rule"), entry.get("pointer", "")
+        if rule is not None and ("test" in entry or not isinstance(rule, str) or not rule.strip()):
+            raise WaiverError(f"{where}: a waiver names a test or a cause ('rule', with 'pointer'), not both")
+        if rule is None and "pointer" in entry:
+            raise WaiverError(f"{where}: 'pointer' needs the 'rule' of the cause")
+        if not isinstance(pointer, str):
+            raise WaiverError(f'{where}: \'pointer\' must be a JSON pointer such as "/id", or ""')
+        if rule is None and (not isinstance(test, str) or not test.strip()):
+            raise WaiverError(f"{where}: 'test' must name a test (a name, a node id, or a pattern), or 'rule' a cause")
         if not isinstance(reason, str) or not reason.strip():
             raise WaiverError(f"{where}: 'reason' must say why the deviation is accepted")
         if expires is not None and (not isinstance(expires, dt.date) or isinstance(expires, dt.datetime)):
             raise WaiverError(f"{where}: 'expires' must be a TOML date such as 2027-03-31")
-        waivers.append(Waiver(test.strip(), reason.strip(), expires))
+        waivers.append(Waiver(test.strip() if rule is None else "", reason.strip(), expires, rule, pointer))
     return waivers
+
+
+def waiver_notes(
+    model: Any, waived: dict[str, Waiver], waivers: list[Waiver], expired: list[Waiver], finished: bool
+) -> list[str]:
+    """What a run says about its waivers: not needed any more, matching nothing, fixed, expired."""
+    notes = []
+    # A waived test whose worst outcome is "xpassed" failed nowhere, its subtests included.
+    outcomes = model.tally.outcomes
+    for nodeid in sorted(n for n in waived if outcomes.get(n) == "xpassed"):
+        notes.append(f"waiver no longer needed (the test passed): {waived[nodeid].label()} -> {nodeid}")
+    used = set(waived.values())
+    notes += [f"waiver matched no test: {w.label()}" for w in waivers if w not in used and not w.cause]
+    notes += fixed_notes(waivers, model.findings) if finished else []
+    notes += [f"waiver expired and was not applied: {w.label()}" for w in expired]
+    return notes

@@ -17,6 +17,12 @@ from ..secret import mask
 from .exchange import BODY_EXCERPT, Exchange, curl_line, shell_word, shown_authorization
 
 RECORDED_BODY = 65536  # bytes of a failing response's body kept in failures.jsonl
+# The token, or every token of the run (a token command's change when one expires): all are masked.
+Tokens = str | tuple[str, ...] | None
+
+
+def _tokens(token: Tokens) -> tuple[str | None, ...]:
+    return token if isinstance(token, tuple) else (token,)
 
 
 @dataclass(frozen=True)
@@ -56,16 +62,18 @@ class Finding:
 
     @classmethod
     def of(
-        cls, check: str, ex: Exchange, problems: list[Problem], perspective: str, token: str | None, input: str = ""
+        cls, check: str, ex: Exchange, problems: list[Problem], perspective: str, token: Tokens, input: str = ""
     ) -> Finding:
+        tokens = _tokens(token)
+
         def masked(headers: Mapping[str, str]) -> dict[str, str]:
-            return {k: mask(str(v), token) for k, v in headers.items()}
+            return {k: mask(str(v), *tokens) for k, v in headers.items()}
 
         return cls(
             check=check,
-            problems=tuple(replace(p, text=mask(p.text, token)) for p in problems),
+            problems=tuple(replace(p, text=mask(p.text, *tokens)) for p in problems),
             method=ex.method,
-            url=mask(ex.url, token),
+            url=mask(ex.url, *tokens),
             status=ex.status,
             perspective=perspective,
             request_headers=masked(ex.shown_request_headers()),
@@ -73,21 +81,22 @@ class Finding:
             response_headers=masked(
                 {k: (shown_authorization(v) if k.lower() == "authorization" else v) for k, v in ex.headers.items()}
             ),
-            body=mask(ex.content[:RECORDED_BODY].decode("utf-8", "replace"), token),
+            body=mask(ex.content[:RECORDED_BODY].decode("utf-8", "replace"), *tokens),
             body_bytes=len(ex.content),
-            curl=mask(curl_line(ex, token), token),  # the token as $CHASER_API_TOKEN
-            input=mask(input, token),
+            curl=mask(curl_line(ex, tokens[0]), *tokens),  # the token as $CHASER_API_TOKEN
+            input=mask(input, *tokens),
         )
 
     @classmethod
-    def unanswered(cls, error: Any, token: str | None) -> Finding:
+    def unanswered(cls, error: Any, token: Tokens) -> Finding:
         """A request that got no answer, or one that was not usable HTTP (client.NoAnswer, BrokenAnswer)."""
+        tokens = _tokens(token)
         status = getattr(error, "status", None)
         rule = "no answer" if status is None and type(error).__name__ == "NoAnswer" else "broken answer"
-        url = mask(error.url, token)
-        problem = Problem(rule, mask(error.why, token))
-        curl = f"curl -i -X {shlex.quote(error.method)} {shell_word(error.url, token)}"
-        return cls(rule, (problem,), error.method, url, status, "", curl=mask(curl, token))
+        url = mask(error.url, *tokens)
+        problem = Problem(rule, mask(error.why, *tokens))
+        curl = f"curl -i -X {shlex.quote(error.method)} {shell_word(error.url, tokens[0])}"
+        return cls(rule, (problem,), error.method, url, status, "", curl=mask(curl, *tokens))
 
     @property
     def shown(self) -> tuple[Problem, ...]:

@@ -52,7 +52,9 @@ class Judge:
     def has_valid_credentials(self, ex: Exchange) -> bool:
         if self.offline:
             return "Authorization" in ex.request_headers  # whether it is valid is not known offline
-        return same_credential(ex.request_headers.get("Authorization"), self.target.token)
+        # Any token of the run (a token command's change when one expires), up to HTTP's leniency.
+        sent = ex.request_headers.get("Authorization")
+        return any(same_credential(sent, token) for token in self.target.secrets)
 
     def perspective(self, ex: Exchange) -> str:
         if self.has_valid_credentials(ex):
@@ -76,7 +78,7 @@ class Judge:
         ex = Exchange.of(response)
         structured = [p if isinstance(p, Problem) else Problem(check, p) for p in problems]
         return Finding.of(
-            check, ex, structured, self.perspective(ex), self.target.token, input=self.requested_id(ex) or ""
+            check, ex, structured, self.perspective(ex), self.target.secrets, input=self.requested_id(ex) or ""
         )
 
     def fail(self, check: str, response: Any, problems: list[Problem | str], record: bool = True) -> None:
@@ -104,7 +106,7 @@ class Judge:
             failures += [Problem(f"advisory: {a.rule}", f"advisory (strict): {a.text}") for a in advisories]
         else:
             for a in advisories:
-                self.record.advise(check, mask(a.text, self.target.token))
+                self.record.advise(check, mask(a.text, *self.target.secrets))
         if failures:
             self.fail(check, ex, failures, record)
         return ex

@@ -24,13 +24,14 @@ def write_artifacts(directory: Path, model: RunModel, others: list[Path]) -> lis
     return written
 
 
-def find_secret(paths: list[Path], secret: str) -> list[Path]:
-    """Files among `paths` (directories searched recursively) that contain the secret."""
-    needle = secret.encode()
+def find_secret(paths: list[Path], *secrets: str) -> list[Path]:
+    """Files among `paths` (directories searched recursively) that contain any of the secrets
+    (every token of the run: a token command's change when they expire)."""
+    needles = [str(s).encode() for s in secrets if s]
     hits = []
     for path in paths:
         for candidate in sorted(path.rglob("*")) if path.is_dir() else [path]:
-            if candidate.is_file() and needle in candidate.read_bytes():
+            if candidate.is_file() and any(needle in candidate.read_bytes() for needle in needles):
                 hits.append(candidate)
     return hits
 

@@ -33,6 +33,8 @@ def markdown(model: RunModel, files: list[Path]) -> str:
     if model.diagnosis:
         lines += [f"> **Diagnosis:** {model.diagnosis.message}", ""]
     hidden = len(model.record.advisories) - len(model.advisories())
+    if model.token_line():
+        lines += [f"{model.token_line()}.", ""]
     lines += [
         "| " + " | ".join("skipped (did not run)" if o == "skipped" else o for o in OUTCOMES) + " |",
         "|" + "---|" * len(OUTCOMES),
@@ -49,6 +51,8 @@ def markdown(model: RunModel, files: list[Path]) -> str:
             lines += ["```text", *(elide(line) for line in cause.example.splitlines()), "```", ""]
             lines += [f"- `{t}`" for t in cause.tests]
             lines.append("")
+    if model.notes:
+        lines += ["## Waivers and baseline", "", *(f"- {_md(note)}" for note in model.notes), ""]
     not_run = model.tally.not_run()
     if not_run:
         lines += ["## Did not run", ""]

@@ -150,6 +150,7 @@ class RunModel:
     leaks: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # waiver lines and the like, for the terminal
     ending: str | None = None  # "interrupted", "unreachable", "usage error": a run that did not finish
+    token: dict[str, Any] | None = None  # a configured target's token: its source, refreshes (tokens.py)
 
     def add_finding(self, finding: Finding) -> None:
         self.findings.append(finding)
@@ -233,4 +234,14 @@ class RunModel:
             "field_coverage": self.record.coverage,
             "coverage_gaps": self.coverage_gaps(),
             "failing_exchanges": len(self.findings),
+            "token": self.token,
+            "notes": self.notes,  # waivers no longer needed, causes of a baseline fixed, ...
         }
+
+    def token_line(self) -> str | None:
+        """How the token held up: the same words in the terminal and summary.md."""
+        if not self.token or self.token["source"] != "command":
+            return None
+        times = self.token["refreshed_at"]
+        when = f" (at {', '.join(times)})" if times else ""
+        return f"token from CHASER_TOKEN_COMMAND: refreshed {self.token['refreshes']} times during the run{when}"

@@ -28,6 +28,8 @@ def write_summary(tr: Any, model: RunModel, report_paths: list[Any]) -> None:
         tr.write_line(f"RUN STOPPED: {model.stopped} (exit {model.stopped.exit_code})", red=True)
     word, line = model.verdict
     tr.write_line(f"verdict: {line}", bold=True, red=word != "conformant", green=word == "conformant")
+    if model.token_line():
+        tr.write_line(model.token_line())
     for nodeid, reason in model.tally.not_run().items():
         tr.write_line(f"  did not run: {nodeid.split('::')[-1]}: {reason}")
     for row in advisory_lines(model):

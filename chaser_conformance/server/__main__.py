@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
+import time
+from pathlib import Path
 
 from ..layout import INSTALLED, suite_command
 from ..spec import SESSION_PATH
-from .app import Latency, ReferenceApp, RunningServer
+from .app import TOKEN_PATH, Latency, ReferenceApp, RunningServer
 from .catalogue import CATALOGUE, FAULTS, VARIANTS
 from .store import Store
 
@@ -31,6 +34,16 @@ def main(argv: list[str] | None = None) -> int:
         "--latency-ms", type=float, default=0.0, help="emulate a distant server: milliseconds added to every answer"
     )
     parser.add_argument("--jitter-ms", type=float, default=0.0, help="random variation of --latency-ms, +/-")
+    parser.add_argument(
+        "--token-ttl",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="short-lived tokens: each works SECONDS after it is issued (POST /token, or --token-file)",
+    )
+    parser.add_argument(
+        "--token-file", default=None, metavar="PATH", help="with --token-ttl: keep a valid token in PATH"
+    )
     parser.add_argument("--list", action="store_true", help="list the faults and variants, then exit")
     args = parser.parse_args(argv)
     if args.list:
@@ -41,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {s.name:<40} {s.group:<12} {s.description}{strict}")
         return 0
 
-    store = Store()
+    if args.token_ttl is not None and not args.token_ttl > 0:
+        parser.error("--token-ttl must be a positive number of seconds")
+    if args.token_file and args.token_ttl is None:
+        parser.error("--token-file needs --token-ttl")
+    store = Store(token_ttl=args.token_ttl)
     try:
         latency = Latency(args.latency_ms, args.jitter_ms) if args.latency_ms or args.jitter_ms else None
         server = RunningServer(ReferenceApp(store, args.switch, latency), args.host, args.port)
@@ -49,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(2, f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}\n")
     primary, other = store.primary, store.other
     print(f"Chaser Core API reference server on {server.base_url}")
+    if args.token_ttl is not None:
+        return _serve_short_lived(server, store, args.token_ttl, args.token_file)
     if args.switch:
         print(f"switched in: {', '.join(args.switch)}")
     if latency is not None:
@@ -66,6 +85,39 @@ def main(argv: list[str] | None = None) -> int:
     print("Ctrl-C stops it.", flush=True)
     server.serve_forever()  # returns on Ctrl-C
     return 0
+
+
+def _serve_short_lived(server: RunningServer, store: Store, ttl: float, token_file: str | None) -> int:
+    sessions = ",".join(store.primary.sessions)
+    print(f"tokens live {ttl:g} s: POST {server.base_url}{TOKEN_PATH} issues one (the seeded tokens are off)")
+    command = f"python -m chaser_conformance.server.token {server.base_url}{TOKEN_PATH}"
+    if token_file:
+        _write_token(store, Path(token_file))  # before the banner says it is there
+        threading.Thread(target=_keep_token_file, args=(store, Path(token_file)), daemon=True).start()
+        print(f"  a valid token is kept in {token_file}")
+        command = f"cat {token_file}"
+    print(
+        f"  suite: CHASER_BASE_URL={server.base_url} CHASER_TOKEN_COMMAND='{command}' "
+        f"CHASER_SESSION_ID={sessions} CHASER_FOREIGN_SESSION_ID={next(iter(store.other.sessions))} "
+        "chaser-conformance"
+    )
+    print("Ctrl-C stops it.", flush=True)
+    server.serve_forever()
+    return 0
+
+
+def _write_token(store: Store, path: Path) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(str(store.issue()) + "\n", encoding="utf-8")
+    partial.replace(path)  # atomic: a reader never sees half a token
+
+
+def _keep_token_file(store: Store, path: Path) -> None:
+    """A fresh token in the file at half of each lifetime, so that whoever reads it gets one that works."""
+    assert store.token_ttl is not None
+    while True:
+        time.sleep(store.token_ttl / 2)  # the file's rotation period, not synchronisation
+        _write_token(store, path)
 
 
 if __name__ == "__main__":

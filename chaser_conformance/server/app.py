@@ -25,6 +25,7 @@ from .catalogue import Switch, resolve_switches
 from .http import WWW_AUTHENTICATE, caller, error_body, json_response
 from .store import Store
 
+TOKEN_PATH = "/token"  # served only with a token lifetime (Store.token_ttl)
 ROUTES = Map(
     # <path:...> so that ids holding an encoded slash still reach the lookup (and 404).
     [Rule(f"{SESSION_PATH}<path:session_id>", methods=["GET"], endpoint="get_session")],
@@ -70,6 +71,8 @@ class ReferenceApp:
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
+        if self.store.token_ttl is not None and request.path == TOKEN_PATH:
+            return self.token(request)
         adapter = ROUTES.bind_to_environ(request.environ)
         try:
             _, args = adapter.match()
@@ -79,6 +82,16 @@ class ReferenceApp:
         except (NotFound, HTTPException):
             return json_response(404, error_body("not_found", "no such resource"))
         return self.get_session(request, args["session_id"])
+
+    def token(self, request: Request) -> Response:
+        """POST /token (a server started with a token lifetime): a new token of the first account, in
+        the shape of an OAuth 2.0 token response (RFC 6749 §5.1). No client authentication: loopback demo."""
+        if request.method != "POST":
+            return json_response(
+                405, error_body("method_not_allowed", f"{request.method} is not allowed"), {"Allow": "POST"}
+            )
+        body = {"access_token": str(self.store.issue()), "token_type": "Bearer", "expires_in": self.store.token_ttl}
+        return json_response(200, body, {"Cache-Control": "no-store"})
 
     def get_session(self, request: Request, session_id: str) -> Response:
         account = caller(request, self.store)

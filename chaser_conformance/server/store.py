@@ -8,7 +8,9 @@ first must never see.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -86,11 +88,26 @@ def renamed(accounts: dict[str, Account], ids: Mapping[str, str]) -> dict[str, A
 
 
 class Store:
-    def __init__(self, accounts: dict[str, Account] | None = None, ids: Mapping[str, str] | None = None) -> None:
+    """`token_ttl`: tokens live that long, by `clock` (seconds; injectable, so that a test can make
+    time pass by requests instead of waiting), and only tokens from `issue()` are accepted: a
+    staging with short-lived tokens. None: the seeded tokens, forever. `ids`: the seed's session ids
+    renamed (see `renamed`)."""
+
+    def __init__(
+        self,
+        accounts: dict[str, Account] | None = None,
+        token_ttl: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        ids: Mapping[str, str] | None = None,
+    ) -> None:
         self.accounts = seed() if accounts is None else accounts
         if ids:
             self.accounts = renamed(self.accounts, ids)
-        self._by_token = {str(a.token): a for a in self.accounts.values()}
+        self.token_ttl = token_ttl
+        self.clock = clock
+        self._by_token = {str(a.token): a for a in self.accounts.values()} if token_ttl is None else {}
+        self._expires: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     @property
     def primary(self) -> Account:
@@ -101,7 +118,11 @@ class Store:
         return self.accounts["other"]
 
     def account_for(self, token: str) -> Account | None:
-        return self._by_token.get(token)
+        with self._lock:
+            expires = self._expires.get(token)
+            if expires is not None and self.clock() >= expires:
+                return None  # expired: refused like any unknown token
+            return self._by_token.get(token)
 
     def find(self, account: Account, session_id: str) -> dict[str, Any] | None:
         # A copy: a fault or a response filter must never change the store.

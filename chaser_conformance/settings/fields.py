@@ -10,6 +10,7 @@ import itertools
 import math
 import os
 import re
+import shlex
 import ssl
 import stat
 from collections.abc import Callable
@@ -140,6 +141,16 @@ def _token(raw: Any, _: Source) -> Secret:
         raise ValueError("give the token alone; the suite adds the 'Bearer ' scheme itself")
     if not _B64TOKEN.fullmatch(text):
         raise ValueError(_token_problem(text))  # never the value: it is a secret even when malformed
+    return Secret(text)
+
+
+def _command(raw: Any, _: Source) -> Secret:
+    # A Secret: a command line may carry a client secret in its arguments, so no report shows it.
+    try:
+        if not shlex.split(text := _text(raw)) or not text.isprintable():
+            raise ValueError("no command given" if text.isprintable() else "control characters in the command")
+    except ValueError as exc:  # shlex says what is wrong ("No closing quotation"), never the text
+        raise ValueError(f"not a command line: {exc}") from None
     return Secret(text)
 
 
@@ -358,6 +369,7 @@ FIELDS: tuple[Field, ...] = (
     # --base-url is also pytest-base-url's option; the plugin shares its dest (see plugin.py).
     Field("base_url", _base_url, None, "target base URL; unset = embedded reference server", "--base-url"),
     Field("api_token", _token, None, "bearer token of the account under test", "--token"),
+    Field("token_command", _command, None, "command that prints a token (when it expires too)", "--token-command"),
     Field("session_id", _session_ids, (), "comma-separated ids of sessions that exist in that account", "--session-id"),
     Field(
         "foreign_session_id",
@@ -391,6 +403,6 @@ FIELDS: tuple[Field, ...] = (
     Field("allow_insecure_http", _flag, False, "allow sending the token over plain http:// to a non-loopback host"),
 )
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
-TARGET_FIELDS = ("api_token", "session_id", "foreign_session_id")
+TARGET_FIELDS = ("api_token", "token_command", "session_id", "foreign_session_id")
 # The variables a remote target needs: set but empty is an error, never read as unset (resolve.py).
 REQUIRED_FIELDS = frozenset(FIELDS_BY_NAME[n].env for n in ("base_url", "api_token", "session_id"))

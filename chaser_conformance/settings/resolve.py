@@ -32,6 +32,7 @@ class Settings:
 
     base_url: str | None
     api_token: Secret | None
+    token_command: Secret | None
     session_id: tuple[str, ...]
     foreign_session_id: str | None
     profile: str
@@ -246,8 +247,16 @@ def _check_combination(s: Settings) -> None:
             )
         return
     target = f"base URL {redact(s.base_url or '')} from {label('base_url')}"
-    if s.api_token is None:
-        raise SettingsError(f"{target} needs a token: set CHASER_API_TOKEN (or --token)")
+    if s.api_token is None and s.token_command is None:
+        raise SettingsError(
+            f"{target} needs a token: set CHASER_API_TOKEN (or --token), or CHASER_TOKEN_COMMAND "
+            "(or --token-command) to a command that prints one"
+        )
+    if s.api_token is not None and s.token_command is not None:
+        raise SettingsError(
+            f"{label('api_token')} and {label('token_command')} are both set: give one, a fixed token or "
+            "the command that prints one"
+        )
     if not s.session_id:
         raise SettingsError(
             f"{target} needs at least one session that exists in the token's account: "

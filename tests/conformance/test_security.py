@@ -36,8 +36,9 @@ def test_no_credential_but_the_token_reads_a_session(anon_api, judge, target, se
     # space, encodings, empty, a credential list, other schemes), each once, then random
     # compositions from the run's seed; a failure is shrunk to the fewest transformations. The
     # leniency HTTP allows (scheme case, surrounding white space) is never sent as a near miss.
-    generator = near_credentials(target.token, seed)
-    origin = [Secret(f"Bearer {target.token}")]
+    token = target.secrets[-1]  # the token in use (a token command may have renewed it)
+    generator = near_credentials(token, seed)
+    origin = [Secret(f"Bearer {token}")]
     candidates = (
         generator.coverage(origin)
         if phase == "coverage"
@@ -65,7 +66,7 @@ def _token_elsewhere(token):
 
 @pytest.mark.parametrize("place", list(_token_elsewhere("t")))
 def test_a_token_in_the_wrong_place_is_not_a_credential(anon_api, judge, target, place):
-    query, headers = _token_elsewhere(target.token)[place]
+    query, headers = _token_elsewhere(target.secrets[-1])[place]
     for sid in target.session_ids:
         url = anon_api.session_url(sid)
         exchange = judge("token in the wrong place", anon_api.request("GET", url, params=query, headers=headers))

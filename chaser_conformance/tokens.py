@@ -1,0 +1,271 @@
+"""Short-lived tokens: a token command (CHASER_TOKEN_COMMAND), the tokens of a run, and the renewal
+of an expired one inside the HTTP adapter.
+
+- `run_token_command` runs the command (no shell; the pattern of AWS' credential_process and
+  kubectl's exec credentials): its standard output is the token. A failure is one line with the
+  command's exit code and the last line of its stderr, masked.
+- `Tokens` is the run's one set of tokens (on the controller under pytest -n, served to the workers
+  with the request budget, so that an expiry costs one run of the command, not one per worker): the
+  current one, every one ever issued (all masked and leak-scanned), and the refreshes.
+- `TokenAuth` is what the `GuardedAdapter` of every client calls (client.py knows it only as `auth`):
+  a request that carries a token of the run is sent with the current one; when a token that has
+  worked gets a 401, the last request that succeeded with it is sent again. If that gets a 401 too,
+  the token has expired: with a command, one new token and the request is retried once; with a
+  fixed token, the run stops with the diagnosis "token expired during the run".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+import subprocess
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from .client import RunStopped
+from .diagnosis import Diagnosis
+from .exitcodes import UNREACHABLE
+from .secret import Secret, mask
+from .settings.fields import FIELDS_BY_NAME, Source
+
+COMMAND_TIMEOUT_SECONDS = 60.0
+EXPIRED = "token expired during the run"
+
+
+class TokenError(Exception):
+    """The token command failed or printed no usable token; str() is the one line to print."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)  # in args: it crosses to a pytest -n worker pickled
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def run_token_command(command: str, known: tuple[str, ...] = ()) -> Secret:
+    """The token the command prints, or TokenError naming its exit code and its stderr's last line
+    (every token known so far and whatever it printed on stdout masked in it)."""
+    argv = shlex.split(command)
+    name = argv[0] if argv else ""
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, stdin=subprocess.DEVNULL, timeout=COMMAND_TIMEOUT_SECONDS, check=False
+        )
+    except FileNotFoundError:
+        raise TokenError(f"token command {name!r} not found (exit 127)") from None
+    except PermissionError:
+        raise TokenError(f"token command {name!r} cannot be run: permission denied (exit 126)") from None
+    except subprocess.TimeoutExpired:
+        raise TokenError(f"token command {name!r} did not finish within {COMMAND_TIMEOUT_SECONDS:g} s") from None
+    except OSError as exc:
+        raise TokenError(f"token command {name!r} cannot be run: {exc.strerror or type(exc).__name__}") from None
+    out = done.stdout.decode("utf-8", "replace").strip()
+    lines = [line for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    last = mask(lines[-1].strip(), out, *known)[:200] if lines else ""
+    said = f": {last}" if last else " (nothing on stderr)"
+    if done.returncode != 0:
+        raise TokenError(f"token command {name!r} failed (exit {done.returncode}){said}")
+    if not out:
+        raise TokenError(f"token command {name!r} printed no token (exit 0){said}")
+    try:
+        return FIELDS_BY_NAME["api_token"].parse(out, Source("command", ""))  # the rules of CHASER_API_TOKEN
+    except ValueError as exc:  # its text never holds the value
+        raise TokenError(f"token command {name!r} printed something that is not a bearer token: {exc}") from None
+
+
+class Tokens:
+    """The run's tokens. Every method is safe from several threads, and from pytest -n workers
+    through a multiprocessing proxy (hence methods, no attributes)."""
+
+    def __init__(self, token: Secret | None, command: str | None = None) -> None:
+        self._command = command
+        self._issued: list[Secret] = [token] if token else []
+        self._refreshes: list[str] = []  # when each refresh happened (UTC, ISO 8601)
+        self._expired: str | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> Secret:
+        """The first token: the command's, run before the first request (raises TokenError)."""
+        with self._lock:
+            if self._command and not self._issued:
+                self._issued.append(run_token_command(self._command))
+            return self._issued[-1]
+
+    def current(self) -> Secret:
+        with self._lock:
+            return self._issued[-1]
+
+    def issued(self) -> tuple[Secret, ...]:
+        with self._lock:
+            return tuple(self._issued)
+
+    def renew(self, stale: str) -> Secret | None:
+        """A token to use in place of `stale`, which has expired: the current one if another thread
+        or worker renewed it already, else a new one from the command; None with a fixed token."""
+        with self._lock:
+            if self._issued[-1] != stale:
+                return self._issued[-1]
+            if not self._command:
+                self._expired = self._expired or (
+                    f"{EXPIRED}: the token had worked, then the request that had last "
+                    "succeeded with it got 401 when sent again. Use a fresh token, or CHASER_TOKEN_COMMAND so "
+                    "that the suite gets a new one when it expires"
+                )
+                return None
+            token = run_token_command(self._command, tuple(self._issued))
+            self._issued.append(token)
+            self._refreshes.append(dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"))
+            return token
+
+    def expired(self) -> str | None:
+        with self._lock:
+            return self._expired
+
+    def report(self) -> dict[str, Any]:
+        """summary.json's "token": where it came from, and each refresh."""
+        with self._lock:
+            return {
+                "source": "command" if self._command else "fixed",
+                "refreshes": len(self._refreshes),
+                "refreshed_at": list(self._refreshes),
+                "expired": self._expired,
+            }
+
+
+class TokenAuth:
+    """One process's side of the run's `Tokens` (the tokens themselves, or a pytest -n worker's proxy
+    of the controller's): what it has learnt is kept here, so that the common path (a request with
+    the current token, answered) asks the controller nothing."""
+
+    def __init__(self, tokens: Any) -> None:
+        self.tokens = tokens
+        self._known: list[Secret] = list(tokens.issued())
+        self._last_good: dict[str, requests.PreparedRequest] = {}  # token -> a request it succeeded with
+        self._lock = threading.Lock()
+
+    def secrets(self) -> tuple[Secret, ...]:
+        """Every token this process has seen: each is masked in what it writes."""
+        with self._lock:
+            return tuple(self._known)
+
+    def _learn(self, token: Secret) -> Secret:
+        with self._lock:
+            if token not in self._known:
+                self._known.append(token)
+        return token
+
+    def _carried(self, request: requests.PreparedRequest) -> str | None:
+        value = request.headers.get("Authorization")
+        if value is None or not str(value).startswith("Bearer "):
+            return None
+        token = str(value)[len("Bearer ") :]
+        with self._lock:
+            return token if token in self._known else None
+
+    def current_for(self, authorization: str) -> str:
+        """An Authorization value with a token of the run carries the current one (a request sent
+        outside requests, byte for byte, is not renewed on a 401 itself)."""
+        if not authorization.startswith("Bearer "):
+            return authorization
+        with self._lock:
+            known = authorization[len("Bearer ") :] in self._known
+            return Secret(f"Bearer {self._known[-1]}") if known else authorization
+
+    @staticmethod
+    def _with(request: requests.PreparedRequest, token: str) -> requests.PreparedRequest:
+        copy = request.copy()
+        copy.headers["Authorization"] = Secret(f"Bearer {token}")
+        return copy
+
+    def send(self, send_once: Callable[..., requests.Response], request: requests.PreparedRequest, kwargs: Any) -> Any:
+        """Send `request` with `send_once` (the adapter's own send), renewing an expired token."""
+        __tracebackhide__ = True  # its locals hold credentials
+        carried = self._carried(request)
+        if carried is None:
+            return send_once(request, **kwargs)  # no token of the run: sent as it is
+        token = self._known[-1]
+        if carried != token:
+            request.headers["Authorization"] = Secret(f"Bearer {token}")  # a test built it before a refresh
+        response = send_once(request, **kwargs)
+        if response.status_code != 401:
+            if response.status_code < 400 or response.status_code == 404:  # the token was accepted
+                with self._lock:
+                    self._last_good[token] = request
+            return response
+        renewed = self._renewed(send_once, token, kwargs)
+        if renewed is None:
+            return response  # the token still works: this 401 is the server's answer to this request
+        response.close()
+        return send_once(self._with(request, renewed), **kwargs)
+
+    def _renewed(self, send_once: Callable[..., requests.Response], token: str, kwargs: Any) -> Secret | None:
+        """The token to retry with when `token` has expired; None when it has not (or never worked)."""
+        current = self._learn(self.tokens.current())
+        if current != token:
+            return current  # renewed by another thread or worker meanwhile
+        with self._lock:
+            last_good = self._last_good.get(token)
+        if last_good is None:
+            return None  # it never worked here: a wrong token (which the diagnosis names), or this request's 401
+        probe = send_once(last_good.copy(), **kwargs)
+        probe.close()
+        if probe.status_code != 401:
+            return None  # the token still works: the 401 was the server's answer to that request alone
+        try:
+            renewed = self.tokens.renew(token)
+        except TokenError as exc:
+            raise RunStopped(f"during the run, {exc}", UNREACHABLE) from None
+        if renewed is None:
+            raise RunStopped(str(self.tokens.expired()), UNREACHABLE)
+        return self._learn(renewed)
+
+
+def remote_tokens(address: list[Any], authkey: str) -> Any:
+    """A pytest -n worker's proxy of the controller's `Tokens` (served beside the request budget)."""
+    from multiprocessing.managers import BaseManager
+
+    class Client(BaseManager):
+        pass
+
+    Client.register("tokens")
+    client = Client(address=(address[0], int(address[1])), authkey=bytes.fromhex(authkey))
+    client.connect()
+    proxy = client.tokens()  # type: ignore[attr-defined]
+    proxy._chaser_client = client  # the connection lives as long as the proxy
+    return proxy
+
+
+def open_tokens(
+    settings: Any, shared: dict[str, Any] | None, failed: Callable[[str], Any] | None = None
+) -> TokenAuth | None:
+    """The tokens of a run against a configured target (None: the embedded server): the controller's
+    own (its command run now, before the first request; if it fails, `failed` gets the usage error's
+    line, or TokenError is raised), or, in a pytest -n worker, the controller's."""
+    token, command = settings.api_token, settings.token_command
+    if settings.embedded:
+        return None
+    if shared and shared.get("tokens"):
+        return TokenAuth(remote_tokens(**shared["limits"]))
+    tokens = Tokens(token, command)
+    try:
+        tokens.start()
+    except TokenError as exc:
+        if failed is not None:
+            failed(f"chaser settings: {exc}")  # a run: ends it (pytest.exit)
+        raise
+    return TokenAuth(tokens)
+
+
+def report_tokens(model: Any, auth: TokenAuth | None) -> None:
+    """The token's part of the run model (reports.RunModel): its source and refreshes; for a fixed
+    token that expired, the diagnosis (it explains the 401s to the token) and the verdict."""
+    if auth is None:
+        return
+    model.token = auth.tokens.report()
+    if model.token["expired"]:
+        model.diagnosis = Diagnosis(model.token["expired"], frozenset({401}))
+        model.ending = "token expired" if model.ending == "unreachable" else model.ending

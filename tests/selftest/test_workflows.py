@@ -1,0 +1,205 @@
+"""Day two: `replay` a run's failures, adopt the suite on a non-conformant API with a `baseline`
+(waivers of causes, keyed by rule and pointer), and `compare` two runs."""
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+from chaser_conformance.server import serve_in_thread
+from chaser_conformance.waivers import WaiverError, load_waivers
+from chaser_conformance.workflows.baseline import toml_string
+from runner import ROOT, run_suite, target_env
+
+FAULT, SECOND = "missing-id", "404-text-html"
+
+
+def command(*args, env=None, cwd=None):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CHASER_")}
+    return subprocess.run(
+        [sys.executable, "-m", "chaser_conformance", *map(str, args)],
+        cwd=cwd or ROOT,
+        env=clean | dict(env or {}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def summary(path):
+    return json.loads((path / "reports" / "summary.json").read_text())
+
+
+def cause_keys(path, waived=False):
+    """(rule, pointer) of the failing causes of a run (summary.json), or of every finding (waived too)."""
+    if waived:
+        lines = (path / "reports" / "failures.jsonl").read_text().splitlines()
+        return {(p["rule"], p["pointer"]) for line in lines for p in json.loads(line)["problems"] if p["own"]}
+    return {(c["rule"], c["pointer"]) for c in summary(path)["causes"]}
+
+
+# --- replay -------------------------------------------------------------------------------------
+
+
+def test_replay_says_still_failing_on_the_same_server_and_now_passes_on_a_conformant_one(tmp_path):
+    with serve_in_thread([FAULT]) as faulty, serve_in_thread() as good:
+        env = target_env(faulty)
+        run = run_suite(tmp_path, env)
+        assert run.returncode == 1, run.output[-2000:]
+        reports = tmp_path / "reports"
+        token = {"CHASER_API_TOKEN": env["CHASER_API_TOKEN"]}
+
+        same = command("replay", reports, env=token)
+        assert same.returncode == 1, same.stdout + same.stderr
+        assert "still failing: GET " + faulty.base_url in same.stdout
+        assert "[schema required at /id]" in same.stdout and "now passes" not in same.stdout.replace("0 now passes", "")
+
+        moved = command("replay", reports, "--base-url", good.base_url, env=token)
+        assert moved.returncode == 0, moved.stdout + moved.stderr
+        assert "now passes: GET " + good.base_url in moved.stdout and "still failing:" not in moved.stdout
+        # Only GETs of the session path, and the replays went to the other server alone.
+        replayed = [(m, p) for m, p, _ in good.app.journal]
+        assert replayed and all(m == "GET" and p.startswith("/v1/sessions/") for m, p in replayed)
+    assert env["CHASER_API_TOKEN"] not in same.stdout + same.stderr + moved.stdout + moved.stderr
+
+
+def test_replay_of_one_cause_or_one_test(tmp_path):
+    with serve_in_thread([FAULT, SECOND]) as faulty:
+        env = target_env(faulty)
+        assert run_suite(tmp_path, env).returncode == 1
+        reports = tmp_path / "reports"
+        causes = summary(tmp_path)["causes"]
+        number = next(i for i, c in enumerate(causes, 1) if c["rule"] == "content type")
+        token = {"CHASER_API_TOKEN": env["CHASER_API_TOKEN"]}
+        one = command("replay", reports, "--cause", number, env=token)
+        assert one.returncode == 1 and "[content type]" in one.stdout and "[schema required" not in one.stdout
+        test = causes[number - 1]["tests"][0]
+        by_test = command("replay", reports, "--test", test, env=token)
+        assert by_test.returncode == 1 and f"({test}" in by_test.stdout
+        for bad in (["--cause", "99"], ["--test", "no_such_test"]):
+            wrong = command("replay", reports, *bad, env=token)
+            assert wrong.returncode == 4 and wrong.stderr.count("\n") == 1 and "Traceback" not in wrong.stderr
+
+
+def test_replay_and_compare_refuse_a_directory_that_holds_no_run(tmp_path):
+    for args in (["replay", tmp_path], ["baseline", tmp_path], ["compare", tmp_path, tmp_path]):
+        done = command(*args)
+        assert done.returncode == 4 and "has no summary.json" in done.stderr and "Traceback" not in done.stderr
+
+
+# --- baseline and compare -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def adoption(tmp_path_factory):
+    """Run against a fault, write its baseline, then run with it against the same fault, against the
+    fault plus a second one, and against a conformant server."""
+    root = tmp_path_factory.mktemp("adoption")
+    runs = {}
+    with serve_in_thread([FAULT]) as server:
+        runs["first"] = run_suite(root / "first", target_env(server))
+    written = command("baseline", root / "first" / "reports")
+    baseline = root / "chaser-baseline.toml"
+    baseline.write_text(written.stdout)
+    with_baseline = {"CHASER_WAIVERS": str(baseline)}
+    for name, switches in (("same", [FAULT]), ("more", [FAULT, SECOND]), ("fixed", [])):
+        with serve_in_thread(switches) as server:
+            runs[name] = run_suite(root / name, target_env(server) | with_baseline)
+    return root, runs, written, baseline
+
+
+def test_the_baseline_is_the_waiver_format_keyed_by_rule_and_pointer(adoption):
+    root, runs, written, baseline = adoption
+    assert runs["first"].returncode == 1 and written.returncode == 0, written.stderr
+    waivers = load_waivers(baseline)
+    assert {(w.rule, w.pointer) for w in waivers} == cause_keys(root / "first") and waivers
+    assert all(not w.test and w.reason.startswith("baseline of ") for w in waivers)
+    assert all(w.expires == dt.date.today() + dt.timedelta(days=90) for w in waivers)
+    later = command("baseline", root / "first" / "reports", "--expires", "2027-01-31")
+    assert all(w["expires"] == dt.date(2027, 1, 31) for w in tomllib.loads(later.stdout)["waiver"])
+    assert command("baseline", root / "first" / "reports", "--expires", "soon").returncode == 4
+
+
+def test_a_run_with_the_baseline_passes_while_the_same_causes_fail(adoption):
+    root, runs, _, _ = adoption
+    run = runs["same"]
+    assert run.returncode == 0, run.output[-3000:]
+    data = summary(root / "same")
+    assert data["causes"] == [] and data["counts"]["waived"] >= 1 and data["counts"]["failed"] == 0
+    assert cause_keys(root / "same", waived=True) == cause_keys(root / "first")  # still there, waived
+    assert "XFAIL" in run.output and "waived: [schema required at /id]" in run.output
+
+
+def test_the_baseline_waives_the_same_way_under_four_workers(adoption, tmp_path):
+    root, _, _, baseline = adoption
+    with serve_in_thread([FAULT]) as server:
+        run = run_suite(tmp_path, target_env(server) | {"CHASER_WAIVERS": str(baseline)}, ["-n", "4"])
+    assert run.returncode == 0, run.output[-3000:]
+    assert summary(tmp_path)["counts"] == summary(root / "same")["counts"]
+
+
+def test_a_run_with_the_baseline_fails_on_a_new_cause_only(adoption):
+    root, runs, _, _ = adoption
+    assert runs["more"].returncode == 1
+    failing = cause_keys(root / "more")
+    assert failing and not failing & cause_keys(root / "first")  # only the new cause fails
+    assert ("content type", "") in failing
+
+
+def test_a_run_with_the_baseline_on_a_conformant_server_lists_each_cause_as_fixed(adoption):
+    root, runs, _, _ = adoption
+    run = runs["fixed"]
+    assert run.returncode == 0, run.output[-3000:]
+    for rule, pointer in cause_keys(root / "first"):
+        line = f"fixed: remove from the baseline: [{rule}{' at ' + pointer if pointer else ''}]"
+        assert line in run.output
+        assert any(note.startswith(line) for note in summary(root / "fixed")["notes"])
+    assert "fixed: remove from the baseline" in (root / "fixed" / "reports" / "summary.md").read_text()
+    assert "fixed: remove from the baseline" not in runs["same"].output
+
+
+def test_compare_prints_new_fixed_and_still_failing(adoption):
+    root, _, _, _ = adoption
+    first, more, fixed = (root / n / "reports" for n in ("first", "more", "fixed"))
+    known = cause_keys(root / "first")
+    grew = command("compare", first, more)
+    assert grew.returncode == 1, grew.stderr
+    head = grew.stdout.splitlines()[0]
+    new = cause_keys(root / "more")
+    assert head == f"{len(new)} new, 0 fixed, {len(known)} still failing"
+    assert "[content type]" in grew.stdout.split("still failing:")[0].split("new:")[1]
+    healed = command("compare", more, fixed, "--format", "markdown")
+    assert healed.returncode == 0
+    assert healed.stdout.startswith(f"### Chaser conformance: 0 new, {len(new) + len(known)} fixed, 0 still failing")
+    assert healed.stdout.count("| ✅ fixed |") == len(new) + len(known)
+    same = command("compare", first, root / "same" / "reports")
+    assert same.returncode == 0 and same.stdout.startswith(f"0 new, 0 fixed, {len(known)} still failing")
+
+
+def test_a_cause_waiver_names_a_rule_not_a_test_too(tmp_path):
+    path = tmp_path / "w.toml"
+    path.write_text('[[waiver]]\ntest = "x"\nrule = "status"\nreason = "r"\n')
+    with pytest.raises(WaiverError, match="names a test or a cause"):
+        load_waivers(path)
+
+
+@pytest.mark.parametrize("text", ['a "quoted" \\ back', "tab\tand\nline", "del\x7f", "é😀", "lone \udcff"])
+def test_baseline_strings_are_valid_toml(text):
+    value = tomllib.loads(f"x = {toml_string(text)}\n")["x"]
+    assert value == text.encode("utf-8", "replace").decode("utf-8")
+
+
+def test_an_expired_baseline_entry_fails_as_any_expired_waiver(adoption, tmp_path):
+    root, _, _, _ = adoption
+    stale = tmp_path / "stale-baseline.toml"
+    stale.write_text(command("baseline", root / "first" / "reports", "--expires", "2020-01-31").stdout)
+    with serve_in_thread([FAULT]) as server:
+        run = run_suite(tmp_path, target_env(server) | {"CHASER_WAIVERS": str(stale)})
+    assert run.returncode == 1
+    assert cause_keys(tmp_path) == cause_keys(root / "first")
+    assert "waiver expired and was not applied: [schema required at /id] (expires 2020-01-31)" in run.output
