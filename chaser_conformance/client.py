@@ -163,15 +163,15 @@ class GuardedAdapter(HTTPAdapter):
         if authorization is not None:
             current = self.auth.current_for(str(authorization)) if self.auth is not None else authorization
             headers["Authorization"] = Secret(str(current))
-        try:
-            answer = verbatim.send(method, url, headers, timeout, self.max_body, verify)
-        except (OSError, http.client.HTTPException) as exc:
-            if self.limits.no_answer(shown_request(method, url)) and not self._still_answers(
-                {"timeout": timeout, "verify": verify}
-            ):
-                self.limits.down(f"{no_answer(exc)}; last request: {shown_request(method, url)}")
-            raise NoAnswer(method, url, mask(no_answer(exc), str(authorization or ""))) from None
-        self.limits.answered()
+        answer = self._verbatim(method, url, headers, timeout, verify)
+        retry = "Authorization" in headers and answer.status == 401 and self.auth is not None
+        renewed = retry and self.auth.renewed_for(
+            self._send_once, headers["Authorization"], {"timeout": timeout, "verify": verify}
+        )
+        if renewed:  # the token expired meanwhile: once more with the new one, as `send` does
+            headers["Authorization"] = Secret(renewed)
+            self.limits.before_send()
+            answer = self._verbatim(method, url, headers, timeout, verify)
         response = requests.Response()
         response.status_code, response.reason, response.url = answer.status, answer.reason, url
         response.headers = requests.structures.CaseInsensitiveDict()
@@ -183,7 +183,23 @@ class GuardedAdapter(HTTPAdapter):
         response._content, response._content_consumed = answer.body, True
         response.request = requests.Request(method, url, headers=headers).prepare()
         response.request.url = url  # as sent: prepare() re-encodes it
+        if self.auth is not None and "Authorization" in headers and (answer.status < 400 or answer.status == 404):
+            self.auth.worked(headers["Authorization"], response.request)
         return response
+
+    def _verbatim(
+        self, method: str, url: str, headers: dict[str, str], timeout: tuple[float, float], verify: Any
+    ) -> verbatim.RawAnswer:
+        try:
+            answer = verbatim.send(method, url, headers, timeout, self.max_body, verify)
+        except (OSError, http.client.HTTPException) as exc:
+            if self.limits.no_answer(shown_request(method, url)) and not self._still_answers(
+                {"timeout": timeout, "verify": verify}
+            ):
+                self.limits.down(f"{no_answer(exc)}; last request: {shown_request(method, url)}")
+            raise NoAnswer(method, url, mask(no_answer(exc), str(headers.get("Authorization", "")))) from None
+        self.limits.answered()
+        return answer
 
     def _still_answers(self, kwargs: dict[str, Any]) -> bool:
         if self._last_answered is None:

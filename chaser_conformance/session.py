@@ -330,7 +330,7 @@ class ConformanceSession:
             # A stop ends pytest's session as an interruption; the stop's reason is the verdict.
             model.ending = "unreachable" if self.stopped.exit_code == UNREACHABLE else None
         if self.outside:  # findings of the reads no test made (the pre-flight, the diagnosis' probe)
-            synthetic.report_outside(self.config, session, self.outside, self.target.secrets)
+            synthetic.report_outside(self.config, session, self.outside, self.target.secrets, self.waivers)
         report_tokens(model, self.target.auth)
         self.report_not_run(session)
         junit.add_verdict(self.config, self.model)

@@ -166,6 +166,26 @@ class TokenAuth:
         with self._lock:
             return token if token in self._known else None
 
+    def renewed_for(self, send_once: Callable[..., requests.Response], authorization: str, kwargs: Any) -> str | None:
+        """After a 401 to a request sent outside requests (byte for byte): the Authorization value
+        to retry it with, when it carried the current token and that token has expired; else None."""
+        if not authorization.startswith("Bearer "):
+            return None
+        token = authorization[len("Bearer ") :]
+        with self._lock:
+            if token not in self._known:
+                return None
+        renewed = self._renewed(send_once, token, kwargs)
+        return None if renewed is None else Secret(f"Bearer {renewed}")
+
+    def worked(self, authorization: str, request: requests.PreparedRequest) -> None:
+        """A request sent outside requests was accepted with this Authorization: remember it, as
+        `send` does, to probe the token with when a 401 comes."""
+        token = authorization[len("Bearer ") :] if authorization.startswith("Bearer ") else None
+        with self._lock:
+            if token in self._known:
+                self._last_good[token] = request
+
     def current_for(self, authorization: str) -> str:
         """An Authorization value with a token of the run carries the current one (a request sent
         outside requests, byte for byte, is not renewed on a 401 itself)."""

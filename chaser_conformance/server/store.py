@@ -8,6 +8,7 @@ first must never see.
 from __future__ import annotations
 
 import copy
+import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -108,6 +109,15 @@ class Store:
         self._by_token = {str(a.token): a for a in self.accounts.values()} if token_ttl is None else {}
         self._expires: dict[str, float] = {}
         self._lock = threading.Lock()
+
+    def issue(self, account: Account | None = None, token: str | None = None) -> Secret:
+        """A new token (random, or `token`) of `account` (the primary one), valid for `token_ttl` from now."""
+        token = Secret(token or f"tok-{secrets.token_urlsafe(18)}")
+        with self._lock:
+            self._by_token[str(token)] = account or self.primary
+            if self.token_ttl is not None:
+                self._expires[str(token)] = self.clock() + self.token_ttl
+        return token
 
     @property
     def primary(self) -> Account:

@@ -6,16 +6,11 @@ value is shown through `shown()`, which hides URL credentials, query values and 
 from __future__ import annotations
 
 import ipaddress
-import itertools
 import math
-import os
 import re
 import shlex
-import ssl
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,35 +19,17 @@ from urllib3.util import parse_url
 
 from ..profiles import PROFILES
 from ..secret import Secret
+from .paths import _ca_bundle, _directory, _file
 from .redact import shown, unprintable
+from .source import SettingsError as SettingsError
+from .source import Source, _text
 
 # Options another pytest plugin also registers: pytest-base-url (used by pytest-playwright and
 # others) owns --base-url; the suite shares it (same dest) and also answers to --chaser-base-url.
 SHARED_OPTIONS = {"--base-url": "pytest-base-url"}
 
 
-class SettingsError(ValueError):
-    """A bad setting; the message names the setting and where it came from."""
-
-
-@dataclass(frozen=True)
-class Source:
-    kind: str  # "cli", "env", "file", "default"
-    where: str  # the option, variable or file that gave the value
-
-    def __str__(self) -> str:
-        return self.kind if self.kind == "default" else f"{self.kind} {self.where}"
-
-
 # --- parsers: (raw value, source) -> value; raise ValueError with a short reason ---
-
-
-def _text(raw: Any) -> str:
-    if not isinstance(raw, str):
-        raise ValueError(f"expected a string, got {type(raw).__name__}")
-    # White space around a value is never meant (a pasted line, a trailing space in a .env file),
-    # and none is part of a header field value (RFC 9110 §5.5), so it is dropped on purpose.
-    return raw.strip()
 
 
 _ASCII_HOST = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?", re.ASCII)
@@ -272,70 +249,6 @@ def _flag(raw: Any, _: Source) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise ValueError(f"{shown(raw)} is not one of true, false, 1, 0, yes, no")
-
-
-def _path(raw: Any, source: Source) -> Path:
-    text = _text(raw)
-    if any(unprintable(ch) for ch in text):
-        raise ValueError(f"{shown(text)} contains control characters or other unprintable ones")
-    try:
-        path = Path(text).expanduser()
-    except RuntimeError:  # '~user' of no such user, or no home directory
-        raise ValueError(f"{shown(text)}: '~' cannot be expanded here") from None
-    if source.kind == "file" and not path.is_absolute():
-        path = Path(source.where).parent / path  # relative to the config file that names it
-    return path
-
-
-def _absolute(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):  # a loop of symbolic links
-        raise ValueError(f"{shown(path)} cannot be resolved (a loop of symbolic links?)") from None
-
-
-def _kind(path: Path) -> str | None:
-    """'dir', 'file' or 'other'; None if nothing is there. pathlib's is_file() raises for a name too
-    long or a directory that may not be searched: that is a usage error here."""
-    try:
-        mode = path.stat().st_mode
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise ValueError(f"{shown(path)} cannot be looked up ({reason})") from None
-    return "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "other"
-
-
-def _directory(raw: Any, source: Source) -> Path:
-    path = _path(raw, source)
-    # The run creates it; the nearest part that exists says whether it can.
-    existing, kind = next(((p, k) for p in itertools.chain([path], path.parents) if (k := _kind(p))), (None, None))
-    if existing == path and kind != "dir":
-        raise ValueError(f"{shown(path)} exists and is not a directory")
-    if existing is not None and kind != "dir":
-        raise ValueError(f"{shown(path)} cannot be created: {shown(existing)} is not a directory")
-    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(f"{shown(path)}: {shown(existing)} is not writable")
-    return _absolute(path)
-
-
-def _file(raw: Any, source: Source) -> Path:
-    path = _path(raw, source)
-    if _kind(path) != "file":
-        raise ValueError(f"{shown(path)} is not a file")
-    return _absolute(path)
-
-
-def _ca_bundle(raw: Any, source: Source) -> Path:
-    path = _file(raw, source)
-    try:
-        # What requests will do with it, done now: a bundle it cannot use is a usage error, not
-        # an "unreachable target" later.
-        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=str(path))
-    except (OSError, ValueError):  # ssl.SSLError is an OSError
-        raise ValueError(f"{shown(path)} is not a readable PEM bundle of CA certificates") from None
-    return path
 
 
 @dataclass(frozen=True)

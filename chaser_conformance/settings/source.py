@@ -1,0 +1,27 @@
+"""Where a setting came from, and the error that names it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """A bad setting; the message names the setting and where it came from."""
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # "cli", "env", "file", "default"
+    where: str  # the option, variable or file that gave the value
+
+    def __str__(self) -> str:
+        return self.kind if self.kind == "default" else f"{self.kind} {self.where}"
+
+
+def _text(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError(f"expected a string, got {type(raw).__name__}")
+    # White space around a value is never meant (a pasted line, a trailing space in a .env file),
+    # and none is part of a header field value (RFC 9110 §5.5), so it is dropped on purpose.
+    return raw.strip()
