@@ -44,3 +44,16 @@ def bearer_token(header: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token or any(ch.isspace() for ch in token):
         return None
     return token
+
+
+def credentials(header: str | None) -> list[str]:
+    """The credential values an Authorization header carries: what follows the scheme, and each word
+    of it, or the whole value when it has no scheme. Values under 8 characters are left out: they
+    match unrelated text by chance, and no real credential is that short."""
+    if not header:
+        return []
+    value = str(header).strip()
+    _, _, rest = value.partition(" ")
+    rest = rest.strip()
+    found = [rest, *rest.split()] if rest else [value]
+    return list(dict.fromkeys(c for c in found if len(c) >= 8))

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from ..secret import mask
+from ..secret import credentials, mask
 from .exchange import BODY_EXCERPT, Exchange, curl_line, shown_authorization
 
 RECORDED_BODY = 65536  # bytes of a failing response's body kept in failures.jsonl
@@ -24,6 +24,7 @@ class Problem:
     text: str  # the sentence a person reads (masked)
     pointer: str = ""  # the JSON pointer of the part of the body at fault (schema problems), else ""
     own: bool = True  # False: a finding of Schemathesis' built-in checks, shown only when no rule of ours fired
+    inconclusive: bool = False  # an advisory that could not decide: never a failure, not even under strict
 
     @property
     def key(self) -> tuple[str, str]:
@@ -56,12 +57,16 @@ class Finding:
     def of(
         cls, check: str, ex: Exchange, problems: list[Problem], perspective: str, token: str | None, input: str = ""
     ) -> Finding:
+        # The request's own credential too: a server that echoes a truncated or extended token
+        # must not put most of the real one into a report.
+        secrets = (token, *credentials(ex.request_headers.get("Authorization")))
+
         def masked(headers: Mapping[str, str]) -> dict[str, str]:
-            return {k: mask(str(v), token) for k, v in headers.items()}
+            return {k: mask(str(v), *secrets) for k, v in headers.items()}
 
         return cls(
             check=check,
-            problems=tuple(replace(p, text=mask(p.text, token)) for p in problems),
+            problems=tuple(replace(p, text=mask(p.text, *secrets)) for p in problems),
             method=ex.method,
             url=mask(ex.url, token),
             status=ex.status,
@@ -71,7 +76,7 @@ class Finding:
             response_headers=masked(
                 {k: (shown_authorization(v) if k.lower() == "authorization" else v) for k, v in ex.headers.items()}
             ),
-            body=mask(ex.content[:RECORDED_BODY].decode("utf-8", "replace"), token),
+            body=mask(ex.content[:RECORDED_BODY].decode("utf-8", "replace"), *secrets),
             body_bytes=len(ex.content),
             curl=mask(curl_line(ex), token),
             input=mask(input, token),
