@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 MASK = "****"
 
 
@@ -57,3 +59,9 @@ def credentials(header: str | None) -> list[str]:
     rest = rest.strip()
     found = [rest, *rest.split()] if rest else [value]
     return list(dict.fromkeys(c for c in found if len(c) >= 8))
+
+
+def encoded_forms(*values: str | None) -> list[str]:
+    """Each value and its base64 (a server that echoes an Authorization header may encode it)."""
+    found = [str(v) for v in values if v]
+    return found + [base64.b64encode(v.encode()).decode() for v in found]

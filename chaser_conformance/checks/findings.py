@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from ..secret import credentials, mask
+from ..secret import credentials, encoded_forms, mask
 from .exchange import BODY_EXCERPT, Exchange, curl_line, shown_authorization
 
 RECORDED_BODY = 65536  # bytes of a failing response's body kept in failures.jsonl
@@ -59,7 +59,8 @@ class Finding:
     ) -> Finding:
         # The request's own credential too: a server that echoes a truncated or extended token
         # must not put most of the real one into a report.
-        secrets = (token, *credentials(ex.request_headers.get("Authorization")))
+        authorization = ex.request_headers.get("Authorization")
+        secrets = encoded_forms(token, authorization, *credentials(authorization))
 
         def masked(headers: Mapping[str, str]) -> dict[str, str]:
             return {k: mask(str(v), *secrets) for k, v in headers.items()}
