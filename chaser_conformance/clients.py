@@ -10,7 +10,7 @@ q-values) answers one client differently from the suite's own requests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from urllib3.util import SKIP_HEADER
 
@@ -23,17 +23,15 @@ class Client:
     name: str  # the test id
     label: str  # the library, as a failure names it
     headers: dict[str, str | None]
+    over_tls: dict[str, str] = field(default_factory=dict)  # what it sends instead to an https URL
 
     def request_headers(self, https: bool) -> dict[str, str | None]:
         """The headers to send. `None` drops a default of the suite's HTTP session (requests'); urllib3's
         SKIP_HEADER keeps urllib3 from adding its own Accept-Encoding or User-Agent."""
-        own = {k.lower(): v for k, v in self.headers.items()}
-        if https and self.name == "javascript-fetch":
-            own["accept-encoding"] = "br, gzip, deflate"  # undici advertises br over TLS only
+        chosen = {**self.headers, **(self.over_tls if https else {})}
+        own = {k.lower(): v for k, v in chosen.items()}
         headers: dict[str, str | None] = {name: None for name in SESSION_DEFAULTS if name.lower() not in own}
-        headers.update({k: v for k, v in self.headers.items() if v is not None})
-        if https and self.name == "javascript-fetch":
-            headers["Accept-Encoding"] = own["accept-encoding"]
+        headers.update({k: v for k, v in chosen.items() if v is not None})
         for name in ("Accept-Encoding", "User-Agent"):
             if own.get(name.lower()) is None:
                 headers[name] = SKIP_HEADER
@@ -69,6 +67,7 @@ CLIENTS = [
             "User-Agent": "node",
             "Accept-Encoding": "gzip, deflate",
         },
+        over_tls={"Accept-Encoding": "br, gzip, deflate"},  # undici advertises br over TLS only
     ),
     # Go net/http DefaultClient: the Transport adds only User-Agent and Accept-Encoding: gzip; no Accept.
     Client(

@@ -159,7 +159,7 @@ def _pattern_problems(
 ) -> list[Problem]:
     sent = _sent(ex)
     host = (urlsplit(ex.url).hostname or "").casefold()
-    secrets = [s for s in credentials(ex.request_headers.get("Authorization"))]
+    secrets = credentials(ex.request_headers.get("Authorization"))
     problems = []
     for rule, patterns in families:
         for what, pattern in patterns:

@@ -4,8 +4,10 @@ of what the request sent, session data, banners), credentials never shown, and t
 against headers that vary by themselves."""
 
 import base64
+import http.server
 import json
 import random
+import threading
 
 import pytest
 import requests
@@ -14,7 +16,8 @@ from requests.structures import CaseInsensitiveDict
 from chaser_conformance.checks import ContractViolation, Exchange, Finding, Judge, Problem, RunRecord
 from chaser_conformance.checks.disclosure import disclosure_problems, reflection_problems
 from chaser_conformance.checks.http_semantics import compare, features, head_problems
-from chaser_conformance.client import Target
+from chaser_conformance.client import ApiClient, RunLimits, Target
+from chaser_conformance.clients import CLIENTS
 from chaser_conformance.secret import Secret
 from chaser_conformance.server import serve_in_thread
 from chaser_conformance.spec import load_contract
@@ -201,3 +204,39 @@ def test_head_comparison_finds_what_every_head_shows():
     assert compare(lambda: {"status": 200}, lambda: {"status": 200, "header content-length": "9"}).differences == []
     differing = compare(lambda: {"header content-length": "0"}, lambda: {"header content-length": "9"})
     assert differing.differences
+
+
+def test_each_client_profile_goes_on_the_wire_as_the_library_sends_it():
+    seen = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            seen.append({k.lower(): v for k, v in self.headers.items()})
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    api = ApiClient(
+        f"http://127.0.0.1:{server.server_port}",
+        Secret(TOKEN),
+        limits=RunLimits(100),
+        connect_timeout=5,
+        read_timeout=5,
+    )
+    try:
+        for client in CLIENTS:
+            api.get_session("x", headers=client.request_headers(https=False))
+            sent = seen.pop()
+            expected = {k.lower(): v for k, v in client.headers.items() if v is not None}
+            assert sent == {**expected, "host": f"127.0.0.1:{server.server_port}", "authorization": f"Bearer {TOKEN}"}
+    finally:
+        api.close()
+        server.shutdown()
+        server.server_close()
