@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .. import strictjson
-from ..secret import MASK, credentials, mask
+from ..secret import MASK, credentials, encoded_forms, mask
 from ..spec import json_pointer
 from .exchange import Exchange
 from .findings import Problem
@@ -154,12 +154,15 @@ def _credential_problems(ex: Exchange, token: str | None, texts: list[tuple[str,
     return problems
 
 
+Families = list[tuple[str, list[tuple[str, re.Pattern[str]]]]]
+
+
 def _pattern_problems(
-    ex: Exchange, families: list[tuple[str, list[tuple[str, re.Pattern[str]]]]], texts: list[tuple[str, str]]
+    ex: Exchange, token: str | None, families: Families, texts: list[tuple[str, str]]
 ) -> list[Problem]:
     sent = _sent(ex)
     host = (urlsplit(ex.url).hostname or "").casefold()
-    secrets = credentials(ex.request_headers.get("Authorization"))
+    secrets = encoded_forms(token, *credentials(ex.request_headers.get("Authorization")))  # kept out of excerpts
     problems = []
     for rule, patterns in families:
         for what, pattern in patterns:
@@ -184,8 +187,8 @@ def disclosure_problems(ex: Exchange, token: str | None) -> list[Problem]:
     """Advisories: what a response discloses that no client should learn."""
     headers, body = _header_texts(ex), _body_texts(ex)
     problems = _credential_problems(ex, token, headers + body)
-    problems += _pattern_problems(ex, EVERYWHERE, headers + body)
-    problems += _pattern_problems(ex, OUTSIDE_SESSION_DATA, headers if ex.status == 200 else headers + body)
+    problems += _pattern_problems(ex, token, EVERYWHERE, headers + body)
+    problems += _pattern_problems(ex, token, OUTSIDE_SESSION_DATA, headers if ex.status == 200 else headers + body)
     return problems
 
 
