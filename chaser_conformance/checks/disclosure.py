@@ -32,14 +32,15 @@ STACK_TRACES = {
     "a Python traceback": r"Traceback \(most recent call last\)|File \"[^\"\n]+\.py\", line \d+",
     "a JVM stack trace": r"\bat [\w$]+(?:\.[\w$<>]+)+\([\w$]+\.(?:java|kt|scala|groovy):\d+\)|Exception in thread \"",
     "a .NET stack trace": (
-        r"\bat [\w.`<>\[\]]+\([^()\n]*\) in [^\n]+:line \d+|\bSystem\.(?:[A-Z]\w*\.)*[A-Z]\w*Exception\b"
+        r"\bat [\w.`<>\[\]]{1,200}\([^()\n]{0,200}\) in [^\n]{1,300}:line \d+"
+        r"|\bSystem\.(?:[A-Z]\w{0,60}\.){0,8}[A-Z]\w{0,60}Exception\b"
     ),
-    "a Node.js stack trace": r"\bat (?:[\w$.<>\[\] ]+ \()?(?:/|[A-Za-z]:\\|node:|file://)[^()\s]*:\d+:\d+\)?",
+    "a Node.js stack trace": r"\bat (?:[\w$.<>\[\] ]{1,200} \()?(?:/|[A-Za-z]:\\|node:|file://)[^()\s]{0,300}:\d+:\d+\)?",
     "a Go panic": r"goroutine \d+ \[[\w ]+\]:|panic: runtime error",
     "a PHP error": (
         r"(?:Fatal error|Parse error|Warning|Notice): [^\n]{0,300}? in \S+\.php on line \d+|Stack trace:\s*#0 "
     ),
-    "a Ruby backtrace": r"\S+\.rb:\d+:in [`']",
+    "a Ruby backtrace": r"(?<![^\s\"'(\[])[\w./-]{1,200}\.rb:\d+:in [`']",
 }
 DATABASE_ERRORS = {
     "SQL error text": (
@@ -59,6 +60,8 @@ FILESYSTEM_PATHS = {
         r"|\b[A-Za-z]:\\(?:[^\\\s\"'<>]+\\)+[^\\\s\"'<>]*"
     ),
 }
+# Every repetition is bounded, or anchored where little can start: these run on up to 64 KiB of
+# whatever a server sends, and an unbounded `\S+` is quadratic on a body without white space.
 # Private, link-local and cluster-internal addresses. Loopback names no machine, so it tells nothing.
 INTERNAL_ADDRESSES = {
     "an internal network address": (

@@ -119,10 +119,10 @@ class Judge:
     def assess(self, ex: Exchange) -> tuple[Problems, Problems]:
         """(failures, advisories) of one exchange."""
         advisories = [Problem("cors", text) for text in cors_problems(ex)]
-        advisories += disclosure_problems(ex, None if self.offline else self.target.token)
         if TRUNCATED_HEADER in ex.headers:
             limit = ex.headers[TRUNCATED_HEADER]
             return [Problem("body size", f"response body larger than {limit} bytes (a SessionInfo is under 1 KiB)")], []
+        advisories += disclosure_problems(ex, None if self.offline else self.target.token)
         status = ex.status
         if ex.method == "HEAD":
             # Not in openapi.yaml, but every server must support it (RFC 9110 §9.1): whether it agrees

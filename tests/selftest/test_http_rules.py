@@ -8,6 +8,7 @@ import http.server
 import json
 import random
 import threading
+import time
 
 import pytest
 import requests
@@ -240,3 +241,21 @@ def test_each_client_profile_goes_on_the_wire_as_the_library_sends_it():
         api.close()
         server.shutdown()
         server.server_close()
+
+
+ADVERSARIAL = {
+    "no-white-space": b"x" * 65536,
+    "at-at-at": b"at " * 21845,
+    "labels": b"a." * 32768,
+    "namespaces": b"System." * 9362,
+    "digits": b"10." * 21845,
+    "drives": b"C:\\a" * 16384,
+}
+
+
+@pytest.mark.parametrize("body", ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
+def test_the_disclosure_scan_stays_linear_on_what_a_server_may_send(body):
+    # An unbounded `\S+` took 9 to 24 s on such bodies, and a broken server sends them by the hundred.
+    started = time.perf_counter()
+    disclosure_problems(exchange(404, body, content_type="text/plain"), TOKEN)
+    assert time.perf_counter() - started < 2
