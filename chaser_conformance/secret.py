@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 MASK = "****"
 
 
@@ -44,3 +46,22 @@ def bearer_token(header: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token or any(ch.isspace() or not ch.isprintable() for ch in token):
         return None
     return token
+
+
+def credentials(header: str | None) -> list[str]:
+    """The credential values an Authorization header carries: what follows the scheme, and each word
+    of it, or the whole value when it has no scheme. Values under 8 characters are left out: they
+    match unrelated text by chance, and no real credential is that short."""
+    if not header:
+        return []
+    value = str(header).strip()
+    _, _, rest = value.partition(" ")
+    rest = rest.strip()
+    found = [rest, *rest.split()] if rest else [value]
+    return list(dict.fromkeys(c for c in found if len(c) >= 8))
+
+
+def encoded_forms(*values: str | None) -> list[str]:
+    """Each value and its base64 (a server that echoes an Authorization header may encode it)."""
+    found = [str(v) for v in values if v]
+    return found + [base64.b64encode(v.encode()).decode() for v in found]

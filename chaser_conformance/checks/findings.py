@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from ..secret import mask
+from ..secret import credentials, encoded_forms, mask
 from .exchange import BODY_EXCERPT, Exchange, curl_line, shell_word, shown_authorization
 
 RECORDED_BODY = 65536  # bytes of a failing response's body kept in failures.jsonl
@@ -31,6 +31,7 @@ class Problem:
     text: str  # the sentence a person reads (masked)
     pointer: str = ""  # the JSON pointer of the part of the body at fault (schema problems), else ""
     own: bool = True  # False: a finding of Schemathesis' built-in checks, shown only when no rule of ours fired
+    inconclusive: bool = False  # an advisory that could not decide: never a failure, not even under strict
 
     @property
     def key(self) -> tuple[str, str]:
@@ -65,13 +66,17 @@ class Finding:
         cls, check: str, ex: Exchange, problems: list[Problem], perspective: str, token: Tokens, input: str = ""
     ) -> Finding:
         tokens = _tokens(token)
+        # The request's own credential too: a server that echoes a truncated or extended token
+        # must not put most of the real one into a report.
+        authorization = ex.request_headers.get("Authorization")
+        secrets = encoded_forms(*tokens, authorization, *credentials(authorization))
 
         def masked(headers: Mapping[str, str]) -> dict[str, str]:
-            return {k: mask(str(v), *tokens) for k, v in headers.items()}
+            return {k: mask(str(v), *secrets) for k, v in headers.items()}
 
         return cls(
             check=check,
-            problems=tuple(replace(p, text=mask(p.text, *tokens)) for p in problems),
+            problems=tuple(replace(p, text=mask(p.text, *secrets)) for p in problems),
             method=ex.method,
             url=mask(ex.url, *tokens),
             status=ex.status,
@@ -81,7 +86,7 @@ class Finding:
             response_headers=masked(
                 {k: (shown_authorization(v) if k.lower() == "authorization" else v) for k, v in ex.headers.items()}
             ),
-            body=mask(ex.content[:RECORDED_BODY].decode("utf-8", "replace"), *tokens),
+            body=mask(ex.content[:RECORDED_BODY].decode("utf-8", "replace"), *secrets),
             body_bytes=len(ex.content),
             curl=mask(curl_line(ex, tokens[0]), *tokens),  # the token as $CHASER_API_TOKEN
             input=mask(input, *tokens),

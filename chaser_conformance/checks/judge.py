@@ -8,6 +8,7 @@ that fails gives a `Problem` (a rule name, a sentence, a JSON pointer); a failur
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -18,12 +19,14 @@ from ..generators.credentials import same_credential
 from ..generators.ids import malformed
 from ..secret import mask
 from ..spec import GET_SESSION, SESSION_PATH, Contract
+from .disclosure import disclosure_problems
 from .exchange import Exchange
 from .findings import ContractViolation, Finding, Problem
 from .headers import cors_problems, shared_cache_problems
 from .record import RunRecord
 
 DOCUMENTED_METHOD = GET_SESSION[0]
+JSON_MEDIA_TYPE = re.compile(r"[a-z0-9!#$&^_.-]+/[a-z0-9!#$&^_.+-]+\+json")  # RFC 6839 structured syntax suffix
 Problems = list[Problem]
 
 
@@ -102,14 +105,29 @@ class Judge:
         sid = self.requested_id(ex)
         self.record.saw(ex, self.has_valid_credentials(ex), sid is not None and sid in self.target.session_ids)
         failures, advisories = self.assess(ex)
-        if self.strict:
-            failures += [Problem(f"advisory: {a.rule}", f"advisory (strict): {a.text}") for a in advisories]
-        else:
-            for a in advisories:
-                self.record.advise(check, mask(a.text, *self.target.secrets))
+        failures += self._advisories(check, advisories)
         if failures:
             self.fail(check, ex, failures, record)
         return ex
+
+    def _advisories(self, check: str, advisories: Problems) -> Problems:
+        """Record advisories; under strict, the failures they become. An inconclusive advisory (a
+        check that could not decide) is recorded and never fails, not even under strict."""
+        failures = []
+        for a in advisories:
+            if self.strict and not a.inconclusive:
+                failures.append(Problem(f"advisory: {a.rule}", f"advisory (strict): {a.text}"))
+            else:
+                self.record.advise(check, mask(a.text, *self.target.secrets))
+        return failures
+
+    def advise(self, check: str, response: Any, advisories: Problems) -> None:
+        """Advisories a test found by comparing exchanges (each judged already): recorded, or under
+        strict a failure of this exchange."""
+        __tracebackhide__ = True
+        failures = self._advisories(check, advisories)
+        if failures:
+            self.fail(check, response, failures)
 
     def assess(self, ex: Exchange) -> tuple[Problems, Problems]:
         """(failures, advisories) of one exchange."""
@@ -117,6 +135,7 @@ class Judge:
         if TRUNCATED_HEADER in ex.headers:
             limit = ex.headers[TRUNCATED_HEADER]
             return [Problem("body size", f"response body larger than {limit} bytes (a SessionInfo is under 1 KiB)")], []
+        advisories += disclosure_problems(ex, None if self.offline else self.target.token)
         status = ex.status
         segment = self.requested_segment(ex)
         if segment is None and not self.offline:
@@ -124,6 +143,11 @@ class Judge:
             return (
                 [Problem("server error", f"server error {status}: no request may cause a 5xx")] if status >= 500 else []
             ), advisories
+        if ex.method == "HEAD":
+            # Not in openapi.yaml, but every server must support it (RFC 9110 §9.1): whether it agrees
+            # with GET takes both (test_http_semantics); one HEAD alone fails only on a 5xx.
+            text = f"server error {status}: no input a client can send may cause a 5xx"
+            return ([Problem("server error", text)] if status >= 500 else []), advisories
         if status == 401:
             return self._assess_401(ex, advisories)
         if status == 429 and self.offline:
@@ -146,7 +170,7 @@ class Judge:
         if status == 200:
             return self._assess_200(ex, advisories), advisories
         failures = self._assess_404(ex) if status == 404 else []
-        return failures + self._body_problems(ex, status)[0], advisories
+        return failures + self._body_problems(ex, status, advisories)[0], advisories
 
     def _assess_401(self, ex: Exchange, advisories: Problems) -> tuple[Problems, Problems]:
         if self.has_valid_credentials(ex) and not self.offline:
@@ -229,17 +253,23 @@ class Judge:
             # Probes only ever target ids that do not exist (never risk a real session), and many
             # routers look the resource up first: the answer says nothing about the method.
             text = f"{ex.method} probe inconclusive: 404 for a session that does not exist, not 405"
-            advisories.append(Problem("method probe inconclusive", text))
+            advisories.append(Problem("method probe inconclusive", text, inconclusive=True))
             return []
         text = f"undeclared method {ex.method} answered {ex.status}; expected 405 with an Allow header"
         return [Problem("undeclared method answered", text)]
 
-    def _body_problems(self, ex: Exchange, status: int) -> tuple[Problems, Any]:
+    def _body_problems(self, ex: Exchange, status: int, advisories: Problems | None = None) -> tuple[Problems, Any]:
         """Problems of a JSON body (media type, RFC 8259, schema) and the body, if it is JSON."""
         documented = self.operation.responses[str(status)]
-        if ex.media_type not in documented.media_types:
+        media_type = ex.media_type
+        if media_type not in documented.media_types:
             text = f"Content-Type must be {' or '.join(documented.media_types)}, got {ex.headers.get('Content-Type')!r}"
-            return [Problem("content type", text)], None
+            if status != 404 or advisories is None or not JSON_MEDIA_TYPE.fullmatch(media_type):
+                return [Problem("content type", text)], None
+            # One rule, the README's: another JSON media type on a 404 (application/problem+json) is an
+            # advisory, its body still judged as the documented type's; on a 200 it stays a failure.
+            advisories.append(Problem("404 media type", f"{text} (another JSON media type: advisory)"))
+            media_type = documented.media_types[0]
         charset = strictjson.charset_problem(ex.headers.get("Content-Type", ""))
         if charset:
             return [Problem("charset", charset)], None
@@ -249,7 +279,7 @@ class Judge:
             return [Problem("strict json", f"not JSON (RFC 8259): {exc}")], None
         if status == 200 and isinstance(body, dict):
             self.record.observe(body)
-        validator = documented.validators[ex.media_type]
+        validator = documented.validators[media_type]
         problems = [
             Problem(f"schema {v.keyword}", f"schema: {v}", v.pointer or "/") for v in validator.violations(body)
         ]

@@ -23,13 +23,17 @@ def recorded_run(tmp_path):
     return run
 
 
+# Safe methods (RFC 9110 §9.2.1): they change nothing, so they may go to a real session.
+SAFE = {"GET", "HEAD"}
+
+
 def test_undeclared_methods_never_reach_an_existing_session(recorded_run):
     run, journal, store = recorded_run()
     assert run.returncode == 0, run.output[-3000:]
     existing = {SESSIONS + sid for account in store.accounts.values() for sid in account.sessions}
     methods = collections.Counter(method for method, _, _ in journal)
-    assert set(methods) - {"GET"}, "the run sent no method probe at all"
-    assert [(m, p) for m, p, _ in journal if m != "GET" and p in existing] == []
+    assert set(methods) - SAFE, "the run sent no method probe at all"
+    assert [(m, p) for m, p, _ in journal if m not in SAFE and p in existing] == []
 
 
 def test_most_generated_and_explicit_reads_reach_a_session(recorded_run):

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .clients import CLIENT_FAULTS, CLIENT_VARIANTS
+from .disclosure import DISCLOSURE_FAULTS, DISCLOSURE_VARIANTS
 from .folding import FOLDING_FAULTS, ID_SHAPE_VARIANTS
 from .hostile import HOSTILE_FAULTS
+from .http_semantics import HTTP_SEMANTICS_FAULTS, HTTP_SEMANTICS_VARIANTS
 from .id_match import ID_MATCH_FAULTS
 from .partial import PARTIAL_FAULTS
 from .perspectives import PERSPECTIVE_FAULTS
@@ -20,7 +23,7 @@ from .security import FOREIGN_404_FAULTS, SECURITY_FAULTS, SECURITY_HEADER_FAULT
 from .semantics import SEMANTIC_FAULTS
 from .strict_json import STRICT_JSON_FAULTS
 from .switch import Switch
-from .variants import VARIANTS
+from .variants import VARIANTS as CONFORMANT
 
 FAULTS = [
     *SCHEMA_FAULTS,
@@ -35,8 +38,11 @@ FAULTS = [
     *HOSTILE_FAULTS,
     *FOLDING_FAULTS,
     *PERSPECTIVE_FAULTS,
+    *CLIENT_FAULTS,
+    *HTTP_SEMANTICS_FAULTS,
+    *DISCLOSURE_FAULTS,
 ]
-VARIANTS = [*VARIANTS, *ID_SHAPE_VARIANTS]
+VARIANTS = [*CONFORMANT, *ID_SHAPE_VARIANTS, *CLIENT_VARIANTS, *HTTP_SEMANTICS_VARIANTS, *DISCLOSURE_VARIANTS]
 CATALOGUE: dict[str, Switch] = {s.name: s for s in (*FAULTS, *VARIANTS)}
 assert len(CATALOGUE) == len(FAULTS) + len(VARIANTS), "switch names must be unique"
 

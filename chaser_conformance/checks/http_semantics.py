@@ -1,0 +1,130 @@
+"""HTTP semantics around the contract: HEAD agrees with GET (RFC 9110 §9.3.2). Advisories, failures
+under strict mode.
+
+HEAD must answer with the status and header fields GET would, without content. A server MAY
+leave out fields whose value is only known while the content is generated (Content-Length,
+ETag, ...), and some fields vary by themselves (Date, request ids): what varies is learnt from
+several GETs, and a difference counts only when every HEAD shows it and the GETs all agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .exchange import Exchange
+from .findings import Problem
+
+# Fields a HEAD may leave out or give another value (RFC 9110 §9.3.2, §8.6, §8.8): computed from
+# the content, about the connection, or about the moment.
+MAY_DIFFER = frozenset(
+    {
+        "date",
+        "age",
+        "expires",
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "trailer",
+        "content-encoding",
+        "vary",
+        "etag",
+        "last-modified",
+        "content-md5",
+        "digest",
+        "content-digest",
+        "repr-digest",
+        "accept-ranges",
+        "x-chaser-body-truncated",
+    }
+)
+ABSENT = "(absent)"
+# A field that a conformant server sends at random (probability p per response) passes for a
+# difference only if every HEAD shows it and no GET does: p**6 * (1 - p)**13, at most 7e-6.
+FIRST_GETS = 3
+CONFIRM_ROUNDS = 5
+CONFIRM_GETS = 2
+
+
+def _normal(name: str, value: str) -> str:
+    return "".join(value.split()).lower() if name == "content-type" else value
+
+
+def features(ex: Exchange) -> dict[str, Any]:
+    found: dict[str, Any] = {"status": ex.status}
+    for name, value in ex.headers.items():
+        if name.lower() not in MAY_DIFFER:
+            found[f"header {name.lower()}"] = _normal(name.lower(), str(value))
+    return found
+
+
+def _differs(key: str, head: Any, get: Any) -> bool:
+    # HEAD may leave Content-Length out (RFC 9110 §8.6); if it sends one, it is GET's.
+    if key == "header content-length" and head is ABSENT:
+        return False
+    return head != get
+
+
+@dataclass
+class Verdict:
+    differences: list[str] = field(default_factory=list)
+    inconclusive: list[str] = field(default_factory=list)
+    reads: int = 0
+
+
+def _show(value: Any) -> str:
+    text = ABSENT if value is ABSENT else repr(value)
+    return text if len(text) <= 80 else text[:38] + "..." + text[-38:]
+
+
+def compare(head: Callable[[], dict[str, Any]], get: Callable[[], dict[str, Any]]) -> Verdict:
+    """`head()` and `get()` each send one request and return its features."""
+    verdict = Verdict()
+    gets = [get(), get()]
+    heads = [head()]
+    gets += [get() for _ in range(FIRST_GETS - 2)]
+    keys = sorted(set().union(*gets, *heads))
+
+    def agreed(key: str) -> tuple[bool, Any]:
+        values = [g.get(key, ABSENT) for g in gets]
+        return all(v == values[0] for v in values), values[0]
+
+    suspects = [k for k in keys if agreed(k)[0] and _differs(k, heads[0].get(k, ABSENT), agreed(k)[1])]
+    if suspects:
+        for _ in range(CONFIRM_ROUNDS):
+            gets.append(get())
+            heads.append(head())
+            gets += [get() for _ in range(CONFIRM_GETS - 1)]
+    for key in suspects:
+        unanimous, value = agreed(key)
+        if not unanimous:
+            continue  # GET varies there too: variation, not a difference
+        differing = [h.get(key, ABSENT) for h in heads if _differs(key, h.get(key, ABSENT), value)]
+        if len(differing) == len(heads):
+            verdict.differences.append(
+                f"{key}: {_show(differing[0])} for HEAD in {len(heads)} of {len(heads)} requests, "
+                f"{_show(value)} for GET in all {len(gets)}"
+            )
+        else:
+            verdict.inconclusive.append(
+                f"{key}: differs for HEAD in {len(differing)} of {len(heads)} requests only "
+                f"({_show(differing[0])}; GET: {_show(value)})"
+            )
+    verdict.reads = len(gets) + len(heads)
+    return verdict
+
+
+def head_problems(verdict: Verdict) -> list[Problem]:
+    problems = [
+        Problem(
+            "HEAD disagrees with GET",
+            f"HEAD must answer with GET's status and header fields, without content (RFC 9110 §9.3.2): {d}",
+        )
+        for d in verdict.differences
+    ]
+    problems += [
+        Problem("HEAD inconclusive", f"inconclusive (neither passed nor failed on this): {d}", inconclusive=True)
+        for d in verdict.inconclusive
+    ]
+    return problems

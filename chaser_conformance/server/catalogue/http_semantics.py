@@ -1,0 +1,168 @@
+"""HTTP semantics around the contract: HEAD that disagrees with GET, and a 404 under another JSON
+media type (advisories: run with CHASER_STRICT=1), a 200 under one (a failure); and conformant
+variants: what HEAD may leave out, headers that vary by themselves, and an inconclusive method
+probe, which never fails, not even under strict."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from werkzeug.wrappers import Request, Response
+
+from .switch import (
+    Apply,
+    Server,
+    content_type,
+    fault,
+    in_turn,
+    method_is,
+    on_200,
+    on_status,
+    replace_with,
+    set_header,
+    unless,
+    variant,
+    when,
+)
+from .variants import VARIANTS
+
+HEAD = method_is("HEAD")
+
+
+def on_head(edit: Apply) -> Apply:
+    return when(HEAD, edit)
+
+
+def content_length(value: str) -> Apply:
+    def apply(request: Request, response: Response, server: Server) -> Response:
+        response.headers["Content-Length"] = value  # werkzeug keeps an explicit one
+        return response
+
+    return apply
+
+
+def without_content_length(request: Request, response: Response, server: Server) -> Response:
+    response.automatically_set_content_length = False
+    response.headers.pop("Content-Length", None)
+    return response
+
+
+def without(*names: str) -> Apply:
+    def apply(request: Request, response: Response, server: Server) -> Response:
+        for name in names:
+            response.headers.pop(name, None)
+        return response
+
+    return apply
+
+
+def fresh_tracing(request: Request, response: Response, server: Server) -> Response:
+    # What gateways add to every response, HEAD included: fresh values, and a header on some only.
+    chance = random.SystemRandom()
+    response.headers["X-Request-Id"] = f"{chance.getrandbits(64):016x}"
+    response.headers["Server-Timing"] = f"app;dur={chance.uniform(0.1, 9):.2f}"
+    if chance.random() < 1 / 3:
+        response.headers["X-Cache"] = "HIT"
+    return response
+
+
+def problem_details(request: Request, response: Response, server: Server) -> Response:
+    body = {"type": "about:blank", "title": "Not Found", "status": 404, "detail": "no such session"}
+    return Response(json.dumps(body), status=404, content_type="application/problem+json")  # RFC 9457
+
+
+HTTP_SEMANTICS_FAULTS = [
+    fault(
+        "head-405",
+        "protocol",
+        "HEAD refused with 405 (RFC 9110 §9.1: every server supports HEAD)",
+        on_head(replace_with(405, {"error": "method_not_allowed"}, {"Allow": "GET"})),
+        strict=True,
+    ),
+    fault(
+        "head-404",
+        "protocol",
+        "HEAD answers 404 for sessions that GET returns",
+        on_head(on_200(replace_with(404, {"error": "not_found"}))),
+        strict=True,
+    ),
+    fault(
+        "head-content-length-zero",
+        "protocol",
+        "HEAD with Content-Length: 0 (GET's content is longer)",
+        on_head(content_length("0")),
+        strict=True,
+    ),
+    fault(
+        "head-other-content-type",
+        "protocol",
+        "HEAD with Content-Type: text/html",
+        on_head(content_type("text/html; charset=utf-8")),
+        strict=True,
+    ),
+    fault(
+        "head-drops-cache-control",
+        "protocol",
+        "Cache-Control: no-store on GET, left out on HEAD",
+        unless(HEAD, set_header("Cache-Control", "no-store")),
+        strict=True,
+    ),
+    fault(
+        "404-problem-json",
+        "protocol",
+        "404 as application/problem+json (RFC 9457), not application/json",
+        on_status(404, problem_details),
+        strict=True,
+    ),
+    fault(
+        "404-vendor-json",
+        "protocol",
+        "404 as application/vnd.chaser.error+json",
+        on_status(404, content_type("application/vnd.chaser.error+json")),
+        strict=True,
+    ),
+    fault(
+        "200-vendor-json",
+        "protocol",
+        "200 as application/vnd.chaser.session+json: a failure, strict or not",
+        on_200(content_type("application/vnd.chaser.session+json")),
+    ),
+]
+
+HTTP_SEMANTICS_VARIANTS = [
+    variant(
+        "head-without-content-length",
+        "protocol",
+        "HEAD leaves Content-Length out (RFC 9110 §8.6 allows it)",
+        on_head(without_content_length),
+        strict=True,
+    ),
+    variant(
+        "head-without-validators",
+        "protocol",
+        "ETag and Last-Modified on GET only (HEAD may omit them)",
+        unless(HEAD, in_turn(set_header("ETag", '"v1"'), set_header("Last-Modified", "Mon, 30 Nov 2026 09:30:00 GMT"))),
+        strict=True,
+    ),
+    variant(
+        "tracing-on-every-response",
+        "protocol",
+        "a fresh request id and timing on every response, HEAD included, and X-Cache on one in three",
+        fresh_tracing,
+        strict=True,
+    ),
+    variant(
+        "404-problem-json-advisory",
+        "protocol",
+        "404 as application/problem+json, run without strict: an advisory, never a failure",
+        on_status(404, problem_details),
+    ),
+    variant(
+        "methods-404-strict",
+        "protocol",
+        "undeclared methods answer 404, run with strict: an inconclusive probe never fails",
+        next(v for v in VARIANTS if v.name == "methods-404").apply,
+        strict=True,
+    ),
+]
