@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import threading
 import time
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
 def _serve_short_lived(server: RunningServer, store: Store, ttl: float, token_file: str | None) -> int:
     sessions = ",".join(store.primary.sessions)
     print(f"tokens live {ttl:g} s: POST {server.base_url}{TOKEN_PATH} issues one (the seeded tokens are off)")
-    command = f"python -m chaser_conformance.server.token {server.base_url}{TOKEN_PATH}"
+    # As it works in the user's shell: this Python has the package (a plain `python` may not).
+    command = f"{shlex.quote(sys.executable)} -m chaser_conformance.server.token {server.base_url}{TOKEN_PATH}"
     if token_file:
         _write_token(store, Path(token_file))  # before the banner says it is there
         threading.Thread(target=_keep_token_file, args=(store, Path(token_file)), daemon=True).start()
@@ -99,7 +101,7 @@ def _serve_short_lived(server: RunningServer, store: Store, ttl: float, token_fi
     print(
         f"  suite: CHASER_BASE_URL={server.base_url} CHASER_TOKEN_COMMAND='{command}' "
         f"CHASER_SESSION_ID={sessions} CHASER_FOREIGN_SESSION_ID={next(iter(store.other.sessions))} "
-        "chaser-conformance"
+        f"{suite_command()}"
     )
     print("Ctrl-C stops it.", flush=True)
     server.serve_forever()
