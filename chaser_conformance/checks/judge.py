@@ -147,6 +147,9 @@ class Judge:
             # Not in openapi.yaml, but every server must support it (RFC 9110 §9.1): whether it agrees
             # with GET takes both (test_http_semantics); one HEAD alone fails only on a 5xx.
             text = f"server error {status}: no input a client can send may cause a 5xx"
+            if ex.content:  # read only where the whole answer was (request_verbatim): requests never reads it
+                more = f"HEAD answered with {len(ex.content)} bytes of content; a HEAD has none (RFC 9110 §9.3.2)"
+                advisories.append(Problem("HEAD with content", more))
             return ([Problem("server error", text)] if status >= 500 else []), advisories
         if status == 401:
             return self._assess_401(ex, advisories)

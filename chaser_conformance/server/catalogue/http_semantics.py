@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 import random
+from http.server import BaseHTTPRequestHandler
 
+from werkzeug.http import http_date
 from werkzeug.wrappers import Request, Response
 
+from .hostile import head, write_raw
 from .switch import (
     Apply,
     Server,
@@ -72,7 +75,28 @@ def problem_details(request: Request, response: Response, server: Server) -> Res
     return Response(json.dumps(body), status=404, content_type="application/problem+json")  # RFC 9457
 
 
+def with_content(request: Request, response: Response, server: Server) -> Response:
+    """GET's content after a HEAD's header fields, on the wire (werkzeug itself never sends it)."""
+    body = response.get_data()
+    # The fields werkzeug adds as it sends, so that the content is the one difference; and the
+    # connection closed after it, so that no client reads it as the next answer.
+    fields = (
+        f"Server: {request.environ.get('SERVER_SOFTWARE')} {BaseHTTPRequestHandler.sys_version}".encode("latin-1"),
+        f"Date: {http_date()}".encode("latin-1"),
+        b"Connection: close",
+    )
+    write_raw(request, head(response, len(body), fields) + body)
+    return response
+
+
 HTTP_SEMANTICS_FAULTS = [
+    fault(
+        "head-with-content",
+        "protocol",
+        "HEAD answered with GET's content after its header fields",
+        on_head(on_200(with_content)),
+        strict=True,
+    ),
     fault(
         "head-405",
         "protocol",
