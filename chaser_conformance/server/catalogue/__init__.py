@@ -16,7 +16,7 @@ from .hostile import HOSTILE_FAULTS
 from .http_semantics import HTTP_SEMANTICS_FAULTS, HTTP_SEMANTICS_VARIANTS
 from .id_match import ID_MATCH_FAULTS
 from .partial import PARTIAL_FAULTS
-from .perspectives import PERSPECTIVE_FAULTS
+from .perspectives import PERSPECTIVE_FAULTS, PERSPECTIVE_VARIANTS
 from .protocol import PROTOCOL_FAULTS
 from .schema import SCHEMA_FAULTS
 from .security import FOREIGN_404_FAULTS, SECURITY_FAULTS, SECURITY_HEADER_FAULTS
@@ -42,7 +42,14 @@ FAULTS = [
     *HTTP_SEMANTICS_FAULTS,
     *DISCLOSURE_FAULTS,
 ]
-VARIANTS = [*CONFORMANT, *ID_SHAPE_VARIANTS, *CLIENT_VARIANTS, *HTTP_SEMANTICS_VARIANTS, *DISCLOSURE_VARIANTS]
+VARIANTS = [
+    *CONFORMANT,
+    *ID_SHAPE_VARIANTS,
+    *PERSPECTIVE_VARIANTS,
+    *CLIENT_VARIANTS,
+    *HTTP_SEMANTICS_VARIANTS,
+    *DISCLOSURE_VARIANTS,
+]
 CATALOGUE: dict[str, Switch] = {s.name: s for s in (*FAULTS, *VARIANTS)}
 assert len(CATALOGUE) == len(FAULTS) + len(VARIANTS), "switch names must be unique"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import threading
 import weakref
 
@@ -15,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from ..http import caller, json_response, session_id
 from .security import find_session, serve_despite_auth
-from .switch import Apply, Server, fault, on_status
+from .switch import Apply, Server, fault, on_status, variant
 
 # --- credentials matched loosely -------------------------------------------------------------
 
@@ -124,8 +125,8 @@ def served_from_cache() -> Apply:
     return apply
 
 
-def first_read_broken() -> Apply:
-    """The first read of each session (per server) lacks a required member; every later read is right."""
+def on_first_read(edit: Apply) -> Apply:
+    """The edit on the first 200 of each session (per server); every later read is right."""
     seen: weakref.WeakKeyDictionary[Server, set[str]] = weakref.WeakKeyDictionary()
     lock = threading.Lock()
 
@@ -134,13 +135,29 @@ def first_read_broken() -> Apply:
             done = seen.setdefault(server, set())
             first = request.path not in done
             done.add(request.path)
-        if first:
-            body = json.loads(response.get_data())
-            body.pop("status", None)
-            response.set_data(json.dumps(body))
-        return response
+        return edit(request, response, server) if first else response
 
     return on_status(200, apply)
+
+
+def without_status(request: Request, response: Response, server: Server) -> Response:
+    body = json.loads(response.get_data())
+    body.pop("status", None)
+    response.set_data(json.dumps(body))
+    return response
+
+
+def cold_start_error(request: Request, response: Response, server: Server) -> Response:
+    return json_response(503, {"error": "warming_up"}, {"Retry-After": "0"})
+
+
+def exactly_bearer(request: Request, response: Response, server: Server) -> Response:
+    """Only "Bearer <token>" exactly, no other spelling HTTP allows: strict, and still conformant
+    (the suite never sends the legal spellings as near misses, nor needs them accepted)."""
+    header = request.headers.get("Authorization")
+    if request.method != "GET" or header is None or response.status_code == 401 or re.fullmatch(r"Bearer \S+", header):
+        return response
+    return json_response(401, {"error": "unauthorized"}, {"WWW-Authenticate": 'Bearer realm="chaser"'})
 
 
 def _token(name: str, what: str, matches):
@@ -191,6 +208,21 @@ PERSPECTIVE_FAULTS = [
         "first-read-broken",
         "schema",
         "the first read of each session lacks the required `status`; later reads are right",
-        first_read_broken(),
+        on_first_read(without_status),
+    ),
+    fault(
+        "first-read-5xx",
+        "protocol",
+        "the first read of each session answers 503 (a cold cache); later reads are right",
+        on_first_read(cold_start_error),
+    ),
+]
+
+PERSPECTIVE_VARIANTS = [
+    variant(
+        "auth-exact-bearer",
+        "security",
+        "only 'Bearer <token>' exactly is accepted (no other legal spelling)",
+        exactly_bearer,
     ),
 ]
