@@ -6,6 +6,7 @@ the target has stopped answering."""
 from __future__ import annotations
 
 import http.client
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,15 +191,30 @@ class GuardedAdapter(HTTPAdapter):
     def _verbatim(
         self, method: str, url: str, headers: dict[str, str], timeout: tuple[float, float], verify: Any
     ) -> verbatim.RawAnswer:
-        try:
-            answer = verbatim.send(method, url, headers, timeout, self.max_body, verify)
-        except (OSError, http.client.HTTPException) as exc:
-            if self.limits.no_answer(shown_request(method, url)) and not self._still_answers(
-                {"timeout": timeout, "verify": verify}
-            ):
-                self.limits.down(f"{no_answer(exc)}; last request: {shown_request(method, url)}")
-            raise NoAnswer(method, url, mask(no_answer(exc), str(headers.get("Authorization", "")))) from None
-        self.limits.answered()
+        """One request byte for byte, as `send` treats one: an answer that is not usable HTTP is a
+        BrokenAnswer, silence counts towards "down", and a 429 with Retry-After is waited out."""
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            try:
+                answer = verbatim.send(method, url, headers, timeout, self.max_body, verify)
+            except (OSError, http.client.HTTPException) as exc:
+                why = broken_answer(exc)
+                if why is not None:
+                    self.limits.answered()  # it answered: badly, which is a finding, not a target down
+                    raise BrokenAnswer(method, url, why) from None
+                if self.limits.no_answer(shown_request(method, url)) and not self._still_answers(
+                    {"timeout": timeout, "verify": verify}
+                ):
+                    self.limits.down(f"{no_answer(exc)}; last request: {shown_request(method, url)}")
+                raise NoAnswer(method, url, mask(no_answer(exc), str(headers.get("Authorization", "")))) from None
+            self.limits.answered()
+            retry_after = next((v for k, v in answer.headers if k.lower() == "retry-after"), None)
+            if answer.status != 429 or retry_after is None or attempt == RATE_LIMIT_RETRIES:
+                return answer
+            try:
+                wait = min(rate_limit_retry().parse_retry_after(retry_after), RETRY_AFTER_MAX_SECONDS)
+            except urllib3.exceptions.InvalidHeader:
+                return answer
+            time.sleep(wait)  # back-pressure the target asked for, as the requests path does (not synchronisation)
         return answer
 
     def _still_answers(self, kwargs: dict[str, Any]) -> bool:

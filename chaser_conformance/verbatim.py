@@ -81,6 +81,8 @@ def _head_answer(sock: Any, max_body: int) -> RawAnswer:
         if b"\r\n\r\n" not in raw:
             raise  # no answer in time
         # the header fields came; a server that keeps the connection open sent nothing more in time
+    if not raw:
+        raise http.client.RemoteDisconnected("the connection was closed before any response")
     fields, found, content = raw.partition(b"\r\n\r\n")
     if not found:
         raise http.client.IncompleteRead(raw)
