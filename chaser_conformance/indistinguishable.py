@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from . import strictjson
 from .checks import Exchange
+from .checks.sampling import ABSENT, Features, Read, sample, show, unanimous
 from .spec import json_pointer, json_type
 
 # Phase one: unknown ids before and after the foreign read. Phase two, only when a part of the
@@ -30,9 +31,7 @@ from .spec import json_pointer, json_type
 # server adds at random (probability p per response) passes for a leak only if it shows in every
 # foreign read and in no unknown read: p**6 * (1 - p)**26, at most 2e-7 whatever p is.
 FIRST_UNKNOWN = 6
-CONFIRM_ROUNDS = 5
 CONFIRM_UNKNOWN = 4
-ABSENT = "(absent)"
 PLACEHOLDER = "{id}"
 
 
@@ -96,68 +95,50 @@ class Verdict:
     reads: int = 0
 
 
-def _show(value: Any) -> str:
-    text = repr(value) if value is not ABSENT else ABSENT
-    return text if len(text) <= 80 else text[:38] + "..." + text[-38:]
-
-
-def _unanimous(samples: list[dict[str, Any]], key: str) -> tuple[bool, Any]:
-    values = [s.get(key, ABSENT) for s in samples]
-    return all(v == values[0] for v in values), values[0]
-
-
-def compare(
-    existing: Callable[[], dict[str, Any]] | dict[str, Callable[[], dict[str, Any]]],
-    unknown: Callable[[], dict[str, Any]],
-) -> Verdict:
+def compare(existing: Read | dict[str, Read], unknown: Read) -> Verdict:
     """`existing()` (or each of several, by name) and `unknown()` each send one read and return
     its features. The unknown ids' reads are shared by every existing id compared with them."""
     named = existing if isinstance(existing, dict) else {"": existing}
     verdict = Verdict()
-    half = FIRST_UNKNOWN // 2
-    unknowns = [unknown() for _ in range(half)]
-    reads = {name: [read()] for name, read in named.items()}
-    unknowns += [unknown() for _ in range(FIRST_UNKNOWN - half)]
-    keys = sorted(set().union(*(r[0] for r in reads.values()), *unknowns))
-    shape_varies = [
-        k for k in keys if (k == "body type" or k.endswith(("{}", "[]"))) and not _unanimous(unknowns, k)[0]
-    ]
-    if shape_varies:
-        # Too much varies by itself to compare the body; the status line and headers still are.
-        verdict.inconclusive.append(
-            "the body of an unknown id's answer changes shape by itself "
-            f"({', '.join(shape_varies[:3])} vary over {len(unknowns)} unknown ids): the bodies were not compared"
-        )
-        keys = [k for k in keys if not k.startswith("body")]
-    suspects: dict[str, list[str]] = {}
-    for key in keys:
-        agreed, value = _unanimous(unknowns, key)
-        for name, seen in reads.items():
-            if agreed and seen[0].get(key, ABSENT) != value:
-                suspects.setdefault(name, []).append(key)
-    if suspects:
-        for _ in range(CONFIRM_ROUNDS):
-            unknowns += [unknown() for _ in range(CONFIRM_UNKNOWN // 2)]
-            for name in suspects:
-                reads[name].append(named[name]())
-            unknowns += [unknown() for _ in range(CONFIRM_UNKNOWN - CONFIRM_UNKNOWN // 2)]
+
+    def suspects_of(reads: dict[str, list[Features]], unknowns: list[Features]) -> dict[str, list[str]]:
+        keys = sorted(set().union(*(r[0] for r in reads.values()), *unknowns))
+        shape_varies = [
+            k for k in keys if (k == "body type" or k.endswith(("{}", "[]"))) and not unanimous(unknowns, k)[0]
+        ]
+        if shape_varies:
+            # Too much varies by itself to compare the body; the status line and headers still are.
+            verdict.inconclusive.append(
+                "the body of an unknown id's answer changes shape by itself "
+                f"({', '.join(shape_varies[:3])} vary over {len(unknowns)} unknown ids): the bodies were not compared"
+            )
+            keys = [k for k in keys if not k.startswith("body")]
+        suspects: dict[str, list[str]] = {}
+        for key in keys:
+            agreed, value = unanimous(unknowns, key)
+            for name, seen in reads.items():
+                if agreed and seen[0].get(key, ABSENT) != value:
+                    suspects.setdefault(name, []).append(key)
+        return suspects
+
+    reads, unknowns, suspects = sample(named, unknown, FIRST_UNKNOWN, CONFIRM_UNKNOWN, suspects_of)
     for name, keys_of_name in suspects.items():
         who = f"{name}: " if name else ""
         for key in keys_of_name:
-            agreed, value = _unanimous(unknowns, key)
+            agreed, value = unanimous(unknowns, key)
             if not agreed:
                 continue  # the unknown ids vary there too: variation, not a leak
             seen = [f.get(key, ABSENT) for f in reads[name]]
             differing = [v for v in seen if v != value]
             if len(differing) == len(seen):
                 verdict.leaks.append(
-                    f"{who}{key}: {_show(differing[0])} in {len(seen)} of {len(seen)} reads, "
-                    f"{_show(value)} for all {len(unknowns)} unknown ids"
+                    f"{who}{key}: {show(differing[0])} in {len(seen)} of {len(seen)} reads, "
+                    f"{show(value)} for all {len(unknowns)} unknown ids"
                 )
             else:
                 verdict.inconclusive.append(
                     f"{who}{key}: differs in {len(differing)} of {len(seen)} reads only "
-                    f"({_show(differing[0])}; unknown ids: {_show(value)})"
+                    f"({show(differing[0])}; unknown ids: {show(value)})"
                 )
     verdict.reads = sum(len(r) for r in reads.values()) + len(unknowns)
     return verdict

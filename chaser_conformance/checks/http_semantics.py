@@ -9,12 +9,12 @@ several GETs, and a difference counts only when every HEAD shows it and the GETs
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .exchange import Exchange
 from .findings import Problem
+from .sampling import ABSENT, Features, Read, sample, show, unanimous
 
 # Fields a HEAD may leave out or give another value (RFC 9110 §9.3.2, §8.6, §8.8): computed from
 # the content, about the connection, or about the moment.
@@ -39,11 +39,9 @@ MAY_DIFFER = frozenset(
         "x-chaser-body-truncated",
     }
 )
-ABSENT = "(absent)"
 # A field that a conformant server sends at random (probability p per response) passes for a
 # difference only if every HEAD shows it and no GET does: p**6 * (1 - p)**13, at most 7e-6.
 FIRST_GETS = 3
-CONFIRM_ROUNDS = 5
 CONFIRM_GETS = 2
 
 
@@ -73,43 +71,32 @@ class Verdict:
     reads: int = 0
 
 
-def _show(value: Any) -> str:
-    text = ABSENT if value is ABSENT else repr(value)
-    return text if len(text) <= 80 else text[:38] + "..." + text[-38:]
-
-
-def compare(head: Callable[[], dict[str, Any]], get: Callable[[], dict[str, Any]]) -> Verdict:
+def compare(head: Read, get: Read) -> Verdict:
     """`head()` and `get()` each send one request and return its features."""
     verdict = Verdict()
-    gets = [get(), get()]
-    heads = [head()]
-    gets += [get() for _ in range(FIRST_GETS - 2)]
-    keys = sorted(set().union(*gets, *heads))
 
-    def agreed(key: str) -> tuple[bool, Any]:
-        values = [g.get(key, ABSENT) for g in gets]
-        return all(v == values[0] for v in values), values[0]
+    def suspects_of(reads: dict[str, list[Features]], gets: list[Features]) -> dict[str, list[str]]:
+        keys = sorted(set().union(*gets, *reads["HEAD"]))
+        agreed = {k: unanimous(gets, k) for k in keys}
+        found = [k for k in keys if agreed[k][0] and _differs(k, reads["HEAD"][0].get(k, ABSENT), agreed[k][1])]
+        return {"HEAD": found} if found else {}
 
-    suspects = [k for k in keys if agreed(k)[0] and _differs(k, heads[0].get(k, ABSENT), agreed(k)[1])]
-    if suspects:
-        for _ in range(CONFIRM_ROUNDS):
-            gets.append(get())
-            heads.append(head())
-            gets += [get() for _ in range(CONFIRM_GETS - 1)]
-    for key in suspects:
-        unanimous, value = agreed(key)
-        if not unanimous:
+    reads, gets, suspects = sample({"HEAD": head}, get, FIRST_GETS, CONFIRM_GETS, suspects_of)
+    heads = reads["HEAD"]
+    for key in suspects.get("HEAD", []):
+        agreed, value = unanimous(gets, key)
+        if not agreed:
             continue  # GET varies there too: variation, not a difference
         differing = [h.get(key, ABSENT) for h in heads if _differs(key, h.get(key, ABSENT), value)]
         if len(differing) == len(heads):
             verdict.differences.append(
-                f"{key}: {_show(differing[0])} for HEAD in {len(heads)} of {len(heads)} requests, "
-                f"{_show(value)} for GET in all {len(gets)}"
+                f"{key}: {show(differing[0])} for HEAD in {len(heads)} of {len(heads)} requests, "
+                f"{show(value)} for GET in all {len(gets)}"
             )
         else:
             verdict.inconclusive.append(
                 f"{key}: differs for HEAD in {len(differing)} of {len(heads)} requests only "
-                f"({_show(differing[0])}; GET: {_show(value)})"
+                f"({show(differing[0])}; GET: {show(value)})"
             )
     verdict.reads = len(gets) + len(heads)
     return verdict
