@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from . import exitcodes
+from . import exitcodes, rules
 from .layout import INI_PATH, INSTALLED, SUITE_DIR
 from .settings import CONFIG_CLI, CONFIG_ENV, EMBEDDED_CLI, FIELDS
 from .settings.fields import SHARED_OPTIONS
@@ -30,6 +30,10 @@ options (each also an environment variable and a chaser.toml key):
   {embedded:<34} test the embedded reference server, whatever CHASER_* or a
   {blank:<34} config file name as target (seed, profile, strict... still apply)
 {shared}
+
+Every rule has a class, which sets what it does (CHASER_STRICT=1 fails leniency and hygiene too;
+CHASER_RULES='rule=fail|advise|off,...' or a [rules] table in chaser.toml sets one rule):
+{rules}
 
 Any other option goes to pytest (e.g. -k EXPRESSION, -x, --tb=long). Give options that take a
 path with '=' (--chaser-config=PATH).
@@ -52,6 +56,7 @@ def usage() -> str:
         embedded=EMBEDDED_CLI,
         blank="",
         shared=shared,
+        rules="\n".join(rules.help_lines()),
     )
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from .checks import Advisory, Exchange, RunRecord
+from .checks import Advisory, Exchange, RunRecord, Seen
 from .client import RunLimits, RunStopped
 
 INPUT_KEY = "chaser"  # workerinput["chaser"]: target, seed, the limits server
@@ -162,7 +162,7 @@ def _exchange_in(data: dict[str, Any] | None) -> Exchange | None:
 
 def record_out(record: RunRecord) -> dict[str, Any]:
     return {
-        "advisories": [[a.check, a.message, n] for a, n in record.advisories.items()],
+        "advisories": [[a.rule, a.where, a.harm, s.count, s.message, s.checks] for a, s in record.advisories.items()],
         "coverage": record.coverage,
         "judged": record.judged,
         "statuses": [[valid, known, status, n] for (valid, known, status), n in record.statuses.items()],
@@ -171,9 +171,8 @@ def record_out(record: RunRecord) -> dict[str, Any]:
 
 
 def merge_record(record: RunRecord, data: dict[str, Any]) -> None:
-    for check, message, n in data["advisories"]:
-        key = Advisory(check, message)
-        record.advisories[key] = record.advisories.get(key, 0) + n
+    for rule, where, harm, n, message, checks in data["advisories"]:
+        record.advisories.setdefault(Advisory(rule, where, harm), Seen()).add(n, message, checks)
     for pointer, seen in data["coverage"].items():
         mine = record.coverage.setdefault(pointer, dict.fromkeys(seen, 0))
         for state, n in seen.items():

@@ -33,6 +33,7 @@ from .profiles import PROFILES
 from .reports import RunModel, find_secret, junit, terminal, write_artifacts
 from .reports import html as html_report
 from .reports.files import clear_stale, write_verdict_only
+from .rules import Levels
 from .secret import mask
 from .server.process import ServerStartError
 from .settings import Settings
@@ -88,8 +89,9 @@ class ConformanceSession:
             )
         except ServerStartError as exc:
             pytest.exit(f"chaser: the embedded reference server did not start: {exc}", returncode=INTERNAL_ERROR)
-        self.judge = Judge(contract, self.target, self.record, strict=settings.strict)
-        self.model = RunModel(self.target, self.profile.name, self.seed, [], record=self.record)
+        levels = Levels(settings.strict, dict(item.rsplit("=", 1) for item in settings.rules))
+        self.judge = Judge(contract, self.target, self.record, levels=levels)
+        self.model = RunModel(self.target, self.profile.name, self.seed, [], record=self.record, levels=levels)
         self.diagnostician = Diagnostician(self.target, self.api_client, self._source, self.witness)
         self.outside: list[Finding] = []  # findings of reads no test made (pre-flight, probes)
         self.preflight = None

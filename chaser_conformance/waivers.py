@@ -12,7 +12,8 @@ A waiver may name a cause instead of a test (what `chaser-conformance baseline` 
 
     [[waiver]]
     rule = "schema required"      # the rule broken, as in summary.json's causes
-    pointer = "/id"               # where; "" (or left out) for a cause without a JSON pointer
+    pointer = "/id"               # where it bites, as summary.json's causes say ("where"): a JSON
+                                  # pointer, "500 to HEAD", a perspective, a header; "" for none
     reason = "baseline of 2026-11-30: known before adopting the suite"
     expires = 2027-02-28
 
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .checks.findings import cause_label
 from .settings.redact import shown
 from .settings.resolve import read_toml
 
@@ -59,7 +61,7 @@ class Waiver:
         return any(re.fullmatch(pattern, candidate) for candidate in (nodeid, name))
 
     def label(self) -> str:
-        what = f"[{self.rule}{' at ' + self.pointer if self.pointer else ''}]" if self.rule is not None else self.test
+        what = cause_label(self.rule, self.pointer) if self.rule is not None else self.test
         return what + (f" (expires {self.expires})" if self.expires else "")
 
 

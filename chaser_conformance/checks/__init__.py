@@ -4,7 +4,7 @@ security headers), each failing rule a structured `Problem` inside one `Finding`
 from .exchange import Exchange, curl_line, shown_authorization
 from .findings import ContractViolation, Finding, Problem
 from .judge import Judge
-from .record import COVERAGE_STATES, Advisory, RunRecord
+from .record import COVERAGE_STATES, Advisory, RunRecord, Seen
 
 __all__ = [
     "COVERAGE_STATES",
@@ -15,6 +15,7 @@ __all__ = [
     "Judge",
     "Problem",
     "RunRecord",
+    "Seen",
     "curl_line",
     "shown_authorization",
 ]

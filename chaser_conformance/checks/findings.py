@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from .. import rules
 from ..secret import credentials, encoded_forms, mask
 from .exchange import BODY_EXCERPT, Exchange, curl_line, shell_word, shown_authorization
 
@@ -25,6 +26,13 @@ def _tokens(token: Tokens) -> tuple[str | None, ...]:
     return token if isinstance(token, tuple) else (token,)
 
 
+def cause_label(rule: str, where: str) -> str:
+    """'[rule at /pointer]' or '[rule: where]': a cause (failing or advisory), the same in every channel."""
+    if where.startswith("/"):
+        return f"[{rule} at {where}]"
+    return f"[{rule}{': ' + where if where else ''}]"
+
+
 @dataclass(frozen=True)
 class Problem:
     rule: str  # a stable name of the rule broken, e.g. "schema required", "id echo", "status"
@@ -32,15 +40,30 @@ class Problem:
     pointer: str = ""  # the JSON pointer of the part of the body at fault (schema problems), else ""
     own: bool = True  # False: a finding of Schemathesis' built-in checks, shown only when no rule of ours fired
     inconclusive: bool = False  # an advisory that could not decide: never a failure, not even under strict
+    # Where the rule bites when it is not a JSON pointer (rules.py: "500 to HEAD", "no credentials",
+    # "header Cache-Control"); filled from the exchange by `placed` when the rule's kind says so.
+    at: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
-        return self.rule, self.pointer
+        """The cause's identity: the rule and where it bites."""
+        return self.rule, self.pointer or self.at
 
     @property
     def label(self) -> str:
-        """'[rule at /pointer]': the cause this problem belongs to, the same in every channel."""
-        return f"[{self.rule}{' at ' + self.pointer if self.pointer else ''}]"
+        return cause_label(*self.key)
+
+    def placed(self, check: str, method: str, status: int | None, perspective: str) -> Problem:
+        """This problem with `at` filled in from the exchange, as its rule's kind asks (rules.py)."""
+        if self.at or self.pointer:
+            return self
+        where = rules.rule(self.rule).where if rules.known(self.rule) else ""
+        at = {
+            rules.STATUS: f"{status} to {method}" if status is not None else method,
+            rules.PERSPECTIVE: perspective,
+            rules.CHECK: check,
+        }.get(where, "")
+        return replace(self, at=at) if at else self
 
 
 @dataclass(frozen=True)
@@ -76,7 +99,10 @@ class Finding:
 
         return cls(
             check=check,
-            problems=tuple(replace(p, text=mask(p.text, *secrets)) for p in problems),
+            problems=tuple(
+                replace(p, text=mask(p.text, *secrets)).placed(check, ex.method, ex.status, perspective)
+                for p in problems
+            ),
             method=ex.method,
             url=mask(ex.url, *tokens),
             status=ex.status,

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from .. import strictjson
 from ..client import TRUNCATED_HEADER, Target
 from ..generators.credentials import same_credential
 from ..generators.ids import malformed
+from ..rules import ADVISE, FAIL, HARMS, Levels, rule
 from ..secret import mask
 from ..spec import GET_SESSION, SESSION_PATH, Contract
 from .disclosure import disclosure_problems
 from .exchange import Exchange
 from .findings import ContractViolation, Finding, Problem
 from .headers import cors_problems, shared_cache_problems
-from .record import RunRecord
+from .record import Advisory, RunRecord
 
 DOCUMENTED_METHOD = GET_SESSION[0]
 JSON_MEDIA_TYPE = re.compile(r"[a-z0-9!#$&^_.-]+/[a-z0-9!#$&^_.+-]+\+json")  # RFC 6839 structured syntax suffix
@@ -40,13 +42,20 @@ class Judge:
     """
 
     def __init__(
-        self, contract: Contract, target: Target, record: RunRecord, strict: bool = False, offline: bool = False
+        self,
+        contract: Contract,
+        target: Target,
+        record: RunRecord,
+        strict: bool = False,
+        offline: bool = False,
+        levels: Levels | None = None,
     ) -> None:
         self.contract = contract
         self.operation = contract.operation(*GET_SESSION)
         self.target = target
         self.record = record
-        self.strict = strict
+        self.levels = levels or Levels(strict)
+        self.strict = self.levels.strict
         self.offline = offline
         self._prefix = target.base_url.rstrip("/") + SESSION_PATH
         # Where a test's findings go (the plugin points it at the running test); None: nowhere.
@@ -105,33 +114,51 @@ class Judge:
         sid = self.requested_id(ex)
         self.record.saw(ex, self.has_valid_credentials(ex), sid is not None and sid in self.target.session_ids)
         failures, advisories = self.assess(ex)
-        failures += self._advisories(check, advisories)
+        self._record(check, ex, advisories)
         if failures:
             self.fail(check, ex, failures, record)
         return ex
 
-    def _advisories(self, check: str, advisories: Problems) -> Problems:
-        """Record advisories; under strict, the failures they become. An inconclusive advisory (a
-        check that could not decide) is recorded and never fails, not even under strict."""
-        failures = []
-        for a in advisories:
-            if self.strict and not a.inconclusive:
-                failures.append(Problem(f"advisory: {a.rule}", f"advisory (strict): {a.text}"))
-            else:
-                self.record.advise(check, mask(a.text, *self.target.secrets))
-        return failures
+    def grade(self, problems: Problems) -> tuple[Problems, Problems]:
+        """(failures, advisories) by each rule's level (rules.py): its class's default, strict mode
+        and the team's per-rule levels. A rule that is off is dropped; an inconclusive one never fails."""
+        failures, advisories = [], []
+        for p in problems:
+            level = self.levels.of(p.rule)
+            harm = rule(p.rule).harm
+            if level == FAIL:
+                if HARMS[harm][1] != FAIL:  # an advisory made a failure: say why it fails
+                    why = "CHASER_STRICT" if p.rule not in self.levels.overrides else "its level in CHASER_RULES"
+                    p = replace(p, text=f"{p.text} ({harm}: fails under {why})")
+                failures.append(p)
+            elif level == ADVISE:
+                advisories.append(p)
+        return failures, advisories
 
-    def advise(self, check: str, response: Any, advisories: Problems) -> None:
-        """Advisories a test found by comparing exchanges (each judged already): recorded, or under
-        strict a failure of this exchange."""
+    def _record(self, check: str, ex: Exchange, advisories: Problems) -> None:
+        perspective = self.perspective(ex)
+        for a in advisories:
+            placed = a.placed(check, ex.method, ex.status, perspective)
+            where = placed.pointer or placed.at
+            self.record.advise(check, Advisory(a.rule, where, rule(a.rule).harm), mask(a.text, *self.target.secrets))
+
+    def advise(self, check: str, response: Any, problems: Problems) -> None:
+        """Problems a test found by comparing exchanges (each judged already), graded by their
+        rules' levels: advisories recorded, failures raised on this exchange."""
         __tracebackhide__ = True
-        failures = self._advisories(check, advisories)
+        ex = Exchange.of(response)
+        failures, advisories = self.grade(problems)
+        self._record(check, ex, advisories)
         if failures:
-            self.fail(check, response, failures)
+            self.fail(check, ex, failures)
 
     def assess(self, ex: Exchange) -> tuple[Problems, Problems]:
-        """(failures, advisories) of one exchange."""
-        advisories = [Problem("cors", text) for text in cors_problems(ex)]
+        """(failures, advisories) of one exchange, graded by each rule's level."""
+        failures, advisories = self._assess(ex)
+        return self.grade(failures + advisories)
+
+    def _assess(self, ex: Exchange) -> tuple[Problems, Problems]:
+        advisories = [Problem("cors", text, at="Access-Control-Allow-Origin") for text in cors_problems(ex)]
         if TRUNCATED_HEADER in ex.headers:
             limit = ex.headers[TRUNCATED_HEADER]
             return [Problem("body size", f"response body larger than {limit} bytes (a SessionInfo is under 1 KiB)")], []
@@ -141,7 +168,9 @@ class Judge:
         if segment is None and not self.offline:
             # Another path (the diagnosis' unknown-route probe): no contract there but "no 5xx".
             return (
-                [Problem("server error", f"server error {status}: no request may cause a 5xx")] if status >= 500 else []
+                [Problem("server error", f"server error {status}: no request may cause a 5xx")]
+                if server_error(status)
+                else []
             ), advisories
         if ex.method == "HEAD":
             # Not in openapi.yaml, but every server must support it (RFC 9110 §9.1): whether it agrees
@@ -150,7 +179,12 @@ class Judge:
             if ex.content:  # read only where the whole answer was (request_verbatim): requests never reads it
                 more = f"HEAD answered with {len(ex.content)} bytes of content; a HEAD has none (RFC 9110 §9.3.2)"
                 advisories.append(Problem("HEAD with content", more))
-            return ([Problem("server error", text)] if status >= 500 else []), advisories
+            if status in HEAD_UNSUPPORTED:
+                unsupported = (
+                    f"HEAD answered {status}: HEAD not supported (general-purpose servers MUST, RFC 9110 §9.1)"
+                )
+                return [], [*advisories, Problem("HEAD not supported", unsupported)]
+            return ([Problem("server error", text)] if server_error(status) else []), advisories
         if status == 401:
             return self._assess_401(ex, advisories)
         if status == 429 and self.offline:
@@ -158,12 +192,19 @@ class Judge:
         if status == 429:
             text = "429 Too Many Requests still, after the bounded retries that honour Retry-After"
             return [Problem("429 persists", text)], advisories
-        if status >= 500:
+        if server_error(status):
             return [Problem("server error", f"server error {status}: no input a client can send may cause a 5xx")], (
                 advisories
             )
         if 400 <= status < 500 and segment is not None and malformed(segment):
             return [], advisories  # no valid encoding of any id: any client error answers it
+        if status in HTTP_REFUSALS and http_malformed(ex):
+            return [], advisories  # HTTP's own answer to a request the suite made malformed or too large
+        redirect = self._normalised_redirect(ex)
+        if redirect:
+            return [], [*advisories, Problem("route normalised", redirect)]
+        if ex.method != DOCUMENTED_METHOD and status == 501:
+            return [], advisories  # "not implemented": what HTTP prescribes for a method a server lacks
         if ex.method != DOCUMENTED_METHOD:
             return self._assess_undeclared_method(ex, advisories), advisories
         if status not in self.operation.documented_statuses:
@@ -225,7 +266,7 @@ class Judge:
                 Problem("id echo", f"/id: must equal the requested id {sid!r}, got {body.get('id')!r}", "/id")
             )
         if valid:
-            advisories += [Problem("shared cache", text) for text in shared_cache_problems(ex)]
+            advisories += [Problem("shared cache", text, at="Cache-Control") for text in shared_cache_problems(ex)]
         return failures
 
     def _assess_404(self, ex: Exchange) -> Problems:
@@ -246,17 +287,21 @@ class Judge:
             problems = []
             if DOCUMENTED_METHOD not in allow:
                 text = f"Allow {sorted(allow)} does not list {DOCUMENTED_METHOD}, which openapi.yaml declares"
-                problems.append(Problem("Allow lacks the declared method", text))
+                problems.append(Problem("Allow lacks the declared method", text, at="Allow"))
             if ex.method in allow:
                 problems.append(
-                    Problem("Allow lists the refused method", f"Allow lists {ex.method}, the method it just refused")
+                    Problem(
+                        "Allow lists the refused method",
+                        f"Allow lists {ex.method}, the method it just refused",
+                        at="Allow",
+                    )
                 )
             return problems
         if ex.status == 404:
             # Probes only ever target ids that do not exist (never risk a real session), and many
             # routers look the resource up first: the answer says nothing about the method.
             text = f"{ex.method} probe inconclusive: 404 for a session that does not exist, not 405"
-            advisories.append(Problem("method probe inconclusive", text, inconclusive=True))
+            advisories.append(Problem("method probe inconclusive", text))
             return []
         text = f"undeclared method {ex.method} answered {ex.status}; expected 405 with an Allow header"
         return [Problem("undeclared method answered", text)]
@@ -292,9 +337,69 @@ class Judge:
         """A test's own expectation on top of the rules, e.g. a known session must be 200."""
         __tracebackhide__ = True
         allowed = {allowed} if isinstance(allowed, int) else allowed
-        if ex.status not in allowed:
+        if ex.status not in allowed and not self.settled(ex):
             shown = (
                 f"{allowed.start // 100}xx" if isinstance(allowed, range) else " or ".join(map(str, sorted(allowed)))
             )
             text = f"status must be {shown} ({why}), got {ex.status}"
             self.fail(check, ex, [Problem(f"status for {check}", text)], record)
+
+    def settled(self, ex: Exchange) -> bool:
+        """The status is HTTP's own answer, which judging the exchange graded already: a refusal of a
+        request the suite made malformed, a redirect to the request's own normalised URL, a method the
+        server does not implement (HEAD included). No test expects another status on top of it."""
+        if ex.status in HTTP_REFUSALS and http_malformed(ex):
+            return True
+        if ex.method != DOCUMENTED_METHOD and ex.status == 501:
+            return True
+        if ex.method == "HEAD" and ex.status in HEAD_UNSUPPORTED:
+            return True
+        return bool(self._normalised_redirect(ex))
+
+    def _normalised_redirect(self, ex: Exchange) -> str:
+        """The advisory's text when `ex` is a 3xx to its own URL after the normalisation frameworks
+        apply (Starlette's and Werkzeug's: %2F decoded, slashes merged and trimmed), else ""."""
+        location = ex.headers.get("Location")
+        if not (300 <= ex.status < 400) or not location or self.requested_segment(ex) is None:
+            return ""
+        sent = urlsplit(ex.url)
+        to = urlsplit(urljoin(ex.url, location))
+        if (to.scheme, to.netloc) != (sent.scheme, sent.netloc) or to.path == sent.path:
+            return ""
+        if normalised_path(to.path) != normalised_path(sent.path):
+            return ""
+        return (
+            f"{ex.status} to {to.path!r}, the request's own path {sent.path!r} normalised "
+            "(%2F decoded, slashes merged or trimmed): the route is lenient, no other resource is named"
+        )
+
+
+HEAD_UNSUPPORTED = (405, 501)  # HEAD refused or not implemented
+HTTP_REFUSALS = (400, 414, 431)  # malformed request, URI too long, header fields too large
+REQUEST_TARGET_LIMIT = 8000  # octets every server should read (RFC 9112 §3); past it a 414 is fair
+FIELD_SECTION_LIMIT = 8192  # a common header size limit (nginx, Node.js 16 KiB; Apache 8 KiB per field)
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def server_error(status: int) -> bool:
+    """A 5xx the server chose; 501 and 505 are what HTTP prescribes for a method or a version a
+    server does not implement (RFC 9110 §15.6.2, §15.6.6), judged where they are answered."""
+    return status >= 500 and status not in (501, 505)
+
+
+def http_malformed(ex: Exchange) -> bool:
+    """The suite made the request malformed or oversized at the HTTP level: a control character in a
+    field value (RFC 9110 §5.5), a request target or field section past common limits."""
+    headers = ex.request_headers
+    if any(_CONTROL.search(str(v)) for v in headers.values()):
+        return True
+    split = urlsplit(ex.url)
+    target = split.path + (f"?{split.query}" if split.query else "")
+    size = sum(len(str(k)) + len(str(v)) + 4 for k, v in headers.items())
+    return len(target.encode()) > REQUEST_TARGET_LIMIT or size > FIELD_SECTION_LIMIT
+
+
+def normalised_path(path: str) -> str:
+    """A path as routers normalise it: %2F decoded, runs of slashes merged, a trailing slash trimmed."""
+    path = re.sub(r"%2[fF]", "/", path)
+    return re.sub(r"/{2,}", "/", path).rstrip("/") or "/"

@@ -7,14 +7,36 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .exchange import Exchange
+from .findings import cause_label
 
 COVERAGE_STATES = ("value", "null", "absent")
 
 
 @dataclass(frozen=True)
 class Advisory:
-    check: str
-    message: str
+    """One advisory cause: a rule and where it bites (as a failure's cause is), with its class."""
+
+    rule: str
+    where: str
+    harm: str
+
+    @property
+    def label(self) -> str:
+        return cause_label(self.rule, self.where)
+
+
+@dataclass
+class Seen:
+    """How often an advisory cause was seen, its first text and the checks that saw it."""
+
+    count: int = 0
+    message: str = ""
+    checks: list[str] = field(default_factory=list)
+
+    def add(self, n: int, message: str, checks: list[str]) -> None:
+        self.count += n
+        self.message = self.message or message
+        self.checks += [c for c in checks if c not in self.checks]
 
 
 @dataclass
@@ -25,7 +47,7 @@ class RunRecord:
     it never saw. Every text stored here is already masked."""
 
     tracked: tuple[str, ...] = ()  # JSON pointers of the optional and nullable fields
-    advisories: dict[Advisory, int] = field(default_factory=dict)
+    advisories: dict[Advisory, Seen] = field(default_factory=dict)
     coverage: dict[str, dict[str, int]] = field(default_factory=dict)
     judged: dict[str, int] = field(default_factory=dict)  # exchanges per check
     # (valid token?, a known session?, status) -> exchanges: what the diagnosis reads
@@ -36,10 +58,9 @@ class RunRecord:
     def __post_init__(self) -> None:
         self.coverage = {p: dict.fromkeys(COVERAGE_STATES, 0) for p in self.tracked}
 
-    def advise(self, check: str, message: str) -> None:
+    def advise(self, check: str, advisory: Advisory, message: str, n: int = 1) -> None:
         with self._lock:
-            key = Advisory(check, message)
-            self.advisories[key] = self.advisories.get(key, 0) + 1
+            self.advisories.setdefault(advisory, Seen()).add(n, message, [check])
 
     def count(self, check: str) -> None:
         with self._lock:

@@ -8,7 +8,7 @@ from html import escape
 from pathlib import Path
 
 from .model import RunModel
-from .text import STRICT_NOTE
+from .text import STRICT_NOTE, advisory_line
 
 CSS = Path(__file__).with_name("report.css")
 
@@ -50,7 +50,7 @@ def prefix(model: RunModel) -> list[str]:
         parts.append(
             "<h2>Did not run</h2>" + _list([f"<code>{escape(n)}</code>: {escape(r)}" for n, r in not_run.items()])
         )
-    advisories = [f"[{escape(a.check)}] {escape(a.message)} (x{n})" for a, n in model.advisories()]
+    advisories = [f"{escape(a.harm)}: {escape(advisory_line(a, seen))}" for a, seen in model.advisories()]
     hidden = len(model.record.advisories) - len(advisories)
     if hidden:
         advisories = [f"{hidden} not listed: they follow from the diagnosis (summary.json has them)"]

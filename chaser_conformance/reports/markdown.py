@@ -9,7 +9,7 @@ from pathlib import Path
 from ..checks import COVERAGE_STATES
 from ..layout import spec_hash
 from .model import OUTCOMES, RunModel
-from .text import STRICT_NOTE, elide
+from .text import STRICT_NOTE, advisory_line, elide
 
 
 def _md(text: str) -> str:
@@ -61,7 +61,7 @@ def markdown(model: RunModel, files: list[Path]) -> str:
     advisories = model.advisories()
     if advisories:
         lines += [f"## Advisories (spec gaps; {_md(STRICT_NOTE)})", ""]
-        lines += [f"- [{a.check}] {_md(a.message)} (x{n})" for a, n in advisories]
+        lines += [f"- {a.harm}: {_md(advisory_line(a, seen))}" for a, seen in advisories]
         lines.append("")
     elif hidden:
         lines += [f"{hidden} advisories are not listed: they follow from the diagnosis (summary.json has them).", ""]

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import rules
 from ..checks import Finding, RunRecord
 from ..client import RunStopped, Target
 from ..diagnosis import Diagnosis
 from ..layout import spec_hash
+from ..rules import HARMS, Levels
 
 OUTCOMES = ("passed", "failed", "error", "skipped", "waived", "xpassed")
 # Worst first: a test's one outcome is the worst of its setup, call and teardown reports. A test
@@ -94,6 +96,7 @@ class Cause:
     status: int | None  # the status of that exchange, None when it was not an exchange
     tests: list[str] = field(default_factory=list)
     input: str = ""  # the example's input (the id it asked for)
+    where: str = ""  # where the rule bites: the pointer, or "500 to HEAD", a perspective, a header
 
 
 @dataclass
@@ -108,7 +111,14 @@ class Causes:
                 title = f"{problem.label} {shorten(problem.text)}"
                 tests = cause.tests if cause else []
                 cause = self.by_key[problem.key] = Cause(
-                    problem.rule, problem.pointer, title, finding.text(), finding.status, tests, finding.input
+                    problem.rule,
+                    problem.pointer,
+                    title,
+                    finding.text(),
+                    finding.status,
+                    tests,
+                    finding.input,
+                    problem.key[1],
                 )
             if nodeid not in cause.tests:
                 cause.tests.append(nodeid)
@@ -151,6 +161,7 @@ class RunModel:
     notes: list[str] = field(default_factory=list)  # waiver lines and the like, for the terminal
     ending: str | None = None  # "interrupted", "unreachable", "usage error": a run that did not finish
     token: dict[str, Any] | None = None  # a configured target's token: its source, refreshes (tokens.py)
+    levels: Levels = field(default_factory=Levels)
 
     def add_finding(self, finding: Finding) -> None:
         self.findings.append(finding)
@@ -173,12 +184,14 @@ class RunModel:
         ending = self.ending or ("misconfigured" if self.misconfigured else None)
         return verdict(self.counts, self.stopped is not None, ending)
 
-    def advisories(self) -> list[tuple[Any, int]]:
-        """The advisories to list, sorted. None in a misconfigured run: they follow from the mistake
-        (a 401 to every read, values never seen), and would bury the diagnosis."""
+    def advisories(self) -> list[tuple[Any, Any]]:
+        """The advisory causes to list, by class (leniency, hygiene, inconclusive), then rule and
+        where. None in a misconfigured run: they follow from the mistake (a 401 to every read,
+        values never seen), and would bury the diagnosis."""
         if self.misconfigured:
             return []
-        return sorted(self.record.advisories.items(), key=lambda kv: (kv[0].check, kv[0].message))
+        order = list(HARMS)
+        return sorted(self.record.advisories.items(), key=lambda kv: (order.index(kv[0].harm), kv[0].rule, kv[0].where))
 
     def coverage_gaps(self) -> list[str]:
         """Field states never seen: only a finished run can say (an interrupted one lost what its
@@ -215,7 +228,9 @@ class RunModel:
             "causes": [
                 {
                     "rule": c.rule,
+                    "class": rule_class(c.rule),
                     "pointer": c.pointer,
+                    "where": c.where,
                     "title": c.title,
                     "status": c.status,
                     "explained_by_diagnosis": self.explained(c),
@@ -229,7 +244,19 @@ class RunModel:
                 for n, o in sorted(self.tally.outcomes.items())
             ],
             "exchanges_judged": dict(sorted(self.record.judged.items())),
-            "advisories": [{"check": a.check, "message": a.message, "count": n} for a, n in self.advisories()],
+            "rule_levels_changed": self.levels.changed(),
+            "strict": self.levels.strict,
+            "advisories": [
+                {
+                    "rule": a.rule,
+                    "where": a.where,
+                    "class": a.harm,
+                    "message": seen.message,
+                    "count": seen.count,
+                    "checks": seen.checks,
+                }
+                for a, seen in self.advisories()
+            ],
             "advisories_not_listed": len(self.record.advisories) - len(self.advisories()),
             "field_coverage": self.record.coverage,
             "coverage_gaps": self.coverage_gaps(),
@@ -245,3 +272,8 @@ class RunModel:
         times = self.token["refreshed_at"]
         when = f" (at {', '.join(times)})" if times else ""
         return f"token from CHASER_TOKEN_COMMAND: refreshed {self.token['refreshes']} times during the run{when}"
+
+
+def rule_class(name: str) -> str:
+    """A cause's class (rules.py); an error of the suite, or a stopped run, has none."""
+    return rules.rule(name).harm if rules.known(name) else ""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from ..checks import COVERAGE_STATES
+from ..checks import COVERAGE_STATES, Advisory, Seen
+from ..rules import HARMS
 from .model import RunModel
 
 ELIDE_AT = 240
@@ -47,8 +48,8 @@ def cause_lines(model: RunModel) -> list[str]:
     return lines
 
 
-# Strict mode fails every advisory but the foreign-session comparison's undecided ones, which say so.
-STRICT_NOTE = "CHASER_STRICT=1 fails each, but for those that say 'neither passed nor failed'"
+# Strict mode fails every leniency and hygiene advisory; an inconclusive one never fails.
+STRICT_NOTE = "CHASER_STRICT=1 or CHASER_RULES='rule=fail' fails leniency and hygiene; inconclusive never fails"
 
 
 def advisory_lines(model: RunModel) -> list[str]:
@@ -59,8 +60,20 @@ def advisory_lines(model: RunModel) -> list[str]:
         return [f"advisories: {hidden} not listed, as they follow from the diagnosis below (summary.json has them)"]
     if not listed:
         return ["advisories: none"]
-    lines = [f"advisories ({len(listed)}; {STRICT_NOTE}):"]
-    return lines + [f"  [{a.check}] {a.message} (x{n})" for a, n in listed]
+    lines = [f"advisories ({len(listed)} cause{'s' if len(listed) != 1 else ''}; {STRICT_NOTE}):"]
+    harm = None
+    for advisory, seen in listed:
+        if advisory.harm != harm:
+            harm = advisory.harm
+            lines.append(f"  {harm}: {HARMS[harm][0]}")
+        lines.append(f"    {advisory_line(advisory, seen)}")
+    return lines
+
+
+def advisory_line(advisory: Advisory, seen: Seen) -> str:
+    """One advisory cause: its label, its first text, how often and in which checks. Every channel's."""
+    checks = ", ".join(seen.checks[:4]) + (f" and {len(seen.checks) - 4} more" if len(seen.checks) > 4 else "")
+    return f"{advisory.label} {seen.message} (x{seen.count} in {checks})"
 
 
 def coverage_lines(model: RunModel) -> list[str]:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
+from .. import rules as rules_table
 from ..profiles import PROFILES
 from ..secret import Secret
 from .paths import _ca_bundle, _directory, _file
@@ -236,6 +237,23 @@ def _count(raw: Any, _: Source) -> int:
     return _whole(raw, least=1)
 
 
+def _rules(raw: Any, _: Source) -> tuple[str, ...]:
+    """Per-rule levels: `rule=level,...` (a variable or option) or a [rules] table in the file."""
+    if isinstance(raw, dict):
+        pairs = [(str(k), v if isinstance(v, str) else repr(v)) for k, v in raw.items()]
+    elif isinstance(raw, str):
+        pairs = []
+        for item in filter(None, (part.strip() for part in _text(raw).split(","))):
+            name, sep, level = item.rpartition("=")
+            if not sep:
+                raise ValueError(f"{shown(item)} is not rule=level (levels: {', '.join(rules_table.LEVELS)})")
+            pairs.append((name, level))
+    else:
+        raise ValueError(f"expected rule=level,... or a [rules] table, got {type(raw).__name__}")
+    levels = rules_table.parse_levels(pairs)
+    return tuple(f"{name}={level}" for name, level in sorted(levels.items()))
+
+
 def _flag(raw: Any, _: Source) -> bool:
     if isinstance(raw, bool):
         return raw
@@ -305,7 +323,13 @@ FIELDS: tuple[Field, ...] = (
         "strict",
         _flag,
         False,
-        "fail on advisories (spec gaps such as an undocumented 401), but for undecided (inconclusive) ones",
+        "fail on leniency and hygiene advisories too (an undocumented 401, no HEAD...); inconclusive ones never fail",
+    ),
+    Field(
+        "rules",
+        _rules,
+        (),
+        "per-rule levels, rule=fail|advise|off,... (a [rules] table in chaser.toml); see the README's rule table",
     ),
     Field("seed", _seed, None, "seed for generated cases; printed on every run so a run can be replayed"),
     Field(

@@ -46,6 +46,7 @@ class Settings:
     max_requests: int | None
     ca_bundle: Path | None
     allow_insecure_http: bool
+    rules: tuple[str, ...]  # per-rule levels, "rule=level" (rules.py)
     config_file: Path | None = None
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
     ignored: tuple[str, ...] = ()  # target settings set but not used (an embedded-only run)

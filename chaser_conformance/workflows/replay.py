@@ -38,7 +38,7 @@ def select(run: RunReports, cause: int | None, test: str | None) -> list[Finding
         causes = run.summary.get("causes", [])
         if not 1 <= cause <= len(causes):
             raise Usage(f"--cause {cause}: the run has {len(causes)} cause(s), numbered from 1 as in summary.md")
-        key = (causes[cause - 1]["rule"], causes[cause - 1]["pointer"])
+        key = (causes[cause - 1]["rule"], causes[cause - 1].get("where", causes[cause - 1]["pointer"]))
         chosen = [f for f in run.findings if key in {p.key for p in f.shown}]
         if not chosen:
             raise Usage(f"--cause {cause} is not a finding of a rule (an error of the run): nothing to replay")

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from ..checks import Finding
+from ..checks.findings import cause_label
 from ..reports.model import shorten
 from ..settings.redact import shown
 
-Key = tuple[str, str]  # (rule, pointer): a cause, as summary.json and the waivers name it
+Key = tuple[str, str]  # (rule, where): a cause, as summary.json and the waivers name it
 
 
 class ReportsError(Exception):
@@ -23,13 +24,13 @@ class ReportsError(Exception):
 @dataclass
 class Cause:
     rule: str
-    pointer: str
+    pointer: str  # where it bites: the JSON pointer, or "500 to HEAD", a perspective, a header (Problem.key)
     title: str
     tests: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
-        return f"[{self.rule}{' at ' + self.pointer if self.pointer else ''}]"
+        return cause_label(self.rule, self.pointer)
 
 
 @dataclass
@@ -43,9 +44,7 @@ class RunReports:
         causes: dict[Key, Cause] = {}
         for finding in self.findings:
             for problem in finding.shown:
-                cause = causes.setdefault(
-                    problem.key, Cause(problem.rule, problem.pointer, shorten(f"{problem.label} {problem.text}"))
-                )
+                cause = causes.setdefault(problem.key, Cause(*problem.key, shorten(f"{problem.label} {problem.text}")))
                 if finding.test and finding.test not in cause.tests:
                     cause.tests.append(finding.test)
         return causes

@@ -10,6 +10,8 @@ def test_head_agrees_with_get(api, judge, known_session_id):
     # what varies by itself (dates, request ids) is learnt from several GETs, and a difference that
     # shows only sometimes is inconclusive, never a failure.
     url = api.session_url(known_session_id)
+    if judge.settled(judge("head", api.request("HEAD", url))):
+        return  # HEAD not supported (405, 501): judge() advised so; there is no HEAD to compare
     heads = []
 
     def head():

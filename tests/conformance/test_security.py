@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from chaser_conformance.checks import shown_authorization
+from chaser_conformance.checks import Problem, shown_authorization
 from chaser_conformance.checks.property import holds_for_all
 from chaser_conformance.generators import near_credentials
 from chaser_conformance.indistinguishable import compare, features, lookalike, shape
@@ -131,10 +131,17 @@ def test_a_caller_who_may_not_read_a_session_learns_nothing(api, anon_api, judge
     for ids in by_shape.values():
         named = {sid: (lambda sid=sid: read(sid, allowed)) for sid in ids}
         verdict = compare(named, lambda like=ids[0]: read_unknown(like))
-        for doubt in verdict.inconclusive:
-            judge.record.advise(check, f"inconclusive (neither passed nor failed on this): {doubt}")
+        doubts = [
+            Problem("existence inconclusive", f"inconclusive (neither passed nor failed on this): {d}")
+            for d in verdict.inconclusive
+        ]
+        if doubts:
+            judge.advise(check, first_reads[ids[0]], doubts)
         if verdict.leaks:
-            problems += [f"tells a session that exists apart from an unknown id: {leak}" for leak in verdict.leaks]
+            problems += [
+                Problem("existence disclosed", f"tells a session that exists apart from an unknown id: {leak}")
+                for leak in verdict.leaks
+            ]
             witness = witness or first_reads[verdict.leaks[0].split(":", 1)[0]]
     if problems:
         judge.fail(check, witness, problems)

@@ -1,0 +1,221 @@
+"""The harm model: every rule the suite applies, its class, why it exists, and where it bites.
+
+This module is the only home of these facts. The Judge and the tests name a rule on each
+`Problem`; whether it fails the run, is an advisory or is off follows from the rule's class
+(and a team's per-rule levels), never from where the problem was raised. The README's rule
+table and `--help` are rendered from here; a selftest holds every rule raised to a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+FAIL, ADVISE, OFF = "fail", "advise", "off"
+LEVELS = (FAIL, ADVISE, OFF)
+
+# class -> (meaning, default level)
+HARMS: dict[str, tuple[str, str]] = {
+    "contract": (
+        "the response contradicts openapi.yaml (schema, documented status, media type, the session asked for)",
+        FAIL,
+    ),
+    "exposure": (
+        "a caller who does not hold a valid token of the owning account learns a session's data or existence",
+        FAIL,
+    ),
+    "protocol": (
+        "an HTTP or JSON MUST whose breach breaks clients (framing, encoding, charset, JSON syntax, a 5xx)",
+        FAIL,
+    ),
+    "leniency": (
+        "the server accepts more than the contract asks (the whole token in another spelling, no HEAD, lenient routes)",
+        ADVISE,
+    ),
+    "hygiene": ("the server shows more than it needs (cache and CORS headers, internals, an undocumented 401)", ADVISE),
+    "inconclusive": ("the suite cannot decide", ADVISE),
+}
+
+# Where a rule bites, which with its name identifies one cause (one line in every report):
+POINTER, STATUS, PERSPECTIVE, HEADER, CHECK = "pointer", "status", "perspective", "header", "check"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    harm: str
+    why: str  # one sentence
+    cite: str  # the RFC or openapi.yaml clause
+    where: str = ""  # POINTER, STATUS, PERSPECTIVE, HEADER, CHECK, or "" (the rule alone is the cause)
+    family: bool = False  # the name is a prefix: "schema required", "schema type"...
+
+
+def _r(name: str, harm: str, why: str, cite: str, where: str = "", family: bool = False) -> Rule:
+    return Rule(name, harm, why, cite, where, family)
+
+
+OAS = "openapi.yaml"
+# One rule a line, so that the table reads as a table.
+# fmt: off
+RULES: tuple[Rule, ...] = (
+    # contract
+    _r("schema", "contract", "a 200 or 404 body must validate against its documented schema", f"{OAS} SessionInfo, Draft 2020-12", POINTER, True),
+    _r("id echo", "contract", "the session returned must be the session asked for", f"{OAS} GET /v1/sessions/{{id}}", POINTER),
+    _r("content type", "contract", "a response's media type must be the one documented for its status", f"{OAS} responses.content"),
+    _r("undocumented status", "contract", "a GET may only answer with a status openapi.yaml documents (200, 404)", f"{OAS} responses", STATUS),
+    _r("status for", "contract", "each kind of request has the documented answer the test names (a known session 200, an unknown id 404)", f"{OAS} responses", CHECK, True),
+    _r("known session not found", "contract", "a session that exists in the account under test must be found", f"{OAS} 200"),
+    _r("unknown id read", "contract", "an id no session has (a near miss of a real one) must not read a session", f"{OAS} path parameter id"),
+    _r("401 with the valid token", "contract", "the valid token of the account must read its sessions", "RFC 6750 §3.1"),
+    _r("undeclared method answered", "contract", "a method openapi.yaml does not declare must be refused (405)", "RFC 9110 §15.5.6", STATUS),
+    _r("schemathesis", "contract", "a Schemathesis check failed where none of the suite's own rules did", OAS, "", True),
+    _r("ST", "contract", "a Schemathesis check (ST1xx/ST2xx) failed where none of the suite's own rules did", OAS, "", True),
+    # exposure
+    _r("read without valid credentials", "exposure", "a credential that does not carry the token must not read a session", "RFC 6750 §3.1", PERSPECTIVE),
+    _r("foreign session readable", "exposure", "one account's token must not read another account's session", f"{OAS} BearerAuth", PERSPECTIVE),
+    _r("existence disclosed", "exposure", "a caller who may not read a session must get the same answer as for an id that does not exist", "RFC 9110 §15.5.5", PERSPECTIVE),
+    # protocol
+    _r("server error", "protocol", "no request a client can send may cause a 5xx", "RFC 9110 §15.6", STATUS),
+    _r("no answer", "protocol", "every request must get an answer", "RFC 9112 §9"),
+    _r("broken answer", "protocol", "an answer must be well-formed HTTP", "RFC 9112 §2"),
+    _r("body size", "protocol", "a SessionInfo is under 1 KiB; a body past the suite's bound exhausts clients", f"{OAS} SessionInfo"),
+    _r("strict json", "protocol", "a JSON body must be JSON as RFC 8259 reads it, not as a lenient parser does", "RFC 8259 §2"),
+    _r("charset", "protocol", "JSON is UTF-8; another charset breaks clients that follow the RFC", "RFC 8259 §8.1"),
+    _r("401 challenge", "protocol", "a 401 must carry a Bearer challenge", "RFC 6750 §3, RFC 9110 §11.6.1", STATUS),
+    _r("429 persists", "protocol", "back-pressure must end within bounded retries that honour Retry-After", "RFC 6585 §4"),
+    _r("405 without Allow", "protocol", "a 405 must list the allowed methods", "RFC 9110 §15.5.6", STATUS),
+    _r("Allow lacks the declared method", "protocol", "Allow must list GET, which the resource supports", "RFC 9110 §10.2.1", HEADER),
+    _r("Allow lists the refused method", "protocol", "Allow must not list the method just refused", "RFC 9110 §10.2.1", HEADER),
+    _r("HEAD with content", "protocol", "a HEAD response has no content; content after it breaks the next response's framing", "RFC 9110 §9.3.2"),
+    # leniency
+    _r("lenient credential", "leniency", "a credential that still carries the whole token (another spelling, scheme or place) read a session: the caller held the token", "RFC 6750 §2.1", CHECK),
+    _r("HEAD disagrees with GET", "leniency", "HEAD SHOULD answer with GET's status and header fields: a HEAD that is not GET without content is HEAD half supported", "RFC 9110 §9.3.2"),
+    _r("HEAD not supported", "leniency", "general-purpose servers must support HEAD, but openapi.yaml documents GET only", "RFC 9110 §9.1", STATUS),
+    _r("route normalised", "leniency", "a redirect to the request's own URL after the normalisation frameworks apply (%2F, slashes)", "RFC 9110 §15.4", STATUS),
+    _r("404 media type", "leniency", "a 404 in another JSON media type (+json) parses for every JSON client", "RFC 6839 §3.1"),
+    # hygiene
+    _r("401 undocumented", "hygiene", "a 401 to a request without valid credentials is HTTP's answer, but openapi.yaml documents no 401", "RFC 6750 §3", STATUS),
+    _r("shared cache", "hygiene", "an authenticated 200 a shared cache may store can be served to another user", "RFC 9111 §3.5", HEADER),
+    _r("cors", "hygiene", "credentialed CORS for any origin lets any site read sessions with a user's credentials", "Fetch §3.2.5", HEADER),
+    _r("credential echoed", "hygiene", "an answer that carries the credential puts it in every log that keeps responses", "RFC 6750 §5.3"),
+    _r("request host reflected", "hygiene", "links built from a header any client sets point wherever an attacker says", "RFC 9110 §7.2"),
+    _r("stack trace", "hygiene", "a stack trace tells an attacker the server's internals", "OWASP ASVS V7.4"),
+    _r("database error", "hygiene", "a database error tells an attacker the server's internals", "OWASP ASVS V7.4"),
+    _r("filesystem path", "hygiene", "a filesystem path outside session data tells the server's layout", "OWASP ASVS V7.4"),
+    _r("internal address", "hygiene", "an internal network address tells the server's network", "OWASP ASVS V7.4"),
+    # inconclusive
+    _r("method probe inconclusive", "inconclusive", "a 404 for an undeclared method on an id that does not exist says nothing about the method", "RFC 9110 §15.5.5", STATUS),
+    _r("HEAD inconclusive", "inconclusive", "a HEAD header that differs from GET in some reads only cannot be judged", "RFC 9110 §9.3.2"),
+    _r("existence inconclusive", "inconclusive", "answers that vary too much by themselves to compare cannot tell a session's existence", "RFC 9110 §15.5.5", PERSPECTIVE),
+    _r("client coding", "inconclusive", "a real client library that cannot decode an answer the contract allows", "RFC 9110 §8.4"),
+    _r("host probe inconclusive", "inconclusive", "a host-header probe the server refused cannot show reflection", "RFC 9110 §7.2"),
+    _r("429", "inconclusive", "back-pressure in a recording is not judged offline", "RFC 6585 §4"),
+)
+# fmt: on
+BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
+assert len(BY_NAME) == len(RULES), "rule names must be unique"
+assert all(r.harm in HARMS for r in RULES)
+_FAMILIES = tuple(r for r in RULES if r.family)
+
+
+class UnknownRule(KeyError):
+    pass
+
+
+def rule(name: str) -> Rule:
+    """The rule a problem names: exact, or a family's member ("schema required", "status for near miss")."""
+    found = BY_NAME.get(name)
+    if found is not None:
+        return found
+    for family in _FAMILIES:
+        if name.startswith(family.name):
+            return family
+    raise UnknownRule(f"rule {name!r} has no row in chaser_conformance/rules.py")
+
+
+def known(name: str) -> bool:
+    try:
+        rule(name)
+    except UnknownRule:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Levels:
+    """What each rule does in this run: its class's default, strict mode, and a team's overrides
+    (CHASER_RULES / chaser.toml [rules]), keyed by a rule's name or a family's."""
+
+    strict: bool = False
+    overrides: Mapping[str, str] = field(default_factory=dict)
+
+    def of(self, name: str) -> str:
+        found = rule(name)
+        for key in (name, found.name):
+            if key in self.overrides:
+                return self.overrides[key]
+        default = HARMS[found.harm][1]
+        if self.strict and found.harm in ("leniency", "hygiene"):
+            return FAIL
+        return default
+
+    def changed(self) -> list[str]:
+        """'rule=level' for every override, for the run's header and summary.json."""
+        return [f"{name}={level}" for name, level in sorted(self.overrides.items())]
+
+
+def parse_levels(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Per-rule levels from (rule, level) pairs; ValueError names what is wrong and the names allowed."""
+    levels = {}
+    for name, level in items:
+        name, level = name.strip(), str(level).strip().lower()
+        if not known(name):
+            raise ValueError(f"unknown rule {name!r}; rules: {', '.join(sorted(BY_NAME))}")
+        if level not in LEVELS:
+            raise ValueError(f"level {level!r} of rule {name!r} is not one of {', '.join(LEVELS)}")
+        if level == FAIL and rule(name).harm == "inconclusive":
+            raise ValueError(f"rule {name!r} is inconclusive: it never fails (advise or off)")
+        levels[name] = level
+    return levels
+
+
+README_BEGIN = "<!-- rule table: generated by `python -m chaser_conformance.rules`; test_rules.py keeps it -->"
+README_END = "<!-- end of rule table -->"
+
+
+def markdown() -> list[str]:
+    """The README's section between its markers: the classes, then every rule."""
+    return [README_BEGIN, "", *classes(), "", *table(), "", README_END]
+
+
+def help_lines() -> list[str]:
+    """`--help`'s summary: each class, its default and its rules."""
+    lines = []
+    for harm, (meaning, level) in HARMS.items():
+        names = ", ".join(f"{r.name}…" if r.family else r.name for r in RULES if r.harm == harm)
+        lines.append(f"  {harm} ({'never fails' if harm == 'inconclusive' else level}): {meaning}")
+        lines.append(f"      {names}")
+    return lines
+
+
+def table() -> list[str]:
+    """The rule table in Markdown (README, `--help` reads the classes)."""
+    lines = ["| rule | class | why | see |", "|---|---|---|---|"]
+    order = list(HARMS)
+    for r in sorted(RULES, key=lambda r: (order.index(r.harm), r.name)):
+        name = f"`{r.name} …`" if r.family else f"`{r.name}`"
+        lines.append(f"| {name} | {r.harm} | {r.why} | {r.cite} |")
+    return lines
+
+
+def classes() -> list[str]:
+    lines = ["| class | meaning | default |", "|---|---|---|"]
+    lines += [
+        f"| {h} | {meaning} | {'never fails' if h == 'inconclusive' else level} |"
+        for h, (meaning, level) in HARMS.items()
+    ]
+    return lines
+
+
+if __name__ == "__main__":
+    print("\n".join(markdown()))
