@@ -25,6 +25,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from chaser_conformance.server.catalogue.framework_habits import (
+    JS_WHITESPACE,
+    javascript_trim,
+    python_strip_token,
+    python_strip_whole,
+    split_on_whitespace,
+)
 from chaser_conformance.server.store import Store
 from runner import ROOT, run_suite_forked, store_env
 
@@ -33,6 +40,14 @@ START_SECONDS = 60.0  # a cold interpreter importing FastAPI on a loaded CI runn
 STOP_SECONDS = 5.0  # then SIGKILL; normally a few milliseconds
 POLL_SECONDS = 0.05  # between attempts to reach the app, within START_SECONDS
 FRAMEWORKS = ["fastapi", "flask", "express"]
+
+
+def node_or_skip():
+    """The node program; without it the case skips (in CI, CI=true, it fails: CI has Node.js)."""
+    node = shutil.which("node")
+    if node is None:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)("node (Node.js 18+) is not installed")
+    return node
 
 
 def node_modules():
@@ -155,3 +170,43 @@ def test_the_suite_passes_a_framework_app(tmp_path, record_property, framework):
     assert run.returncode == 0 and not flagged_by and run.passed, (
         f"the conformant {framework} app was flagged:\n{run.output[-4000:]}"
     )
+
+
+def test_the_javascript_trim_variant_trims_what_node_trims():
+    # Every code point that String.prototype.trim() removes, asked of Node.js itself.
+    script = (
+        "const found = []; for (let c = 0; c <= 0x10ffff; c++) {"
+        " if ((c < 0xd800 || c > 0xdfff) && String.fromCodePoint(c).trim() === '') found.push(c); }"
+        " console.log(JSON.stringify(found));"
+    )
+    node = subprocess.run(
+        [node_or_skip(), "-e", script], capture_output=True, text=True, timeout=60, check=True, stdin=subprocess.DEVNULL
+    )
+    assert json.loads(node.stdout) == sorted(map(ord, JS_WHITESPACE))
+
+
+T = "demo-token-primary"
+
+
+@pytest.mark.parametrize(
+    ("value", "python_whole", "python_token", "javascript", "split"),
+    [
+        (f"Bearer {T}", T, T, T, T),
+        (f"bearer  {T}", f" {T}", T, T, T),  # the scheme's case and a second space: HTTP allows both
+        (f"Bearer {T}\u00a0", T, T, T, T),  # no-break space: white space to all four
+        (f"Bearer \u00a0{T}", f"\u00a0{T}", T, T, T),  # only the whole value's strip() keeps it
+        (f"Bearer {T}\x0b", T, T, T, T),  # vertical tab
+        (f"Bearer {T}\ufeff", f"{T}\ufeff", f"{T}\ufeff", T, f"{T}\ufeff"),  # white space to JavaScript only
+        (f"Bearer {T}\x85", T, T, f"{T}\x85", T),  # NEL: white space to Python only
+        (f"Bearer {T} x", f"{T} x", f"{T} x", f"{T} x", None),  # a third word: not the token for anyone
+        (f"Basic {T}", None, None, None, None),
+        ("Bearer", None, None, None, None),
+    ],
+)
+def test_each_trimming_variant_reads_the_credential_as_its_language_does(
+    value, python_whole, python_token, javascript, split
+):
+    assert python_strip_whole(value) == python_whole
+    assert python_strip_token(value) == python_token
+    assert javascript_trim(value) == javascript
+    assert split_on_whitespace(value) == split
