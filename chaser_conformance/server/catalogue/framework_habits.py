@@ -19,7 +19,7 @@ from ..http import error_body, json_response, session_id
 from .switch import Apply, Server, in_turn, method_is, on_status, replace_with, set_header, variant, when
 
 # ECMAScript's WhiteSpace and LineTerminator code points: what String.prototype.trim() removes
-# (ECMA-262 §22.1.3.32). Unlike Python's str.isspace(), U+FEFF is in and U+001C..U+001F, U+0085 are out.
+# (ECMA-262; test_frameworks asks node). Unlike str.isspace(), U+FEFF is in, U+001C..U+001F and U+0085 out.
 JS_WHITESPACE = (
     "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
     "\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -78,8 +78,7 @@ def bearer_read_as(extract: Extract) -> Apply:
 
 def unsupported_method(request: Request, response: Response, server: Server) -> Response:
     # http.server's send_error(501, "Unsupported method ('HEAD')"): its HTML error page and headers;
-    # the page itself is not sent to a HEAD (werkzeug, like http.server, keeps Content-Length), and
-    # the connection is closed after it (werkzeug's server speaks HTTP/1.0: it closes every one).
+    # the page itself is not sent to a HEAD (werkzeug, like http.server, keeps its Content-Length).
     message = f"Unsupported method ({request.method!r})"
     page = f"<!DOCTYPE HTML>\n<html><head><title>Error response</title></head><body><p>{message}</p></body></html>\n"
     return Response(page, status=f"501 {message}", content_type="text/html;charset=utf-8")
