@@ -46,7 +46,9 @@ def node_or_skip():
     """The node program; without it the case skips (in CI, CI=true, it fails: CI has Node.js)."""
     node = shutil.which("node")
     if node is None:
-        (pytest.fail if os.environ.get("CI") else pytest.skip)("node (Node.js 18+) is not installed")
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
+            "node (Node.js 18+) is not installed: the Express app and the trim() check need it (npm too, for express)"
+        )
     return node
 
 
@@ -56,21 +58,19 @@ def node_modules():
     return [*given, str(Path(sys.prefix) / "node-frameworks" / "node_modules")]
 
 
-def express_missing():
-    """Why the Express app cannot run here, or None."""
-    node = shutil.which("node")
-    if node is None:
-        return "node (Node.js 18+) is not installed: the Express app needs it, and npm to install express"
+def express_or_skip():
+    """node, once express resolves through node_modules(); else the case skips (fails in CI) saying why."""
+    node = node_or_skip()
     env = os.environ | {"NODE_PATH": os.pathsep.join(node_modules())}
     found = subprocess.run(
         [node, "-e", "require.resolve('express')"], env=env, capture_output=True, timeout=30, stdin=subprocess.DEVNULL
     )
     if found.returncode:
-        return (
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
             f"express is not installed in {' or '.join(node_modules())}: `python3 run.py selftest` installs it "
             "(npm ci of tests/selftest/frameworks/express/package-lock.json; needs npm)"
         )
-    return None
+    return node
 
 
 def seed_file(tmp_path):
@@ -85,12 +85,10 @@ def seed_file(tmp_path):
 def command(framework, tmp_path):
     """(argv, environment) that start the app; it binds a free loopback port and prints it."""
     if framework == "express":
-        missing = express_missing()
-        if missing:
-            (pytest.fail if os.environ.get("CI") else pytest.skip)(missing)
+        node = express_or_skip()
         env = os.environ | {"SESSIONS_FILE": str(seed_file(tmp_path)), "NODE_PATH": os.pathsep.join(node_modules())}
         env.pop("PORT", None)  # a free port, not one the environment names
-        return [shutil.which("node"), str(APPS / "express" / "app.js")], env
+        return [node, str(APPS / "express" / "app.js")], env
     return [sys.executable, str(APPS / f"{framework}_app.py")], dict(os.environ)
 
 
