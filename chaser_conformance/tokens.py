@@ -25,7 +25,7 @@ from typing import Any
 
 import requests
 
-from .client import RunStopped
+from .client import RunStopped, token_accepted
 from .diagnosis import Diagnosis
 from .exitcodes import UNREACHABLE
 from .secret import Secret, mask
@@ -212,7 +212,7 @@ class TokenAuth:
             request.headers["Authorization"] = Secret(f"Bearer {token}")  # a test built it before a refresh
         response = send_once(request, **kwargs)
         if response.status_code != 401:
-            if response.status_code < 400 or response.status_code == 404:  # the token was accepted
+            if token_accepted(response.status_code):
                 with self._lock:
                     self._last_good[token] = request
             return response

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .. import strictjson
 from ..client import TRUNCATED_HEADER, Target
@@ -26,6 +26,7 @@ from .exchange import Exchange
 from .findings import ContractViolation, Finding, Problem
 from .headers import cors_problems, shared_cache_problems
 from .record import Advisory, RunRecord
+from .statuses import HEAD_UNSUPPORTED, HTTP_REFUSALS, http_malformed, normalised_redirect, server_error
 
 DOCUMENTED_METHOD = GET_SESSION[0]
 JSON_MEDIA_TYPE = re.compile(r"[a-z0-9!#$&^_.-]+/[a-z0-9!#$&^_.+-]+\+json")  # RFC 6839 structured syntax suffix
@@ -200,7 +201,7 @@ class Judge:
             return [], advisories  # no valid encoding of any id: any client error answers it
         if status in HTTP_REFUSALS and http_malformed(ex):
             return [], advisories  # HTTP's own answer to a request the suite made malformed or too large
-        redirect = self._normalised_redirect(ex)
+        redirect = normalised_redirect(ex, self.requested_segment(ex) is not None)
         if redirect:
             return [], [*advisories, Problem("route normalised", redirect)]
         if ex.method != DOCUMENTED_METHOD and status == 501:
@@ -354,52 +355,4 @@ class Judge:
             return True
         if ex.method == "HEAD" and ex.status in HEAD_UNSUPPORTED:
             return True
-        return bool(self._normalised_redirect(ex))
-
-    def _normalised_redirect(self, ex: Exchange) -> str:
-        """The advisory's text when `ex` is a 3xx to its own URL after the normalisation frameworks
-        apply (Starlette's and Werkzeug's: %2F decoded, slashes merged and trimmed), else ""."""
-        location = ex.headers.get("Location")
-        if not (300 <= ex.status < 400) or not location or self.requested_segment(ex) is None:
-            return ""
-        sent = urlsplit(ex.url)
-        to = urlsplit(urljoin(ex.url, location))
-        if (to.scheme, to.netloc) != (sent.scheme, sent.netloc) or to.path == sent.path:
-            return ""
-        if normalised_path(to.path) != normalised_path(sent.path):
-            return ""
-        return (
-            f"{ex.status} to {to.path!r}, the request's own path {sent.path!r} normalised "
-            "(%2F decoded, slashes merged or trimmed): the route is lenient, no other resource is named"
-        )
-
-
-HEAD_UNSUPPORTED = (405, 501)  # HEAD refused or not implemented
-HTTP_REFUSALS = (400, 414, 431)  # malformed request, URI too long, header fields too large
-REQUEST_TARGET_LIMIT = 8000  # octets every server should read (RFC 9112 §3); past it a 414 is fair
-FIELD_SECTION_LIMIT = 8192  # a common header size limit (nginx, Node.js 16 KiB; Apache 8 KiB per field)
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-
-
-def server_error(status: int) -> bool:
-    """A 5xx the server chose; 501 and 505 are what HTTP prescribes for a method or a version a
-    server does not implement (RFC 9110 §15.6.2, §15.6.6), judged where they are answered."""
-    return status >= 500 and status not in (501, 505)
-
-
-def http_malformed(ex: Exchange) -> bool:
-    """The suite made the request malformed or oversized at the HTTP level: a control character in a
-    field value (RFC 9110 §5.5), a request target or field section past common limits."""
-    headers = ex.request_headers
-    if any(_CONTROL.search(str(v)) for v in headers.values()):
-        return True
-    split = urlsplit(ex.url)
-    target = split.path + (f"?{split.query}" if split.query else "")
-    size = sum(len(str(k)) + len(str(v)) + 4 for k, v in headers.items())
-    return len(target.encode()) > REQUEST_TARGET_LIMIT or size > FIELD_SECTION_LIMIT
-
-
-def normalised_path(path: str) -> str:
-    """A path as routers normalise it: %2F decoded, runs of slashes merged, a trailing slash trimmed."""
-    path = re.sub(r"%2[fF]", "/", path)
-    return re.sub(r"/{2,}", "/", path).rstrip("/") or "/"
+        return bool(normalised_redirect(ex, self.requested_segment(ex) is not None))

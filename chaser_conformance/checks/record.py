@@ -36,7 +36,7 @@ class Seen:
     def add(self, n: int, message: str, checks: list[str]) -> None:
         self.count += n
         self.message = self.message or message
-        self.checks += [c for c in checks if c not in self.checks]
+        self.checks = sorted({*self.checks, *checks})  # the same order however workers merged them
 
 
 @dataclass

@@ -53,6 +53,7 @@ def baseline(name, root):
         "max_requests": "100",
         "ca_bundle": certifi.where(),
         "allow_insecure_http": "0",
+        "rules": "401 undocumented=off",
         "token_command": "get-token --profile staging",
     }[name]
 

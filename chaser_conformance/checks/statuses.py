@@ -1,0 +1,58 @@
+"""Statuses HTTP prescribes, as the Judge grades them: 501 and 505 are not a server's error, a
+refusal of a request the suite made malformed is HTTP's own answer, and a redirect to the request's
+own URL after the normalisation frameworks apply is a lenient route (rules.py)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from .exchange import Exchange
+
+HEAD_UNSUPPORTED = (405, 501)  # HEAD refused or not implemented
+HTTP_REFUSALS = (400, 414, 431)  # malformed request, URI too long, header fields too large
+REQUEST_TARGET_LIMIT = 8000  # octets every server should read (RFC 9112 §3); past it a 414 is fair
+FIELD_SECTION_LIMIT = 8192  # a common header size limit (nginx, Node.js 16 KiB; Apache 8 KiB per field)
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def server_error(status: int) -> bool:
+    """A 5xx the server chose; 501 and 505 are what HTTP prescribes for a method or a version a
+    server does not implement (RFC 9110 §15.6.2, §15.6.6), judged where they are answered."""
+    return status >= 500 and status not in (501, 505)
+
+
+def http_malformed(ex: Exchange) -> bool:
+    """The suite made the request malformed or oversized at the HTTP level: a control character in a
+    field value (RFC 9110 §5.5), a request target or field section past common limits."""
+    headers = ex.request_headers
+    if any(_CONTROL.search(str(v)) for v in headers.values()):
+        return True
+    split = urlsplit(ex.url)
+    target = split.path + (f"?{split.query}" if split.query else "")
+    size = sum(len(str(k)) + len(str(v)) + 4 for k, v in headers.items())
+    return len(target.encode()) > REQUEST_TARGET_LIMIT or size > FIELD_SECTION_LIMIT
+
+
+def normalised_path(path: str) -> str:
+    """A path as routers normalise it: %2F decoded, runs of slashes merged, a trailing slash trimmed."""
+    path = re.sub(r"%2[fF]", "/", path)
+    return re.sub(r"/{2,}", "/", path).rstrip("/") or "/"
+
+
+def normalised_redirect(ex: Exchange, session_path: bool) -> str:
+    """The advisory's text when `ex` is a 3xx to its own URL after the normalisation frameworks
+    apply (Starlette's and Werkzeug's: %2F decoded, slashes merged and trimmed), else ""."""
+    location = ex.headers.get("Location")
+    if not (300 <= ex.status < 400) or not location or not session_path:
+        return ""
+    sent = urlsplit(ex.url)
+    to = urlsplit(urljoin(ex.url, location))
+    if (to.scheme, to.netloc) != (sent.scheme, sent.netloc) or to.path == sent.path:
+        return ""
+    if normalised_path(to.path) != normalised_path(sent.path):
+        return ""
+    return (
+        f"{ex.status} to {to.path!r}, the request's own path {sent.path!r} normalised "
+        "(%2F decoded, slashes merged or trimmed): the route is lenient, no other resource is named"
+    )
