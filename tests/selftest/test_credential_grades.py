@@ -190,3 +190,39 @@ def test_a_400_to_a_credential_that_breaks_http_is_its_answer_not_a_finding():
         response = client.get_session(target.session_ids[0], authorization=Secret(f"Bearer {TOKEN}\x0b"))
         with pytest.raises(ContractViolation, match="undocumented status 400"):  # not malformed: a finding
             graded_read(judge, "bad credentials", response, "a label", carries=True, record=False)
+
+
+# Faults whose only defect is leniency: every credential they take carries the whole token.
+ONLY_LENIENT = [
+    "token-unicode-trimmed",
+    "token-last-word",
+    "token-from-a-list",
+    "token-base64-decoded",
+    "token-extended",
+    "token-percent-decoded",
+]
+
+
+@pytest.mark.parametrize("switch", ONLY_LENIENT)
+def test_fifty_seeds_of_compositions_find_no_exposure_on_a_server_that_is_only_lenient(switch):
+    # A lossy step that cut only what a list or a double put around the token lost nothing of it:
+    # graded by its steps alone, such a read would be a false exposure (without reading the token
+    # back out of the value, three of these six servers got one).
+    alarms, origin = [], [f"Bearer {TOKEN}"]
+    with serve_in_thread([switch]) as server:
+        judge, target, client = _setup(server)
+        for seed in range(50):
+            generator = near_credentials(target.token, seed)
+
+            def attempt(candidate):
+                response = client.get_session(target.session_ids[0], authorization=Secret(candidate.value))
+                carries, malformed = not candidate.lossy, malformed_field_value(candidate.value)
+                sent = candidate.label
+                return graded_read(judge, "x", response, sent, carries=carries, malformed=malformed, record=False)
+
+            try:
+                holds_for_all(judge, generator, generator.compositions(origin, 8), attempt)
+            except ContractViolation as violation:
+                alarms.append(violation.finding.derivation)
+    assert alarms == []
+    assert any("read with" in a.message for a in judge.record.advisories)  # it was lenient, and said so
