@@ -7,7 +7,7 @@ reported once every candidate was sent, so that under strict mode they do not hi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ..generators.engine import Candidate, Generator
 from .exchange import Exchange
@@ -20,8 +20,8 @@ class Advice:
     """Advisories on one exchange, for `Judge.advise` (recorded, or a failure under strict)."""
 
     check: str
-    exchange: Exchange
-    problems: tuple[Problem, ...]
+    exchange: Exchange = field(repr=False)  # its URL or headers may hold the token (a query parameter, a cookie)
+    problems: tuple[Problem, ...] = ()
 
 
 # attempt(candidate) sends one request and judges it with record=False; raises ContractViolation,

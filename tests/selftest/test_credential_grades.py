@@ -8,7 +8,8 @@ import pytest
 
 from chaser_conformance.checks import ContractViolation, Judge, RunRecord
 from chaser_conformance.checks.credentials import EXPOSURE, LENIENT, graded_read
-from chaser_conformance.checks.property import holds_for_all
+from chaser_conformance.checks.exchange import Exchange
+from chaser_conformance.checks.property import Advice, holds_for_all
 from chaser_conformance.client import ApiClient, RunLimits, Target
 from chaser_conformance.generators import near_credentials
 from chaser_conformance.generators.credentials import holds_the_token, malformed_field_value, transformations
@@ -190,6 +191,12 @@ def test_a_400_to_a_credential_that_breaks_http_is_its_answer_not_a_finding():
         response = client.get_session(target.session_ids[0], authorization=Secret(f"Bearer {TOKEN}\x0b"))
         with pytest.raises(ContractViolation, match="undocumented status 400"):  # not malformed: a finding
             graded_read(judge, "bad credentials", response, "a label", carries=True, record=False)
+
+
+def test_an_advice_shows_not_the_exchange_whose_url_or_cookie_holds_the_token():
+    url = f"http://127.0.0.1:9/v1/sessions/ses_full?access_token={TOKEN}"
+    exchange = Exchange("GET", url, {"Cookie": f"token={TOKEN}"}, 200, "OK", {}, b"{}")
+    assert TOKEN not in repr(Advice("token in the wrong place", exchange, ()))
 
 
 # Faults whose only defect is leniency: every credential they take carries the whole token.
