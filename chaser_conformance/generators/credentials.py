@@ -5,14 +5,20 @@ prefix, trimmed, decoded, first or last of a list) make some of these read a ses
 leniency is not a near miss and is never sent as one: the scheme name is case-insensitive
 (RFC 9110 §11.1), a field value loses surrounding whitespace (§5.5), and one or more spaces
 separate the scheme from the token (RFC 6750 §2.1: "Bearer" 1*SP b64token).
+
+Each transformation says what its result proves (design.md, "Status policy"): `carries` the whole
+token (more around it, white space, an encoding, a list, another scheme: a server that reads a
+session with it is lenient, the caller held the token) or `loses` part of it (case folded, cut,
+alphabet folded, empty, another token: a server that reads with it exposes the session).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import random
 import re
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from .engine import Generator, Transformation
 
@@ -80,51 +86,89 @@ def _b64_alphabet(token: str, rng: random.Random) -> str | None:
     return swapped if swapped != token else None
 
 
+def _wrong(rng: random.Random) -> str:
+    return f"chaser-wrong-{rng.getrandbits(32):x}"
+
+
+def carries(family: str, name: str, apply) -> Transformation:
+    """The result still holds the whole token: reading a session with it is leniency."""
+    return Transformation(family, name, apply, lossy=False)
+
+
+def loses(family: str, name: str, apply) -> Transformation:
+    """The result lost part of the token (or all of it): reading a session with it is exposure."""
+    return Transformation(family, name, apply, lossy=True)
+
+
 def transformations() -> list[Transformation]:
-    t = Transformation
     return [
-        t("case", "token upper-cased", on_token(lambda k, r: k.upper())),
-        t("case", "token lower-cased", on_token(lambda k, r: k.lower())),
-        t("case", "token case swapped", on_token(lambda k, r: k.swapcase())),
-        t("case", "one letter's case changed", on_token(_one_case)),
-        t("truncation", "last character dropped", on_token(lambda k, r: k[:-1] if len(k) > 1 else None)),
-        t("truncation", "first character dropped", on_token(lambda k, r: k[1:] if len(k) > 1 else None)),
-        t("truncation", "prefix only", on_token(lambda k, r: k[: len(k) // 2] if len(k) > 3 else None)),
-        t("extension", "character appended", on_token(lambda k, r: k + r.choice("xA0"))),
-        t("extension", "character prepended", on_token(lambda k, r: r.choice("xA0") + k)),
-        t("extension", "token doubled", on_token(lambda k, r: k + k)),
-        t("whitespace", "space inside", on_token(_insert(" "))),
-        t("whitespace", "tab inside", on_token(_insert("\t"))),
-        t("whitespace", "no-break space after", on_token(lambda k, r: k + "\u00a0")),
-        t("whitespace", "no-break space before", on_token(lambda k, r: "\u00a0" + k)),
-        t("whitespace", "NUL-free vertical tab after", on_token(lambda k, r: k + "\x0b")),
-        t("encoding", "token base64-encoded", on_token(lambda k, r: base64.b64encode(k.encode()).decode())),
-        t(
+        loses("case", "token upper-cased", on_token(lambda k, r: k.upper())),
+        loses("case", "token lower-cased", on_token(lambda k, r: k.lower())),
+        loses("case", "token case swapped", on_token(lambda k, r: k.swapcase())),
+        loses("case", "one letter's case changed", on_token(_one_case)),
+        loses("truncation", "last character dropped", on_token(lambda k, r: k[:-1] if len(k) > 1 else None)),
+        loses("truncation", "first character dropped", on_token(lambda k, r: k[1:] if len(k) > 1 else None)),
+        loses("truncation", "prefix only", on_token(lambda k, r: k[: len(k) // 2] if len(k) > 3 else None)),
+        carries("extension", "character appended", on_token(lambda k, r: k + r.choice("xA0"))),
+        carries("extension", "character prepended", on_token(lambda k, r: r.choice("xA0") + k)),
+        carries("extension", "token doubled", on_token(lambda k, r: k + k)),
+        carries("whitespace", "space inside", on_token(_insert(" "))),
+        carries("whitespace", "tab inside", on_token(_insert("\t"))),
+        carries("whitespace", "no-break space after", on_token(lambda k, r: k + "\u00a0")),
+        carries("whitespace", "no-break space before", on_token(lambda k, r: "\u00a0" + k)),
+        carries("whitespace", "NUL-free vertical tab after", on_token(lambda k, r: k + "\x0b")),
+        carries("encoding", "token base64-encoded", on_token(lambda k, r: base64.b64encode(k.encode()).decode())),
+        carries(
             "encoding",
             "token percent-encoded",
             on_token(
                 lambda k, r: quote(k, safe="") if quote(k, safe="") != k else "".join(f"%{b:02X}" for b in k.encode())
             ),
         ),
-        t("encoding", "base64 alphabet swapped", on_token(_b64_alphabet)),
-        t("encoding", "token quoted", on_token(lambda k, r: f'"{k}"')),
-        t("empty", "scheme alone", lambda v, r: SCHEME),
-        t("empty", "scheme and a space", lambda v, r: SCHEME + " "),
-        t("empty", "empty value", lambda v, r: ""),
-        t("duplicated", "a wrong credential first", lambda v, r: f"{SCHEME} chaser-wrong-{r.getrandbits(32):x}, {v}"),
-        t("duplicated", "a wrong credential after", lambda v, r: f"{v}, {SCHEME} chaser-wrong-{r.getrandbits(32):x}"),
-        t("duplicated", "scheme twice", on_scheme(lambda s, k: f"{s} {s} {k}")),
-        t("scheme", "no scheme", on_scheme(lambda s, k: k)),
-        t("scheme", "Basic scheme", on_scheme(lambda s, k: f"Basic {k}")),
-        t("scheme", "Token scheme", on_scheme(lambda s, k: f"Token {k}")),
-        t(
+        loses("encoding", "base64 alphabet swapped", on_token(_b64_alphabet)),  # '-' and '+' read as one
+        carries("encoding", "token quoted", on_token(lambda k, r: f'"{k}"')),
+        loses("empty", "scheme alone", lambda v, r: SCHEME),
+        loses("empty", "scheme and a space", lambda v, r: SCHEME + " "),
+        loses("empty", "empty value", lambda v, r: ""),
+        loses("replaced", "a random token", on_token(lambda k, r: _wrong(r))),
+        carries("duplicated", "a wrong credential first", lambda v, r: f"{SCHEME} {_wrong(r)}, {v}"),
+        carries("duplicated", "a wrong credential after", lambda v, r: f"{v}, {SCHEME} {_wrong(r)}"),
+        carries("duplicated", "scheme twice", on_scheme(lambda s, k: f"{s} {s} {k}")),
+        carries("scheme", "no scheme", on_scheme(lambda s, k: k)),
+        carries("scheme", "Basic scheme", on_scheme(lambda s, k: f"Basic {k}")),
+        carries("scheme", "Token scheme", on_scheme(lambda s, k: f"Token {k}")),
+        carries(
             "scheme",
             "Basic with the token as user",
             on_scheme(lambda s, k: "Basic " + base64.b64encode(f"{k}:".encode()).decode()),
         ),
-        t("scheme", "scheme glued to the token", on_scheme(lambda s, k: f"{s}{k}")),
-        t("scheme", "other scheme name", on_scheme(lambda s, k: f"{s}x {k}")),
+        carries("scheme", "scheme glued to the token", on_scheme(lambda s, k: f"{s}{k}")),
+        carries("scheme", "other scheme name", on_scheme(lambda s, k: f"{s}x {k}")),
+        loses("scheme", "Basic with a random token", lambda v, r: f"Basic {_wrong(r)}"),  # any other scheme reads
     ]
+
+
+def _readings(value: str) -> list[str]:
+    """The value, percent-decoded, and each of their words base64-decoded."""
+    texts = list(dict.fromkeys([value, unquote(value)]))
+    for text in list(texts):
+        for word in re.split(r'[\s,"]+', text):
+            try:
+                texts.append(base64.b64decode(word, validate=True).decode("utf-8"))
+            except (binascii.Error, ValueError):
+                pass  # not base64, or not text
+    return texts
+
+
+def holds_the_token(origin: str, value: str) -> bool:
+    """True when the whole token of `origin` ('scheme token') can be read out of `value`: as it is,
+    percent- or base64-decoded, with the white space put into it taken out. Sound, not complete: a
+    composition of steps that all carry the token carries it even where this cannot tell."""
+    parts = _token_of(origin)
+    if parts is None or len(parts[1]) < 8:
+        return False  # so short a token is found in any text by chance: the steps' kinds decide
+    token = parts[1]
+    return any(token in re.sub(r"\s+", "", text) for text in _readings(value))
 
 
 def near_credentials(token: str, seed: int) -> Generator:  # token: pass a Secret (its repr is masked)
@@ -139,4 +183,4 @@ def near_credentials(token: str, seed: int) -> Generator:  # token: pass a Secre
             return False
         return not same_credential(value, token)
 
-    return Generator(transformations(), seed, accept, sensitive=True)
+    return Generator(transformations(), seed, accept, sensitive=True, intact=holds_the_token)

@@ -6,6 +6,11 @@ run tries every transformation once on every known value (the coverage phase), t
 compositions of two or three of them, drawn from the run's seed (the random phase), so that a
 seed replays the same requests. A candidate that makes a check fail is shrunk: steps are taken
 away while it still fails, and the smallest input that does is the one reported.
+
+A transformation may say whether its result still holds the whole value (`lossy=False`: another
+spelling, more around it) or loses part of it (`lossy=True`: folded, cut, replaced); a candidate is
+lossy when such a step took effect on the value, and shrinking never crosses from one kind to the
+other (a credential check grades the two differently: leniency against exposure).
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ class Transformation:
     family: str  # e.g. "unicode", "structure", "numbers"
     name: str  # e.g. "NFD", "transposition"
     apply: Apply
+    # Whether the result has lost part of the value (True) or still holds all of it in another
+    # spelling or place (False); None: not graded (the near misses of ids).
+    lossy: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,7 @@ class Candidate:
     steps: tuple[tuple[str, int], ...]  # (transformation, the seed of its draw), in order
     value: str
     sensitive: bool = False  # derived from a secret (the token): its repr shows neither value
+    lossy: bool = False  # a lossy step took effect: the value no longer holds the whole origin
 
     def __repr__(self) -> str:
         if self.sensitive:
@@ -54,26 +63,43 @@ class Generator:
         seed: int,
         accept: Callable[[str], bool],
         sensitive: bool = False,
+        intact: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.transformations = {t.name: t for t in transformations}
         self.seed = seed
         self.accept = accept
         self.sensitive = sensitive  # the values derive from a secret: candidates mask their repr
+        # intact(origin, value): the whole origin can still be read out of the value (a lossy step
+        # that only cut what a list put around it lost nothing of it).
+        self.intact = intact
         self._sent: set[str] = set()
 
     def families(self) -> list[str]:
         return list(dict.fromkeys(t.family for t in self.transformations.values()))
 
-    def build(self, origin: str, steps: tuple[tuple[str, int], ...]) -> Candidate | None:
+    def _value(self, origin: str, steps: tuple[tuple[str, int], ...]) -> str | None:
         value: str | None = origin
         for name, draw in steps:
-            rng = random.Random(f"{self.seed}:{name}:{draw}")
+            rng = random.Random(f"{self.seed}:{name}:{draw}")  # the same draw wherever the step stands
             value = self.transformations[name].apply(value, rng)
             if value is None:
                 return None
+        return value
+
+    def build(self, origin: str, steps: tuple[tuple[str, int], ...]) -> Candidate | None:
+        value = self._value(origin, steps)
         if value is None or value == origin or not self.accept(value):
             return None
-        return Candidate(origin, steps, value, self.sensitive)
+        return Candidate(origin, steps, value, self.sensitive, self._lossy(origin, steps, value))
+
+    def _lossy(self, origin: str, steps: tuple[tuple[str, int], ...], value: str) -> bool:
+        """A lossy step took effect: without the lossy steps the other ones make another value (a
+        lower-casing of a token without capitals loses nothing), and the origin cannot be read out
+        of the value. The more severe kind wins: one step that lost part of it makes the whole lossy."""
+        kept = tuple(step for step in steps if not self.transformations[step[0]].lossy)
+        if len(kept) == len(steps) or self._value(origin, kept) == value:
+            return False
+        return not (self.intact is not None and self.intact(origin, value))
 
     def _fresh(self, candidate: Candidate | None) -> bool:
         if candidate is None or candidate.value in self._sent:
@@ -110,14 +136,16 @@ class Generator:
                 yield candidate  # type: ignore[misc]
 
     def shrink(self, failing: Candidate, still_fails: Callable[[Candidate], bool]) -> Candidate:
-        """The smallest candidate found that still fails: fewer steps first, then a shorter value.
-        `still_fails` sends one request; at most SHRINK_ATTEMPTS are spent."""
+        """The smallest candidate found that still fails: fewer steps first, then a shorter value,
+        and of the same kind (a lossy failure is never shrunk into one that holds the whole value,
+        nor the reverse). `still_fails` sends one request; at most SHRINK_ATTEMPTS are spent."""
         best, budget = failing, SHRINK_ATTEMPTS
         improved = True
         while improved and budget > 0 and len(best.steps) > 1:
             improved = False
             trials = [self.build(best.origin, best.steps[:i] + best.steps[i + 1 :]) for i in range(len(best.steps))]
-            for trial in sorted(filter(None, trials), key=lambda c: (len(c.value), c.value)):
+            same_kind = [t for t in trials if t is not None and t.lossy == failing.lossy]
+            for trial in sorted(same_kind, key=lambda c: (len(c.value), c.value)):
                 if budget <= 0:
                     break
                 budget -= 1

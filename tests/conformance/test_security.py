@@ -5,23 +5,29 @@ import random
 import pytest
 
 from chaser_conformance.checks import Problem, shown_authorization
-from chaser_conformance.checks.property import holds_for_all
+from chaser_conformance.checks.credentials import graded_read
+from chaser_conformance.checks.property import holds_for_all, report_advice
 from chaser_conformance.generators import near_credentials
 from chaser_conformance.indistinguishable import compare, features, lookalike, shape
 from chaser_conformance.secret import Secret
 
 _DEFAULT = object()
+WRONG_TOKEN = "chaser-conformance-wrong-token"
 
 
 def _read_nothing(anon_api, judge, target):
     def attempt(candidate):
         # Each credential on one known session, the sessions in turn (the token reads them all).
         sid = target.session_ids[sum(map(ord, candidate.value)) % len(target.session_ids)]
-        exchange = judge(
-            "bad credentials", anon_api.get_session(sid, authorization=Secret(candidate.value)), record=False
+        response = anon_api.get_session(sid, authorization=Secret(candidate.value))
+        return graded_read(
+            judge,
+            "bad credentials",
+            response,
+            f"the token + {candidate.label}",
+            carries=not candidate.lossy,
+            record=False,
         )
-        why = f"{candidate.label}: not the token"
-        judge.expect("bad credentials", exchange, {401, 404}, why, record=False)
 
     return attempt
 
@@ -36,6 +42,10 @@ def test_no_credential_but_the_token_reads_a_session(anon_api, judge, target, se
     # space, encodings, empty, a credential list, other schemes), each once, then random
     # compositions from the run's seed; a failure is shrunk to the fewest transformations. The
     # leniency HTTP allows (scheme case, surrounding white space) is never sent as a near miss.
+    # Graded by what the credential proves: one that still carries the whole token (white space,
+    # an encoding, a list, another scheme) and reads a session is a leniency advisory; one that
+    # lost part of it (case, truncation, empty, another token) is an exposure, and is shrunk only
+    # to candidates that lost part of it too.
     token = target.secrets[-1]  # the token in use (a token command may have renewed it)
     generator = near_credentials(token, seed)
     origin = [Secret(f"Bearer {token}")]
@@ -66,11 +76,20 @@ def _token_elsewhere(token):
 
 @pytest.mark.parametrize("place", list(_token_elsewhere("t")))
 def test_a_token_in_the_wrong_place_is_not_a_credential(anon_api, judge, target, place):
+    # The whole token in another place reads a session only for a caller who holds it: leniency (an
+    # advisory). If it does, the same place with a wrong token tells whether the place proves
+    # anything at all: reading with that is an exposure.
+    check = "token in the wrong place"
     query, headers = _token_elsewhere(target.secrets[-1])[place]
+    wrong_query, wrong_headers = _token_elsewhere(WRONG_TOKEN)[place]
     for sid in target.session_ids:
         url = anon_api.session_url(sid)
-        exchange = judge("token in the wrong place", anon_api.request("GET", url, params=query, headers=headers))
-        judge.expect("token in the wrong place", exchange, {401, 404}, "Authorization is the only credential")
+        read = anon_api.request("GET", url, params=query, headers=headers)
+        advice = graded_read(judge, check, read, f"the token in {place} (no Authorization)", carries=True)
+        if advice is not None:
+            control = anon_api.request("GET", url, params=wrong_query, headers=wrong_headers)
+            graded_read(judge, check, control, f"a wrong token in {place} (no Authorization)", carries=False)
+            report_advice(judge, [advice])
 
 
 @pytest.mark.parametrize("kind", ["another-site", "null"])
@@ -86,7 +105,7 @@ def test_an_arbitrary_origin_is_not_trusted_with_credentials(api, judge, target,
 # Callers who may not read a session, as the Authorization header they send (None: none at all).
 PERSPECTIVES = {
     "no-credentials": None,
-    "wrong-token": "Bearer chaser-conformance-wrong-token",
+    "wrong-token": f"Bearer {WRONG_TOKEN}",
     "malformed-authorization": "Bearer",
     "another-account": "the token",  # this account's token, on another account's session
 }

@@ -1,7 +1,12 @@
 """Faults of the generated credentials and of the perspectives (tests/conformance/test_security.py):
 credentials matched loosely, and existence told to callers who may not read a session (by status,
 reason phrase or the body's bytes), a valid read served to another caller, and a first read that
-only the pre-flight sees. Several mechanisms per class."""
+only the pre-flight sees. Several mechanisms per class.
+
+A loose match that takes only credentials carrying the whole token (trimmed, decoded, a list, the
+token with more after it) is leniency, an advisory: those faults are strict (caught under
+CHASER_STRICT=1). One that takes a credential which lost part of the token (case folded, cut, the
+alphabet folded) is an exposure, caught without strict."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import json
 import re
 import threading
 import weakref
+from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
@@ -59,6 +65,16 @@ def base64_decoded(header: str, token: str) -> bool:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         decoded = ""
     return given == token or decoded == token or decoded.rstrip(":") == token
+
+
+def extended(header: str, token: str) -> bool:
+    scheme, _, given = header.partition(" ")
+    return scheme.lower() == "bearer" and given.startswith(token)
+
+
+def percent_decoded(header: str, token: str) -> bool:
+    scheme, _, given = header.partition(" ")
+    return scheme.lower() == "bearer" and unquote(given) == token
 
 
 def alphabet_folded(header: str, token: str) -> bool:
@@ -160,20 +176,48 @@ def exactly_bearer(request: Request, response: Response, server: Server) -> Resp
     return json_response(401, {"error": "unauthorized"}, {"WWW-Authenticate": 'Bearer realm="chaser"'})
 
 
-def _token(name: str, what: str, matches):
-    return fault(name, "security", what, serve_despite_auth(token_test(matches)))
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # RFC 9110 §5.5: no CTL but HTAB in a field value
+
+
+def control_character_400(request: Request, response: Response, server: Server) -> Response:
+    """What Node.js' HTTP parser does with a control character in a field value: 400 before any
+    handler runs, no body, and the connection closed."""
+    if not any(_CONTROL.search(value) for _, value in request.headers.items()):
+        return response
+    return Response(status=400, headers={"Connection": "close"})
+
+
+def _token(name: str, what: str, matches, strict: bool = False):
+    return fault(name, "security", what, serve_despite_auth(token_test(matches)), strict=strict)
 
 
 PERSPECTIVE_FAULTS = [
+    # Exposure: the credential accepted lost part of the token.
     _token("token-case-insensitive", "the token is compared case-insensitively", case_insensitive_credentials),
-    _token(
-        "token-unicode-trimmed", "the token is trimmed of any Unicode white space (no-break space)", unicode_trimmed
-    ),
     _token("token-prefix", "a prefix of the token, or the token with more after it, is accepted", prefix_of_token),
-    _token("token-last-word", "the last word of Authorization is taken as the token, whatever comes before", last_word),
-    _token("token-from-a-list", "Authorization is split on commas and any credential in it is tried", first_of_list),
-    _token("token-base64-decoded", "a base64-encoded token is decoded and accepted", base64_decoded),
     _token("token-alphabet-folded", "the base64 and base64url alphabets are treated as one", alphabet_folded),
+    # Leniency: every credential accepted carries the whole token.
+    _token(
+        "token-unicode-trimmed",
+        "the token is trimmed of any Unicode white space (no-break space)",
+        unicode_trimmed,
+        strict=True,
+    ),
+    _token(
+        "token-last-word",
+        "the last word of Authorization is taken as the token, whatever comes before",
+        last_word,
+        strict=True,
+    ),
+    _token(
+        "token-from-a-list",
+        "Authorization is split on commas and any credential in it is tried",
+        first_of_list,
+        strict=True,
+    ),
+    _token("token-base64-decoded", "a base64-encoded token is decoded and accepted", base64_decoded, strict=True),
+    _token("token-extended", "the token with anything after it is accepted (startswith)", extended, strict=True),
+    _token("token-percent-decoded", "a percent-encoded token is decoded and accepted", percent_decoded, strict=True),
     fault(
         "anonymous-404-for-unknown",
         "security",
@@ -224,5 +268,11 @@ PERSPECTIVE_VARIANTS = [
         "security",
         "only 'Bearer <token>' exactly is accepted (no other legal spelling)",
         exactly_bearer,
+    ),
+    variant(
+        "control-character-400",
+        "security",
+        "400 without a body to a request with a control character in a field value, as Node.js answers",
+        control_character_400,
     ),
 ]

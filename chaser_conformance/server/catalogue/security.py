@@ -73,6 +73,14 @@ def access_token_in_query(request: Request, response: Response, server: Server) 
     return bool(request.args.get("access_token"))
 
 
+def the_token_in_query(request: Request, response: Response, server: Server) -> bool:
+    return request.args.get("access_token") == str(server.store.primary.token)
+
+
+def the_token_in_a_cookie(request: Request, response: Response, server: Server) -> bool:
+    return request.cookies.get("access_token") == str(server.store.primary.token)
+
+
 SECURITY_FAULTS = [
     fault(
         "no-token-reads",
@@ -84,14 +92,29 @@ SECURITY_FAULTS = [
     fault(
         "other-scheme-reads",
         "security",
-        "the token under a scheme other than Bearer reads it",
+        "any credential under a scheme other than Bearer reads it",
         serve_despite_auth(other_scheme),
     ),
     fault(
         "query-token-reads",
         "security",
-        "an access_token query parameter reads the session",
+        "an access_token query parameter reads the session, whatever its value",
         serve_despite_auth(access_token_in_query),
+    ),
+    # Leniency (strict): only the whole token, in a place openapi.yaml does not name, reads.
+    fault(
+        "query-the-token-reads",
+        "security",
+        "the token itself as an access_token query parameter reads the session (any other value does not)",
+        serve_despite_auth(the_token_in_query),
+        strict=True,
+    ),
+    fault(
+        "cookie-the-token-reads",
+        "security",
+        "the token in an access_token cookie reads the session",
+        serve_despite_auth(the_token_in_a_cookie),
+        strict=True,
     ),
     fault(
         "cross-account",
