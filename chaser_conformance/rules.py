@@ -8,7 +8,8 @@ table and `--help` are rendered from here; a selftest holds every rule raised to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import difflib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 FAIL, ADVISE, OFF = "fail", "advise", "off"
@@ -164,15 +165,21 @@ class Levels:
         return [f"{name}={level}" for name, level in sorted(self.overrides.items())]
 
 
-def parse_levels(items: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Per-rule levels from (rule, level) pairs; ValueError names what is wrong and the names allowed."""
+def parse_levels(items: Iterable[tuple[str, str]], show: Callable[[str], str] = repr) -> dict[str, str]:
+    """Per-rule levels from (rule, level) pairs; ValueError names what is wrong, the closest rules,
+    and where every name is listed. `show` quotes what the user wrote (settings redact it)."""
     levels = {}
     for name, level in items:
         name, level = name.strip(), str(level).strip().lower()
         if not known(name):
-            raise ValueError(f"unknown rule {name!r}; rules: {', '.join(sorted(BY_NAME))}")
+            close = difflib.get_close_matches(name, BY_NAME, n=3, cutoff=0.5)
+            hint = f" (closest: {', '.join(close)})" if close else ""
+            raise ValueError(
+                f"unknown rule {show(name)}{hint}; `chaser-conformance --help` and the README's rule table list all "
+                f"{len(RULES)}"
+            )
         if level not in LEVELS:
-            raise ValueError(f"level {level!r} of rule {name!r} is not one of {', '.join(LEVELS)}")
+            raise ValueError(f"level {show(level)} of rule {name!r} is not one of {', '.join(LEVELS)}")
         if level == FAIL and rule(name).harm == "inconclusive":
             raise ValueError(f"rule {name!r} is inconclusive: it never fails (advise or off)")
         levels[name] = level

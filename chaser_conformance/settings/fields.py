@@ -250,7 +250,7 @@ def _rules(raw: Any, _: Source) -> tuple[str, ...]:
             pairs.append((name, level))
     else:
         raise ValueError(f"expected rule=level,... or a [rules] table, got {type(raw).__name__}")
-    levels = rules_table.parse_levels(pairs)
+    levels = rules_table.parse_levels(pairs, show=shown)
     return tuple(f"{name}={level}" for name, level in sorted(levels.items()))
 
 

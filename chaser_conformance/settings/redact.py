@@ -23,8 +23,18 @@ def redact(text: str) -> str:
     start = scheme.end() if scheme else 0
     at = text.rfind("@")
     if at >= start:
+        before = text[start:at]
         text = text[:start] + MASK + text[at:]
         start += len(MASK) + 1
+        # What follows the '@' is a host, unless the '@' sat inside a query value or a fragment
+        # ('?' or '#' before it in a value that is no URL: in a URL they may be a password's), or the
+        # value was cut inside a password (a ':' then no port).
+        host = re.match(r"[^/?#]*", text[start:]).group(0)
+        port = host.rpartition(":")[2]
+        in_query = not scheme and any(c in before for c in "?#")
+        if host and (in_query or (":" in host and not port.isdigit())):
+            text = text[:start] + MASK + text[start + len(host) :]
+            start += len(MASK)
     head, rest = text[:start], text[start:]
     rest, hash_, fragment = rest.partition("#")
     rest, question, query = rest.partition("?")

@@ -16,6 +16,7 @@ from chaser_conformance.indistinguishable import compare, features, lookalike
 from chaser_conformance.secret import Secret
 from chaser_conformance.server import serve_in_thread
 from chaser_conformance.server.catalogue.folding import ID_SHAPE_VARIANTS
+from chaser_conformance.server.catalogue.framework_habits import FRAMEWORK_VARIANTS
 from chaser_conformance.spec import load_contract
 from runner import run_suite_forked, target_env
 
@@ -99,7 +100,16 @@ def _unknown_reader(judge, client, like, rng):
 
 
 @pytest.mark.parametrize(
-    "variant", [None, *(v.name for v in ID_SHAPE_VARIANTS), "request-id-in-404", "404-per-request-headers"]
+    "variant",
+    [
+        None,
+        *(v.name for v in ID_SHAPE_VARIANTS),
+        "request-id-in-404",
+        "404-per-request-headers",
+        # Issue 24: servers that behave as frameworks do (a token trimmed, no HEAD, HTTP's own 400).
+        *(v.name for v in FRAMEWORK_VARIANTS),
+        "control-character-400",
+    ],
 )
 def test_fifty_seeds_of_each_randomised_check_raise_no_false_alarm(variant):
     with serve_in_thread([variant] if variant else []) as server:

@@ -26,12 +26,14 @@ def examples(markdown):
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl, which the reproductions name")
-@pytest.mark.parametrize("fault", ["missing-id", "query-token-reads", "cross-account", "any-bearer-reads"])
+@pytest.mark.parametrize("fault", ["missing-id", "query-the-token-reads", "cross-account", "any-bearer-reads"])
 def test_a_curl_line_from_summary_md_gets_the_recorded_status_in_a_shell(tmp_path, fault):
     accounts = seed()
     accounts["primary"].token = Secret(TOKEN)
     with serve_in_thread([fault], store=Store(accounts)) as server:
-        run = run_suite_forked(tmp_path, target_env(server, TOKEN))
+        # The token in the query is lenient (an advisory): the rule's level makes it the failure shown.
+        strict = {"CHASER_RULES": "lenient credential=fail"} if fault == "query-the-token-reads" else {}
+        run = run_suite_forked(tmp_path, target_env(server, TOKEN) | strict)
         assert run.returncode == 1, run.output[-2000:]
         markdown = (tmp_path / "reports" / "summary.md").read_text()
         assert TOKEN not in markdown
@@ -48,7 +50,7 @@ def test_a_curl_line_from_summary_md_gets_the_recorded_status_in_a_shell(tmp_pat
             first = answer.stdout.splitlines()[0] if answer.stdout else answer.stderr
             assert re.match(rf"HTTP/[\d.]+ {status}\b", first), f"{curl} -> {first!r}"
     lines = [c for _, c in runnable]
-    if fault == "query-token-reads":  # the token where it was sent, as a reference: not a mask
+    if fault == "query-the-token-reads":  # the token where it was sent, as a reference: not a mask
         assert any("access_token=$CHASER_API_TOKEN" in c for c in lines), lines
     elif fault != "any-bearer-reads":  # whose example is another token: masked, and it still reads
         assert any('-H "Authorization: Bearer $CHASER_API_TOKEN"' in c for c in lines), lines
