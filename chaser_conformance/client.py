@@ -187,7 +187,12 @@ class GuardedAdapter(HTTPAdapter):
         if origin(url) != self.origin:
             raise RunStopped(f"refusing to send a request outside the target: {urlsplit(url).netloc}", 1)
         self.limits.before_send()
-        headers = {"User-Agent": requests.utils.default_user_agent(), "Accept": "*/*", "Connection": "close"}
+        headers = {
+            "User-Agent": requests.utils.default_user_agent(),
+            "Accept-Encoding": verbatim.ACCEPT_ENCODING,
+            "Accept": "*/*",
+            "Connection": "close",
+        }
         if authorization is not None:
             current = self.auth.current_for(str(authorization)) if self.auth is not None else authorization
             headers["Authorization"] = Secret(str(current))
@@ -223,7 +228,7 @@ class GuardedAdapter(HTTPAdapter):
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             try:
                 answer = verbatim.send(method, url, headers, timeout, self.max_body, verify)
-            except (OSError, http.client.HTTPException) as exc:
+            except (OSError, http.client.HTTPException, urllib3.exceptions.DecodeError) as exc:
                 why = broken_answer(exc)
                 if why is not None:
                     self.limits.answered()  # it answered: badly, which is a finding, not a target down
