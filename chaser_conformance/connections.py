@@ -9,6 +9,8 @@
   as browsers and Go's net/http do; a request that fails so on a new connection got no answer.
 - A request whose method is not idempotent cannot be sent again, so it never takes a reused
   connection: it goes on a new one.
+- A client MUST parse any number of 1xx interim answers before the final one (RFC 9110 §15.2), such
+  as 103 Early Hints (RFC 8297); http.client skips only 100 and takes a 103 for the answer.
 
 urllib3 does none of this by itself: it keeps a connection whose request said `close` in its pool
 when the answer does not say `close` too, and retries nothing (the suite's Retry allows 429 only).
@@ -16,6 +18,7 @@ when the answer does not say `close` too, and retries nothing (the suite's Retry
 
 from __future__ import annotations
 
+import http.client
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -52,6 +55,22 @@ def last_was_reused() -> bool:
     return bool(getattr(_last, "reused", False))
 
 
+class FinalResponse(http.client.HTTPResponse):
+    """http.client's response that reads past every interim (1xx) answer to the final one. 101
+    (Switching Protocols) is final: the suite never asks for an upgrade."""
+
+    def _read_status(self) -> tuple[str, int, str]:
+        for _ in range(MAX_INTERIM):
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not 101 < status < 200:
+                return version, status, reason  # 100 is skipped by begin() itself
+            http.client.parse_headers(self.fp)  # the interim answer's fields: not the final answer's
+        raise http.client.HTTPException(f"more than {MAX_INTERIM} interim (1xx) answers")
+
+
+MAX_INTERIM = 100  # a server that sends interim answers without end is not waited on forever
+
+
 class _Counting:
     """A urllib3 connection that counts the requests its current socket carried."""
 
@@ -69,11 +88,11 @@ class _Counting:
 
 
 class CountingHTTPConnection(_Counting, urllib3.connection.HTTPConnection):
-    pass
+    response_class = FinalResponse
 
 
 class CountingHTTPSConnection(_Counting, urllib3.connection.HTTPSConnection):
-    pass
+    response_class = FinalResponse
 
 
 class CountingHTTPPool(urllib3.connectionpool.HTTPConnectionPool):

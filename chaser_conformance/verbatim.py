@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import re
 import ssl
 import time
 import zlib
@@ -18,6 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3.exceptions
+
+from .connections import FinalResponse
 
 # What the suite's pooled requests ask for (requests' default without the optional br and zstd), and
 # decode here as there: a request without Accept-Encoding would allow any coding (RFC 9110 §12.5.3).
@@ -55,6 +58,7 @@ def send(
         )
     else:
         conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=connect)
+    conn.response_class = FinalResponse  # past any 1xx interim answer (RFC 9110 §15.2)
     try:
         conn.connect()
         conn.sock.settimeout(read)
@@ -90,6 +94,7 @@ def decoded(body: bytes, coding: str, max_body: int) -> bytes:
 
 
 HEADER_BYTES = 1 << 16
+INTERIM = re.compile(rb"HTTP/\d(\.\d)? 1(0[02-9]|[1-9]\d)\b")  # 1xx, but 101 (the suite never upgrades)
 
 
 def _head_answer(sock: Any, max_body: int, read: float) -> RawAnswer:
@@ -116,6 +121,8 @@ def _head_answer(sock: Any, max_body: int, read: float) -> RawAnswer:
     if not raw:
         raise http.client.RemoteDisconnected("the connection was closed before any response")
     fields, found, content = raw.partition(b"\r\n\r\n")
+    while found and INTERIM.match(fields):  # a 1xx before the final answer (RFC 9110 §15.2)
+        fields, found, content = content.partition(b"\r\n\r\n")
     if not found:
         raise http.client.IncompleteRead(raw)
     stream = io.BytesIO(fields + b"\r\n\r\n")

@@ -5,8 +5,9 @@ A `Wire` is a freedom HTTP/1.1 leaves a server, used the way Python's http.serve
 an event loop behind a slow link use it: persistent connections (RFC 9112 §9.3), a body written in
 several pieces, framed by Content-Length, by chunks or by the end of the connection (RFC 9112 §6.3),
 a connection closed after a request that asked for it, without saying so in the answer (§9.6:
-SHOULD), and a moment late (§9.6 describes a staged close), or an idle persistent connection closed
-just as a client sends on it (§9.5: any party MAY close a connection at any time).
+SHOULD), and a moment late (§9.6 describes a staged close), an idle persistent connection closed
+just as a client sends on it (§9.5: any party MAY close a connection at any time), or an interim
+answer before the final one (RFC 9110 §15.2: a client MUST parse any number of them).
 
 The request line and header fields are still parsed by http.server and the environ is werkzeug's:
 only the writing of the answer is done here.
@@ -37,6 +38,8 @@ class Wire:
     late_close: float = 0.0
     # Close a persistent connection, unanswered, as soon as the next request arrives on it.
     close_on_reuse: bool = False
+    # A 103 Early Hints (RFC 8297) before each answer to an HTTP/1.1 request (RFC 9110 §15.2).
+    early_hints: bool = False
 
 
 def split(body: bytes, pieces: int) -> list[bytes]:
@@ -84,6 +87,8 @@ class WireRequestHandler(WSGIRequestHandler):
 
     def _answer(self, status: str, headers: list[tuple[str, str]], body: bytes, head: bool) -> None:
         code, _, reason = status.partition(" ")
+        if self.wire.early_hints and self.request_version >= "HTTP/1.1":
+            self.wfile.write(b"HTTP/1.1 103 Early Hints\r\nLink: </openapi.yaml>; rel=preload\r\n\r\n")
         self.send_response(int(code), reason)
         framing = self.wire.framing
         for name, value in headers:

@@ -113,3 +113,17 @@ def test_the_head_comparison_reports_even_when_the_get_fails_another_rule(tmp_pa
     rules = {c["rule"] for c in summary["causes"]}
     assert "id echo" in rules, summary["causes"]
     assert any("HEAD must answer with GET's status" in str(a) for a in summary["advisories"]), summary["advisories"]
+
+
+def test_an_interim_answer_is_read_past_on_every_path():
+    # early-hints sends 103 before each answer: http.client alone takes it for the answer.
+    with serve_in_thread(["early-hints"]) as server:
+        api = client(server.base_url)
+        try:
+            assert api.get_session("ses_full").status_code == 200
+            assert api.request("HEAD", api.session_url("ses_full")).status_code == 200
+            assert api.request_verbatim("GET", api.session_url("ses_full")).status_code == 200
+            head = api.request_verbatim("HEAD", api.session_url("ses_full"))
+            assert (head.status_code, head.content) == (200, b"")
+        finally:
+            api.close()

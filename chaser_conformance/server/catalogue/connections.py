@@ -98,6 +98,14 @@ CONNECTION_VARIANTS = [
         wire=Wire("length", close_on_reuse=True),
     ),
     variant(
+        "early-hints",
+        "connections",
+        "a 103 Early Hints interim answer (RFC 8297) before every answer; a client must read past "
+        "any number of them (RFC 9110 §15.2)",
+        unchanged,
+        wire=Wire("length", early_hints=True),
+    ),
+    variant(
         "gzip-unless-refused",
         "connections",
         "every body gzipped unless Accept-Encoding refuses gzip; a request without Accept-Encoding "
