@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import selectors
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,10 @@ class Wire:
     close_on_reuse: bool = False
     # A 103 Early Hints (RFC 8297) before each answer to an HTTP/1.1 request (RFC 9110 §15.2).
     early_hints: bool = False
+    # The status line's reason phrase left empty (RFC 9112 §4: a client SHOULD ignore it).
+    reason: bool = True
+    # Fields after the last chunk (RFC 9112 §7.1.2), which a client may discard.
+    trailer: bool = False
 
 
 def split(body: bytes, pieces: int) -> list[bytes]:
@@ -53,6 +58,13 @@ class WireRequestHandler(WSGIRequestHandler):
     wire = Wire()
     timeout = IDLE_SECONDS  # the socket's: an idle persistent connection is closed (TimeoutError)
     answered = 0
+
+    def setup(self) -> None:
+        super().setup()
+        # Each piece goes out as written, as servers that write in pieces set it (Node.js, uvicorn):
+        # with Nagle's algorithm, a piece would wait for the client's delayed ACK (40 ms a response).
+        if self.connection.family in (socket.AF_INET, socket.AF_INET6):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def handle_one_request(self) -> None:
         if self.answered and self.wire.close_on_reuse:
@@ -89,7 +101,7 @@ class WireRequestHandler(WSGIRequestHandler):
         code, _, reason = status.partition(" ")
         if self.wire.early_hints and self.request_version >= "HTTP/1.1":
             self.wfile.write(b"HTTP/1.1 103 Early Hints\r\nLink: </openapi.yaml>; rel=preload\r\n\r\n")
-        self.send_response(int(code), reason)
+        self.send_response(int(code), reason if self.wire.reason else "")
         framing = self.wire.framing
         for name, value in headers:
             if name.lower() != "content-length" or framing == "length":
@@ -109,7 +121,7 @@ class WireRequestHandler(WSGIRequestHandler):
             if piece:
                 self.wfile.write(piece)
         if framing == "chunked":
-            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.write(b"0\r\nServer-Timing: app;dur=1.5\r\n\r\n" if self.wire.trailer else b"0\r\n\r\n")
 
     def _readable(self, seconds: float) -> bool:
         with selectors.DefaultSelector() as selector:

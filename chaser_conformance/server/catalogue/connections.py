@@ -54,6 +54,14 @@ def gzip_unless_refused(request: Request, response: Response, server: Server) ->
     return response
 
 
+def lower_case_names(request: Request, response: Response, server: Server) -> Response:
+    fields = [(name.lower(), value) for name, value in response.headers.items()]
+    response.headers.clear()
+    for name, value in fields:
+        response.headers.add(name, value)
+    return response
+
+
 def chunk_size_not_hex(request: Request, response: Response, server: Server) -> Response:
     lines = [b"HTTP/1.1 " + response.status.encode("latin-1")]
     lines += [f"{k}: {v}".encode("latin-1") for k, v in response.headers.items() if k.lower() != "content-length"]
@@ -76,10 +84,11 @@ CONNECTION_VARIANTS = [
     variant(
         "chunked-pieces",
         "connections",
-        f"persistent connections; each body sent in {PIECES} chunks (no Content-Length); a request "
-        "that says Connection: close has its connection closed a moment after the answer",
+        f"persistent connections; each body sent in {PIECES} chunks (no Content-Length), a trailer "
+        "field after the last; a request that says Connection: close has its connection closed a "
+        "moment after the answer",
         unchanged,
-        wire=Wire("chunked", PIECES, late_close=LATE_CLOSE_SECONDS),
+        wire=Wire("chunked", PIECES, late_close=LATE_CLOSE_SECONDS, trailer=True),
     ),
     variant(
         "close-delimited",
@@ -104,6 +113,19 @@ CONNECTION_VARIANTS = [
         "any number of them (RFC 9110 §15.2)",
         unchanged,
         wire=Wire("length", early_hints=True),
+    ),
+    variant(
+        "no-reason-phrase",
+        "connections",
+        "every status line without a reason phrase ('HTTP/1.1 200 '): a client SHOULD ignore it (RFC 9112 §4)",
+        unchanged,
+        wire=Wire("length", reason=False),
+    ),
+    variant(
+        "lower-case-field-names",
+        "connections",
+        "every header field name in lower case, as HTTP/2 gateways write them (names are case-insensitive, RFC 9110 §5.1)",
+        lower_case_names,
     ),
     variant(
         "gzip-unless-refused",
