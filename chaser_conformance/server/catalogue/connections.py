@@ -124,7 +124,8 @@ CONNECTION_VARIANTS = [
     variant(
         "lower-case-field-names",
         "connections",
-        "every header field name in lower case, as HTTP/2 gateways write them (names are case-insensitive, RFC 9110 §5.1)",
+        "every header field name in lower case, as HTTP/2 gateways write them (names are "
+        "case-insensitive, RFC 9110 §5.1)",
         lower_case_names,
     ),
     variant(
