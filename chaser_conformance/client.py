@@ -170,6 +170,7 @@ class GuardedAdapter(HTTPAdapter):
             connections.close_idle(pool)
         stale = 0
         while True:
+            connections.forget()
             try:
                 return super().send(request, stream=True, **kwargs)
             except requests.ConnectionError as exc:

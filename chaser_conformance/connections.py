@@ -55,6 +55,11 @@ def last_was_reused() -> bool:
     return bool(getattr(_last, "reused", False))
 
 
+def forget() -> None:
+    """Before a request: a failure before it is sent (a connect, a TLS handshake) is no reused one's."""
+    _last.reused = False
+
+
 class FinalResponse(http.client.HTTPResponse):
     """http.client's response that reads past every interim (1xx) answer to the final one. 101
     (Switching Protocols) is final: the suite never asks for an upgrade."""
