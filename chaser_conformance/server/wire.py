@@ -45,6 +45,8 @@ class Wire:
     reason: bool = True
     # Fields after the last chunk (RFC 9112 §7.1.2), which a client may discard.
     trailer: bool = False
+    # Optional whitespace around each field value (RFC 9112 §5.1: a parser excludes it).
+    padded: bool = False
 
 
 def split(body: bytes, pieces: int) -> list[bytes]:
@@ -105,7 +107,7 @@ class WireRequestHandler(WSGIRequestHandler):
         framing = self.wire.framing
         for name, value in headers:
             if name.lower() != "content-length" or framing == "length":
-                self.send_header(name, value)
+                self.send_header(name, f" \t{value}\t " if self.wire.padded else value)
         if framing == "chunked":
             self.send_header("Transfer-Encoding", "chunked")
         elif framing == "close":

@@ -122,6 +122,14 @@ CONNECTION_VARIANTS = [
         wire=Wire("length", reason=False),
     ),
     variant(
+        "padded-field-values",
+        "connections",
+        "spaces and tabs around every field value ('Content-Type: \\t application/json \\t'): optional "
+        "whitespace, which a parser excludes (RFC 9112 §5.1)",
+        unchanged,
+        wire=Wire("length", padded=True),
+    ),
+    variant(
         "lower-case-field-names",
         "connections",
         "every header field name in lower case, as HTTP/2 gateways write them (names are "
