@@ -42,18 +42,31 @@ def _chain(error: BaseException) -> list[BaseException]:
     return found
 
 
+# urllib3 2.x makes NewConnectionError (refused, unreachable, a name that does not resolve) a
+# subclass of ConnectTimeoutError, and a connect that did time out is one too: what happened is
+# the cause inside, so every specific cause in the chain is looked for before any timeout.
+_CAUSES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    (http.client.RemoteDisconnected, "the connection was closed before any response"),
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "the connection was reset before any response"),
+    (BrokenPipeError, "the connection was closed before any response"),  # closed as the request went out
+    (urllib3.exceptions.NameResolutionError, "the host name does not resolve"),
+)
+
+
 def no_answer(error: BaseException) -> str:
     """Why no answer came, in a person's words."""
     chain = _chain(error)
-    for e in chain:
-        if isinstance(e, http.client.RemoteDisconnected):
-            return "the connection was closed before any response"
-        if isinstance(e, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(e, ConnectionResetError):
-            return "the connection was reset before any response"
-        if isinstance(e, (requests.Timeout, TimeoutError, urllib3.exceptions.TimeoutError)):
-            return "no response in time (CHASER_CONNECT_TIMEOUT, CHASER_READ_TIMEOUT)"
+    for kind, words in _CAUSES:
+        if any(isinstance(e, kind) for e in chain):
+            return words
+    timeouts = (requests.Timeout, TimeoutError, urllib3.exceptions.TimeoutError)
+    if any(isinstance(e, timeouts) and not isinstance(e, urllib3.exceptions.NewConnectionError) for e in chain):
+        return "no response in time (CHASER_CONNECT_TIMEOUT, CHASER_READ_TIMEOUT)"
+    refused = next((e for e in chain if isinstance(e, urllib3.exceptions.NewConnectionError)), None)
+    if refused is not None:  # no connection, and not for lack of time: the operating system's reason
+        cause = refused.__cause__ or refused.__context__
+        return f"no connection ({cause if isinstance(cause, OSError) else type(refused).__name__})"
     return type(error).__name__
 
 

@@ -15,10 +15,10 @@ from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
+from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
 from urllib3.util.retry import Retry
 
-from . import verbatim
+from . import connections, verbatim
 from .answers import BrokenAnswer, NoAnswer, broken_answer, no_answer
 from .limits import RunLimits, RunStopped
 from .secret import Secret, mask
@@ -115,6 +115,10 @@ class GuardedAdapter(HTTPAdapter):
         self.auth = auth  # tokens.TokenAuth: the current token in, an expired one renewed
         self._last_answered: requests.PreparedRequest | None = None
 
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = connections.POOL_CLASSES  # they know a reused connection
+
     def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:
         if self.auth is not None:
             return self.auth.send(self._send_once, request, kwargs)
@@ -127,7 +131,7 @@ class GuardedAdapter(HTTPAdapter):
         self.limits.before_send()
         method, url = str(request.method), str(request.url)
         try:
-            response = super().send(request, stream=True, **kwargs)
+            response = self._transmit(request, kwargs)
         except (requests.RequestException, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
             why = broken_answer(exc)
             if why is not None:
@@ -149,15 +153,39 @@ class GuardedAdapter(HTTPAdapter):
             why = broken_answer(exc) or f"the connection broke while the body was read ({type(exc).__name__})"
             raise BrokenAnswer(method, url, why, response.status_code) from None
         self._last_answered = request
-        if len(body) > self.max_body:
+        truncated = len(body) > self.max_body
+        if truncated:
             response.headers[TRUNCATED_HEADER] = str(self.max_body)
             body = body[: self.max_body]
-            response.close()
+        if truncated or connections.asks_close(request.headers):
+            response.close()  # the connection with it: cut short, or its last request (RFC 9112 §9.6)
         else:
             response.raw.release_conn()
         response._content = body
         response._content_consumed = True
         return response
+
+    def _transmit(self, request: requests.PreparedRequest, kwargs: dict[str, Any]) -> requests.Response:
+        """HTTPAdapter.send with HTTP's connection management (connections.py): a request that says
+        `Connection: close` or cannot be repeated goes on a new connection; an idempotent one that met
+        the close of a reused connection before any answer is sent again, on another."""
+        own = connections.needs_own_connection(str(request.method), request.headers)
+        if own:
+            verify, cert = kwargs.get("verify", True), kwargs.get("cert")
+            pool = self.get_connection_with_tls_context(request, verify, proxies=kwargs.get("proxies"), cert=cert)
+            connections.close_idle(pool)
+        stale = 0
+        while True:
+            connections.forget()
+            try:
+                return super().send(request, stream=True, **kwargs)
+            except requests.ConnectionError as exc:
+                stale += 1  # each stale connection is dropped from the pool: at most a pool's worth
+                if own or stale > DEFAULT_POOLSIZE or not connections.last_was_reused():
+                    raise
+                if not connections.closed_before_answer(exc):
+                    raise
+            self.limits.before_send()  # sent again: a request of its own, within the cap
 
     def send_verbatim(
         self, method: str, url: str, authorization: object, timeout: tuple[float, float], verify: Any
@@ -166,7 +194,12 @@ class GuardedAdapter(HTTPAdapter):
         if origin(url) != self.origin:
             raise RunStopped(f"refusing to send a request outside the target: {urlsplit(url).netloc}", 1)
         self.limits.before_send()
-        headers = {"User-Agent": requests.utils.default_user_agent(), "Accept": "*/*", "Connection": "close"}
+        headers = {
+            "User-Agent": requests.utils.default_user_agent(),
+            "Accept-Encoding": verbatim.ACCEPT_ENCODING,
+            "Accept": "*/*",
+            "Connection": "close",
+        }
         if authorization is not None:
             current = self.auth.current_for(str(authorization)) if self.auth is not None else authorization
             headers["Authorization"] = Secret(str(current))
@@ -202,7 +235,7 @@ class GuardedAdapter(HTTPAdapter):
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             try:
                 answer = verbatim.send(method, url, headers, timeout, self.max_body, verify)
-            except (OSError, http.client.HTTPException) as exc:
+            except (OSError, http.client.HTTPException, urllib3.exceptions.DecodeError) as exc:
                 why = broken_answer(exc)
                 if why is not None:
                     self.limits.answered()  # it answered: badly, which is a finding, not a target down
@@ -228,7 +261,7 @@ class GuardedAdapter(HTTPAdapter):
             return False
         self.limits.count_probe()
         try:
-            response = super().send(self._last_answered.copy(), **kwargs)
+            response = self._transmit(self._last_answered.copy(), kwargs)
             if self.witness is not None:
                 self.witness("liveness probe", response)  # reads the body
             response.close()

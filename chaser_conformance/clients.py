@@ -6,6 +6,10 @@ Connection and what else they add. `None`: the library sends no such header, and
 suite (urllib3 adds none where it is told to skip). A server that negotiates on any of these
 (an HTML error page for a missing Accept, a 406 for `application/json`, a parser that chokes on
 q-values) answers one client differently from the suite's own requests.
+
+The Connection header decides the connection handling as well (connections.py): `close` is a new
+connection for the one request, closed after its answer (Ruby's); keep-alive, or no header, is a
+pooled connection that is reused, as those libraries pool theirs.
 """
 
 from __future__ import annotations
@@ -76,7 +80,8 @@ CLIENTS = [
         {"User-Agent": "Go-http-client/1.1", "Accept-Encoding": "gzip"},
     ),
     # Ruby Net::HTTP::Get: Accept */*, User-Agent Ruby, its q-valued Accept-Encoding; http.request
-    # without http.start adds Connection: close.
+    # without http.start adds Connection: close and opens a connection for each request, as the suite
+    # does for any request that says close (connections.py); the others keep theirs alive.
     Client(
         "ruby-net-http",
         "Ruby Net::HTTP",

@@ -10,10 +10,21 @@ from __future__ import annotations
 
 import http.client
 import io
+import re
 import ssl
+import time
+import zlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+import urllib3.exceptions
+
+from .connections import FinalResponse
+
+# What the suite's pooled requests ask for (requests' default without the optional br and zstd), and
+# decode here as there: a request without Accept-Encoding would allow any coding (RFC 9110 §12.5.3).
+ACCEPT_ENCODING = "gzip, deflate"
 
 
 @dataclass(frozen=True)
@@ -33,8 +44,8 @@ def send(
     max_body: int,
     verify: bool | str = True,
 ) -> RawAnswer:
-    """Send one request on a connection of its own. Raises OSError or http.client.HTTPException
-    when there is no usable answer."""
+    """Send one request on a connection of its own. Raises OSError, http.client.HTTPException or
+    urllib3's DecodeError when there is no usable answer."""
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     connect, read = timeout
@@ -47,6 +58,7 @@ def send(
         )
     else:
         conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=connect)
+    conn.response_class = FinalResponse  # past any 1xx interim answer (RFC 9110 §15.2)
     try:
         conn.connect()
         conn.sock.settimeout(read)
@@ -55,24 +67,49 @@ def send(
             conn.putheader(name, value)
         conn.endheaders()
         if method == "HEAD":
-            return _head_answer(conn.sock, max_body)
+            return _head_answer(conn.sock, max_body, read)
         response = conn.getresponse()
-        body = response.read(max_body + 1) if method != "HEAD" else b""
+        body = decoded(response.read(max_body + 1), response.getheader("Content-Encoding", ""), max_body)
         return RawAnswer(response.status, response.reason, response.getheaders(), body[:max_body], len(body) > max_body)
     finally:
         conn.close()
 
 
+def decoded(body: bytes, coding: str, max_body: int) -> bytes:
+    """The content without its gzip or deflate coding, at most max_body + 1 bytes of it (a small
+    body may decode to a huge one); another coding is left as it came, and judged so."""
+    coding = coding.strip().lower()
+    if coding in ("gzip", "x-gzip"):
+        attempts = [16 + zlib.MAX_WBITS]
+    elif coding == "deflate":  # zlib-wrapped as RFC 9110 §8.4.1.2 says, or raw as some servers send it
+        attempts = [zlib.MAX_WBITS, -zlib.MAX_WBITS]
+    else:
+        return body
+    for wbits in attempts:
+        try:
+            return zlib.decompressobj(wbits).decompress(body, max_body + 1)
+        except zlib.error:
+            continue
+    raise urllib3.exceptions.DecodeError(f"the content does not decode as {coding}")
+
+
 HEADER_BYTES = 1 << 16
+INTERIM = re.compile(rb"HTTP/\d(\.\d)? 1(0[02-9]|[1-9]\d)\b")  # 1xx, but 101 (the suite never upgrades)
 
 
-def _head_answer(sock: Any, max_body: int) -> RawAnswer:
+def _head_answer(sock: Any, max_body: int, read: float) -> RawAnswer:
     """A HEAD's answer read to the end of the connection (the request says Connection: close):
     http.client stops after the header fields, but whatever follows them is content that a HEAD
-    must not have (RFC 9110 §9.3.2), and the check needs to see it."""
+    must not have (RFC 9110 §9.3.2), and the check needs to see it. The read timeout bounds the
+    whole answer, not each read: a server that trickles bytes does not make it longer."""
     raw = b""
+    deadline = time.monotonic() + read
     try:
         while len(raw) <= HEADER_BYTES + max_body:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the HEAD's answer did not end within the read timeout")
+            sock.settimeout(left)
             chunk = sock.recv(65536)
             if not chunk:
                 break
@@ -84,6 +121,8 @@ def _head_answer(sock: Any, max_body: int) -> RawAnswer:
     if not raw:
         raise http.client.RemoteDisconnected("the connection was closed before any response")
     fields, found, content = raw.partition(b"\r\n\r\n")
+    while found and INTERIM.match(fields):  # a 1xx before the final answer (RFC 9110 §15.2)
+        fields, found, content = content.partition(b"\r\n\r\n")
     if not found:
         raise http.client.IncompleteRead(raw)
     stream = io.BytesIO(fields + b"\r\n\r\n")

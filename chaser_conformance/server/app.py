@@ -24,6 +24,7 @@ from ..spec import SESSION_PATH
 from .catalogue import Switch, resolve_switches
 from .http import WWW_AUTHENTICATE, caller, error_body, json_response
 from .store import Store
+from .wire import request_handler
 
 TOKEN_PATH = "/token"  # served only with a token lifetime (Store.token_ttl)
 ROUTES = Map(
@@ -132,7 +133,10 @@ class RunningServer:
         self.app = app
         self.host = host
         self.scheme = "https" if tls else "http"
-        handler = QuietRequestHandler if quiet else None
+        handler: type[WSGIRequestHandler] | None = QuietRequestHandler if quiet else None
+        wire = next((s.wire for s in app.switches if s.wire is not None), None)
+        if wire is not None:  # a switch that writes its answers otherwise than werkzeug does
+            handler = request_handler(wire, handler or WSGIRequestHandler)
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=handler, ssl_context=tls
         )

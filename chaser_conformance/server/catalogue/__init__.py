@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .clients import CLIENT_FAULTS, CLIENT_VARIANTS
+from .connections import CONNECTION_FAULTS, CONNECTION_VARIANTS
 from .disclosure import DISCLOSURE_FAULTS, DISCLOSURE_VARIANTS
 from .folding import FOLDING_FAULTS, ID_SHAPE_VARIANTS
 from .framework_habits import FRAMEWORK_VARIANTS
@@ -37,6 +38,7 @@ FAULTS = [
     *SECURITY_HEADER_FAULTS,
     *PARTIAL_FAULTS,
     *HOSTILE_FAULTS,
+    *CONNECTION_FAULTS,
     *FOLDING_FAULTS,
     *PERSPECTIVE_FAULTS,
     *CLIENT_FAULTS,
@@ -51,6 +53,7 @@ VARIANTS = [
     *HTTP_SEMANTICS_VARIANTS,
     *DISCLOSURE_VARIANTS,
     *FRAMEWORK_VARIANTS,
+    *CONNECTION_VARIANTS,
 ]
 CATALOGUE: dict[str, Switch] = {s.name: s for s in (*FAULTS, *VARIANTS)}
 assert len(CATALOGUE) == len(FAULTS) + len(VARIANTS), "switch names must be unique"

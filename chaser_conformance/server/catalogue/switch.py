@@ -24,6 +24,7 @@ from werkzeug.wrappers import Request, Response
 from ...spec import delete_at, set_at
 from ..http import json_response, session_id
 from ..store import Store
+from ..wire import Wire
 
 
 class Server(Protocol):
@@ -48,20 +49,36 @@ class Switch:
     strict: bool = False
     # The seed's session ids renamed (seed id -> id): a server whose ids have another shape.
     ids: tuple[tuple[str, str], ...] = ()
+    # How the server writes answers on its connections (server/wire.py); None: werkzeug's way.
+    wire: Wire | None = None
 
 
 def fault(
-    name: str, group: str, description: str, apply: Apply, *, strict: bool = False, ids: Mapping[str, str] | None = None
+    name: str,
+    group: str,
+    description: str,
+    apply: Apply,
+    *,
+    strict: bool = False,
+    ids: Mapping[str, str] | None = None,
+    wire: Wire | None = None,
 ) -> Switch:
     """A deviation from the contract: the suite must fail against it."""
-    return Switch(name, "fault", group, description, apply, strict, tuple((ids or {}).items()))
+    return Switch(name, "fault", group, description, apply, strict, tuple((ids or {}).items()), wire)
 
 
 def variant(
-    name: str, group: str, description: str, apply: Apply, *, strict: bool = False, ids: Mapping[str, str] | None = None
+    name: str,
+    group: str,
+    description: str,
+    apply: Apply,
+    *,
+    strict: bool = False,
+    ids: Mapping[str, str] | None = None,
+    wire: Wire | None = None,
 ) -> Switch:
     """Something unusual that the contract allows: the suite must pass against it."""
-    return Switch(name, "variant", group, description, apply, strict, tuple((ids or {}).items()))
+    return Switch(name, "variant", group, description, apply, strict, tuple((ids or {}).items()), wire)
 
 
 def unchanged(request: Request, response: Response, server: Server) -> Response:
