@@ -60,7 +60,7 @@ def markdown(model: RunModel, files: list[Path]) -> str:
         lines.append("")
     advisories = model.advisories()
     if advisories:
-        lines += [f"## Advisories (spec gaps; {_md(STRICT_NOTE)})", ""]
+        lines += [f"## Advisories (leniency, hygiene, inconclusive; {_md(STRICT_NOTE)})", ""]
         lines += [f"- {a.harm}: {_md(advisory_line(a, seen))}" for a, seen in advisories]
         lines.append("")
     elif hidden:
