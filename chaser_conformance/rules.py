@@ -105,7 +105,7 @@ RULES: tuple[Rule, ...] = (
     _r("filesystem path", "hygiene", "a filesystem path outside session data tells the server's layout", "OWASP ASVS V7.4"),
     _r("internal address", "hygiene", "an internal network address tells the server's network", "OWASP ASVS V7.4"),
     # inconclusive
-    _r("method probe inconclusive", "inconclusive", "a 404 for an undeclared method on an id that does not exist says nothing about the method", "RFC 9110 §15.5.5", STATUS),
+    _r("method probe inconclusive", "inconclusive", "a 404 for an undeclared method on an id that does not exist says nothing about the method", "RFC 9110 §15.5.5"),
     _r("HEAD inconclusive", "inconclusive", "a HEAD header that differs from GET in some reads only cannot be judged", "RFC 9110 §9.3.2"),
     _r("existence inconclusive", "inconclusive", "answers that vary too much by themselves to compare cannot tell a session's existence", "RFC 9110 §15.5.5", PERSPECTIVE),
     _r("client coding", "inconclusive", "a real client library that cannot decode an answer the contract allows", "RFC 9110 §8.4"),

@@ -41,7 +41,7 @@ class Seen:
 
 @dataclass
 class RunRecord:
-    """Advisories are spec gaps and inconclusive probes (reported, not failed unless strict).
+    """Advisories are causes of leniency, hygiene and inconclusive rules (reported; failures by level).
     Field coverage counts, for each optional or nullable SessionInfo field, how often a 200
     showed it with a value, null, or absent: a schema check passes vacuously for a state
     it never saw. Every text stored here is already masked."""
