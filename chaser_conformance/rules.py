@@ -119,6 +119,13 @@ assert all(r.harm in HARMS for r in RULES)
 _FAMILIES = tuple(r for r in RULES if r.family)
 
 
+# Rules no level can move: without an answer there is nothing to judge.
+FIXED = {
+    "no answer": "a request without an answer stops the run or fails it",
+    "broken answer": "an answer that is not HTTP cannot be judged",
+}
+
+
 class UnknownRule(KeyError):
     pass
 
@@ -180,6 +187,8 @@ def parse_levels(items: Iterable[tuple[str, str]], show: Callable[[str], str] = 
             )
         if level not in LEVELS:
             raise ValueError(f"level {show(level)} of rule {name!r} is not one of {', '.join(LEVELS)}")
+        if rule(name).name in FIXED:
+            raise ValueError(f"rule {name!r} cannot be moved: {FIXED[rule(name).name]}")
         if level == FAIL and rule(name).harm == "inconclusive":
             raise ValueError(f"rule {name!r} is inconclusive: it never fails (advise or off)")
         levels[name] = level

@@ -18,7 +18,7 @@ from .. import strictjson
 from ..client import TRUNCATED_HEADER, Target
 from ..generators.credentials import same_credential
 from ..generators.ids import malformed
-from ..rules import ADVISE, FAIL, HARMS, Levels, rule
+from ..rules import ADVISE, FAIL, HARMS, Levels, known, rule
 from ..secret import mask
 from ..spec import GET_SESSION, SESSION_PATH, Contract
 from .disclosure import disclosure_problems
@@ -98,7 +98,14 @@ class Judge:
         """Raise the finding; `record=False` keeps it from the test's findings (its caller reports it)."""
         __tracebackhide__ = True
         found = self.finding(check, response, problems)
-        self.report(ContractViolation(found), record)
+        # A team's level holds wherever a rule is raised: an advised rule is recorded, an off one dropped.
+        levels = {p: self.levels.of(p.rule) if known(p.rule) else FAIL for p in found.problems}
+        advised = [p for p, level in levels.items() if level == ADVISE]
+        if advised:
+            self._record(check, Exchange.of(response), advised)
+        kept = tuple(p for p, level in levels.items() if level == FAIL)
+        if kept:
+            self.report(ContractViolation(replace(found, problems=kept) if kept != found.problems else found), record)
 
     def report(self, violation: ContractViolation, record: bool = True) -> None:
         """Raise a violation, recorded on the running test (a finding made earlier, or reworded)."""
@@ -262,10 +269,18 @@ class Judge:
             failures.append(Problem("unknown id read", f"200 for id {sid!r}, which is not a session known to exist"))
         problems, body = self._body_problems(ex, 200)
         failures += problems
-        if not failures and sid is not None and isinstance(body, dict) and body.get("id") != sid:
+        # The session returned must be the one asked for, and never another account's: said beside a
+        # read without valid credentials too (a test may grade that read as lenient), not beside a
+        # rule that says the id is wrong already.
+        wrong = not problems and sid is not None and isinstance(body, dict) and body.get("id") != sid
+        if wrong and all(f.rule == "read without valid credentials" for f in failures):
             failures.append(
                 Problem("id echo", f"/id: must equal the requested id {sid!r}, got {body.get('id')!r}", "/id")
             )
+        foreign = self.target.foreign_session_id
+        if wrong and not self.offline and foreign is not None and body.get("id") == foreign:
+            text = f"another account's session {foreign!r} was returned for {sid!r}"
+            failures.append(Problem("foreign session readable", text))
         if valid:
             advisories += [Problem("shared cache", text, at="Cache-Control") for text in shared_cache_problems(ex)]
         return failures

@@ -35,7 +35,7 @@ class Seen:
 
     def add(self, n: int, message: str, checks: list[str]) -> None:
         self.count += n
-        self.message = self.message or message
+        self.message = min(filter(None, (self.message, message)), default="")  # whatever order workers merge in
         self.checks = sorted({*self.checks, *checks})  # the same order however workers merged them
 
 

@@ -5,7 +5,7 @@ own URL after the normalisation frameworks apply is a lenient route (rules.py)."
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from .exchange import Exchange
 
@@ -42,22 +42,37 @@ def http_malformed(ex: Exchange) -> bool:
 
 
 def normalised_path(path: str) -> str:
-    """A path as routers normalise it: %2F decoded, runs of slashes merged, a trailing slash trimmed."""
-    path = re.sub(r"%2[fF]", "/", path)
-    return re.sub(r"/{2,}", "/", path).rstrip("/") or "/"
+    """A path as routers normalise it: percent-decoded (so %2F is a slash), runs of slashes merged,
+    a trailing slash trimmed."""
+    return re.sub(r"/{2,}", "/", unquote(path)).rstrip("/") or "/"
+
+
+def _needs_normalising(path: str) -> bool:
+    """A path that routers rewrite: an encoded slash, an empty segment, a trailing slash."""
+    return bool(re.search(r"%2[fF]|//", path)) or path.endswith("/")
+
+
+def _dot_segment(path: str) -> bool:
+    return any(part in (".", "..") for part in path.split("/"))
 
 
 def normalised_redirect(ex: Exchange, session_path: bool) -> str:
     """The advisory's text when `ex` is a 3xx to its own URL after the normalisation frameworks
-    apply (Starlette's and Werkzeug's: %2F decoded, slashes merged and trimmed), else ""."""
+    apply (Starlette's and Werkzeug's: %2F decoded, slashes merged and trimmed), else "".
+
+    Only a request whose path needs that normalisation is excused, and only a Location that is
+    exactly it: the same host (scheme and port may differ behind a TLS proxy), no dot segment, no
+    other query. A redirect from the documented spelling itself (to a slash added) stays a finding."""
     location = ex.headers.get("Location")
     if not (300 <= ex.status < 400) or not location or not session_path:
         return ""
     sent = urlsplit(ex.url)
     to = urlsplit(urljoin(ex.url, location))
-    if (to.scheme, to.netloc) != (sent.scheme, sent.netloc) or to.path == sent.path:
+    if (to.hostname or "").lower() != (sent.hostname or "").lower() or to.query != sent.query:
         return ""
-    if normalised_path(to.path) != normalised_path(sent.path):
+    if not _needs_normalising(sent.path) or _dot_segment(unquote(to.path)):
+        return ""
+    if unquote(to.path) != normalised_path(sent.path):
         return ""
     return (
         f"{ex.status} to {to.path!r}, the request's own path {sent.path!r} normalised "

@@ -38,10 +38,9 @@ def prefix(model: RunModel) -> list[str]:
     if causes:
         parts.append(f"<h2>Failures by cause ({len(causes)})</h2>")
     for number, cause in enumerate(causes, 1):
-        count = f"{len(cause.tests)} test" + ("s" if len(cause.tests) > 1 else "")
         explained = " (explained by the diagnosis)" if model.explained(cause) else ""
         parts.append(
-            f"<h3>{number}. {escape(cause.title)} ({count}){escape(explained)}</h3>"
+            f"<h3>{number}. {escape(cause.title)} ({escape(cause.tally)}){escape(explained)}</h3>"
             f'<pre class="chaser-example">{escape(cause.example)}</pre>'
             f"<details><summary>tests</summary>{_list([f'<code>{escape(t)}</code>' for t in cause.tests])}</details>"
         )

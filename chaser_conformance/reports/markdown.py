@@ -46,8 +46,7 @@ def markdown(model: RunModel, files: list[Path]) -> str:
         lines += ["## Failures by cause", ""]
         for number, cause in enumerate(causes, 1):
             explained = " (explained by the diagnosis)" if model.explained(cause) else ""
-            count = f"{len(cause.tests)} test" + ("s" if len(cause.tests) > 1 else "")
-            lines += [f"### {number}. {_md(cause.title)} ({count}){explained}", ""]
+            lines += [f"### {number}. {_md(cause.title)} ({_md(cause.tally)}){explained}", ""]
             lines += ["```text", *(elide(line) for line in cause.example.splitlines()), "```", ""]
             lines += [f"- `{t}`" for t in cause.tests]
             lines.append("")

@@ -98,6 +98,13 @@ class Cause:
     input: str = ""  # the example's input (the id it asked for)
     where: str = ""  # where the rule bites: the pointer, or "500 to HEAD", a perspective, a header
 
+    @property
+    def tally(self) -> str:
+        """'3 tests; exposure': how many tests show it, and its class (rules.py). Every channel's."""
+        count = f"{len(self.tests)} test" + ("s" if len(self.tests) > 1 else "")
+        harm = rule_class(self.rule)
+        return f"{count}; {harm}" if harm else count
+
 
 @dataclass
 class Causes:

@@ -38,8 +38,7 @@ def cause_lines(model: RunModel) -> list[str]:
     ordered = model.causes.ordered()
     for number, cause in enumerate(ordered, 1):
         explained = " (explained by the diagnosis)" if model.explained(cause) else ""
-        count = f"{len(cause.tests)} test" + ("s" if len(cause.tests) > 1 else "")
-        lines.append(f"cause {number} of {len(ordered)}: {cause.title} [{count}]{explained}")
+        lines.append(f"cause {number} of {len(ordered)}: {cause.title} [{cause.tally}]{explained}")
         lines += ["  " + elide(line) for line in cause.example.splitlines()]
         lines += textwrap.wrap(
             "; ".join(tests_by_function(cause.tests)), 110, initial_indent="  tests: ", subsequent_indent="         "

@@ -157,10 +157,32 @@ def test_a_redirect_to_the_requests_own_normalised_url_is_leniency(requested, lo
 
 
 @pytest.mark.parametrize(
-    "location", ["/v1/sessions/ses_other", "https://elsewhere.example/v1/sessions/ses_full", "/login"]
+    "requested, location",
+    [
+        ("ses_f%2All%2F", "/v1/sessions/ses_f*ll"),  # Starlette quotes Location with '*' and '%' safe
+        ("ses_fu%25%2F", "/v1/sessions/ses_fu%25"),
+        ("ses_full%2F", "https://127.0.0.1/v1/sessions/ses_full"),  # behind a TLS proxy: scheme and port differ
+    ],
 )
-def test_a_redirect_anywhere_else_keeps_todays_rules(location):
-    failures, advisories = judge().assess(exchange(307, sid="ses_full%2F", Location=location))
+def test_a_redirect_is_compared_by_its_decoded_path_on_the_same_host(requested, location):
+    failures, advisories = judge().assess(exchange(307, sid=requested, Location=location))
+    assert failures == [] and [a.rule for a in advisories] == ["route normalised"]
+
+
+@pytest.mark.parametrize(
+    "requested, location",
+    [
+        ("ses_full%2F", "/v1/sessions/ses_other"),
+        ("ses_full%2F", "https://elsewhere.example/v1/sessions/ses_full"),
+        ("ses_full%2F", "/login"),
+        ("ses_full%2F", "/v1/sessions/ses_full?id=ses_other"),
+        ("x%2F..%2Fses_other", f"{BASE}/v1/sessions/x/../ses_other"),  # a dot segment names another session
+        ("ses_full", "/v1/sessions/ses_full/"),  # from the documented spelling itself (a slash added)
+        ("ses_full", "/v1//sessions/ses_full"),
+    ],
+)
+def test_a_redirect_anywhere_else_keeps_todays_rules(requested, location):
+    failures, advisories = judge().assess(exchange(307, sid=requested, Location=location))
     assert [p.rule for p in failures] == ["undocumented status"] and not advisories
 
 
@@ -200,3 +222,27 @@ def test_rule_levels_reach_the_run_and_summary(tmp_path):
     assert "rules = 401 undocumented=off,cors=fail" in run.output
     bad = run_suite_forked(tmp_path / "bad", {"CHASER_RULES": "no such rule=fail"}, ["-k", "unknown_id"])
     assert bad.returncode == 4 and "unknown rule 'no such rule'" in bad.output and "Traceback" not in bad.output
+
+
+def test_a_level_holds_wherever_the_rule_is_raised():
+    record = RunRecord()
+    j = Judge(load_contract(), TARGET, record, levels=Levels(overrides={"status for unknown id": "advise"}))
+    j.expect("unknown id", exchange(404, sid="x"), 200, "a test's expectation")  # recorded, not raised
+    assert [a.rule for a in record.advisories] == ["status for unknown id"]
+    j.fail("anything", exchange(404, sid="x"), [])  # nothing left to fail: no raise
+    with pytest.raises(ValueError, match="cannot be moved"):
+        parse_levels([("no answer", "off")])
+
+
+def test_another_accounts_session_returned_for_an_id_is_an_exposure():
+    body = json.dumps(
+        {
+            "id": "ses_other",
+            "created_at": "2026-11-01T09:30:00Z",
+            "session_type": "browser",
+            "status": "running",
+            "endpoints": {"control": "wss://example.test/ses_other"},
+        }
+    ).encode()
+    failures, _ = judge().assess(exchange(200, sid="ses_full%20", body=body, **{"Content-Type": "application/json"}))
+    assert "foreign session readable" in [p.rule for p in failures]

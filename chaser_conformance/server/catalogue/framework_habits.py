@@ -116,6 +116,12 @@ FRAMEWORK_VARIANTS = [
         when(method_is("HEAD"), unsupported_method),
     ),
     variant(
+        "only-get-implemented",
+        "protocol",
+        "every method but GET answered 501 Unsupported method, as Python's http.server with do_GET alone",
+        when(lambda request, response, server: request.method != "GET", unsupported_method),
+    ),
+    variant(
         "no-head-405",
         "protocol",
         "HEAD not routed: 405 with Allow: GET (every 405 says so), as routers that route GET alone",
