@@ -32,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -62,6 +62,10 @@ class ServerProcess:
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    def last_stderr_line(self) -> str:
+        """The last line the child wrote on its stderr (captured), for a message about it."""
+        return _last_line(self._stderr) if self._stderr is not None and not self._stderr.closed else ""
 
     def stop(self) -> None:
         if self.process.stdin is not None and not self.process.stdin.closed:
@@ -102,9 +106,16 @@ def serve_in_process(
 
 
 def launch(
-    command: Sequence[str], timeout: float, capture_stderr: bool = True
+    command: Sequence[str],
+    timeout: float,
+    capture_stderr: bool = True,
+    *,
+    name: str = "the reference server process",
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> tuple[subprocess.Popen[bytes], IO[bytes] | None, int]:
-    """Run `command`, a child that writes "<port>\\n" once it listens, and wait for that line."""
+    """Run `command`, a child that writes "<port>\\n" once it listens, and wait for that line.
+    `name` says what it is in a ServerStartError (the selftests' framework apps use it too)."""
     stderr = tempfile.TemporaryFile() if capture_stderr else None  # unlinked: gone with the last descriptor
     try:
         process = subprocess.Popen(
@@ -113,15 +124,17 @@ def launch(
             stdout=subprocess.PIPE,  # the port, once
             stderr=stderr,
             close_fds=True,
+            env=env,
+            cwd=cwd,
         )
     except BaseException:
         if stderr is not None:
             stderr.close()
         raise
     try:
-        line = _read_line(process, timeout)
+        line = _read_line(process, timeout, name)
         if not line.isdigit():
-            raise ServerStartError(f"the reference server process wrote {line[:80]!r}, not its port")
+            raise ServerStartError(f"{name} wrote {line[:80]!r}, not its port")
     except BaseException as exc:
         _discard(process)
         detail = _last_line(stderr) if stderr is not None else "(its stderr is above)"
@@ -133,7 +146,7 @@ def launch(
     return process, stderr, int(line)
 
 
-def _read_line(process: subprocess.Popen[bytes], timeout: float) -> str:
+def _read_line(process: subprocess.Popen[bytes], timeout: float, name: str) -> str:
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
     data = b""
@@ -142,14 +155,14 @@ def _read_line(process: subprocess.Popen[bytes], timeout: float) -> str:
         while b"\n" not in data:
             left = deadline - time.monotonic()
             if left <= 0 or not selector.select(left):
-                raise ServerStartError(f"the reference server process did not start within {timeout:g} s")
+                raise ServerStartError(f"{name} did not start within {timeout:g} s")
             chunk = os.read(process.stdout.fileno(), 64)
             if not chunk:
                 try:
                     code = process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    raise ServerStartError("the reference server process closed its stdout and did not start") from None
-                raise ServerStartError(f"the reference server process exited with code {code} before it served")
+                    raise ServerStartError(f"{name} closed its stdout and did not start") from None
+                raise ServerStartError(f"{name} exited with code {code} before it served")
             data += chunk
     return data.decode("ascii", "replace").strip()
 
@@ -173,7 +186,8 @@ def _last_line(stderr: IO[bytes]) -> str:
 # -- the child ---------------------------------------------------------------------------------------
 
 
-def _exit_at_end_of_input() -> None:
+def exit_at_end_of_input() -> None:
+    """In a child: exit at once when the parent's end of stdin closes (it stopped us, or died)."""
     try:
         while os.read(0, 4096):
             pass
@@ -191,7 +205,7 @@ def child_main(argv: list[str]) -> None:
     # Ctrl-C reaches the whole foreground process group; the parent decides when the server ends
     # (an interrupted run still writes its reports, and may still ask).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_at_end_of_input, name="chaser-parent-watch", daemon=True).start()
+    threading.Thread(target=exit_at_end_of_input, name="chaser-parent-watch", daemon=True).start()
 
     from .app import ReferenceApp, RunningServer
     from .store import Store

@@ -15,7 +15,6 @@ install the Express case is skipped, saying which is missing; in CI (CI=true) it
 import contextlib
 import json
 import os
-import selectors
 import shutil
 import subprocess
 import sys
@@ -32,12 +31,12 @@ from chaser_conformance.server.catalogue.framework_habits import (
     python_strip_whole,
     split_on_whitespace,
 )
+from chaser_conformance.server.process import ServerProcess, ServerStartError, launch
 from chaser_conformance.server.store import Store
 from runner import ROOT, run_suite_forked, store_env
 
 APPS = ROOT / "tests" / "selftest" / "frameworks"
 START_SECONDS = 60.0  # a cold interpreter importing FastAPI on a loaded CI runner; normally about a second
-STOP_SECONDS = 5.0  # then SIGKILL; normally a few milliseconds
 POLL_SECONDS = 0.05  # between attempts to reach the app, within START_SECONDS
 FRAMEWORKS = ["fastapi", "flask", "express"]
 
@@ -92,23 +91,6 @@ def command(framework, tmp_path):
     return [sys.executable, str(APPS / f"{framework}_app.py")], dict(os.environ)
 
 
-def read_port(process, deadline):
-    data = b""
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        while b"\n" not in data:
-            left = deadline - time.monotonic()
-            if left <= 0 or not selector.select(left):
-                raise AssertionError(f"the app did not print its port within {START_SECONDS:g} s")
-            chunk = os.read(process.stdout.fileno(), 64)
-            if not chunk:
-                raise AssertionError(f"the app exited (code {process.wait(STOP_SECONDS)}) before it listened")
-            data += chunk
-    line = data.decode("ascii", "replace").strip()
-    assert line.isdigit(), f"the app printed {line[:80]!r}, not its port"
-    return int(line)
-
-
 def wait_until_it_answers(process, base_url, deadline):
     """Any HTTP answer to a request without credentials: the app is serving."""
     while True:
@@ -123,36 +105,22 @@ def wait_until_it_answers(process, base_url, deadline):
         time.sleep(POLL_SECONDS)  # the poll's interval, bounded by the deadline above
 
 
-def stop(process):
-    """The reaper: end of stdin (the app exits at once), then SIGKILL after STOP_SECONDS."""
-    process.stdin.close()
-    try:
-        process.wait(timeout=STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.stdout.close()
-
-
 @contextlib.contextmanager
 def running(framework, tmp_path):
-    """The app's base URL while it runs; its stderr in tmp_path/<framework>.log, shown on failure."""
+    """The app's base URL while it runs (server/process.py's launch and reaper: the end of stdin
+    stops it, SIGKILL after a grace period); its last stderr line is shown on failure."""
     argv, env = command(framework, tmp_path)
-    log = tmp_path / f"{framework}.log"
-    with open(log, "wb") as stderr:
-        process = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, close_fds=True
-        )
+    deadline = time.monotonic() + START_SECONDS
     try:
+        process, stderr, port = launch(argv, START_SECONDS, name=f"the {framework} app", env=env, cwd=ROOT)
+    except ServerStartError as exc:
+        raise AssertionError(str(exc)) from None
+    with ServerProcess(process, stderr, f"http://127.0.0.1:{port}") as app:
         try:
-            deadline = time.monotonic() + START_SECONDS
-            base_url = f"http://127.0.0.1:{read_port(process, deadline)}"
-            wait_until_it_answers(process, base_url, deadline)
+            wait_until_it_answers(process, app.base_url, deadline)
         except AssertionError as exc:
-            raise AssertionError(f"{framework} app: {exc}\n{log.read_text(errors='replace')[-3000:]}") from None
-        yield base_url
-    finally:
-        stop(process)
+            raise AssertionError(f"{framework} app: {exc}; its stderr: {app.last_stderr_line()}") from None
+        yield app.base_url
 
 
 def short(test_name):

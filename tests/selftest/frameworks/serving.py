@@ -4,17 +4,10 @@ SIGKILL included, since the kernel closes the pipe) ends the app at once."""
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 
-
-def _exit_at_end_of_input() -> None:
-    try:
-        while os.read(0, 4096):
-            pass
-    finally:
-        os._exit(0)  # nothing to flush: the store is in memory
+from chaser_conformance.server.process import exit_at_end_of_input
 
 
 def listening_socket() -> socket.socket:
@@ -26,5 +19,5 @@ def listening_socket() -> socket.socket:
 
 def announce(port: int) -> None:
     """The port on stdout (the one line the test waits for), and the watch on stdin."""
-    threading.Thread(target=_exit_at_end_of_input, name="parent-watch", daemon=True).start()
+    threading.Thread(target=exit_at_end_of_input, name="parent-watch", daemon=True).start()
     print(port, flush=True)
