@@ -187,11 +187,9 @@ class Judge:
             if ex.content:  # read only where the whole answer was (request_verbatim): requests never reads it
                 more = f"HEAD answered with {len(ex.content)} bytes of content; a HEAD has none (RFC 9110 §9.3.2)"
                 advisories.append(Problem("HEAD with content", more))
-            if status in HEAD_UNSUPPORTED:
-                unsupported = (
-                    f"HEAD answered {status}: HEAD not supported (general-purpose servers MUST, RFC 9110 §9.1)"
-                )
-                return [], [*advisories, Problem("HEAD not supported", unsupported)]
+            prescribed = self._prescribed(ex)
+            if prescribed is not None:
+                return [], [*advisories, *prescribed]
             return ([Problem("server error", text)] if server_error(status) else []), advisories
         if status == 401:
             return self._assess_401(ex, advisories)
@@ -206,13 +204,9 @@ class Judge:
             )
         if 400 <= status < 500 and segment is not None and malformed(segment):
             return [], advisories  # no valid encoding of any id: any client error answers it
-        if status in HTTP_REFUSALS and http_malformed(ex):
-            return [], advisories  # HTTP's own answer to a request the suite made malformed or too large
-        redirect = normalised_redirect(ex, self.requested_segment(ex) is not None)
-        if redirect:
-            return [], [*advisories, Problem("route normalised", redirect)]
-        if ex.method != DOCUMENTED_METHOD and status == 501:
-            return [], advisories  # "not implemented": what HTTP prescribes for a method a server lacks
+        prescribed = self._prescribed(ex)
+        if prescribed is not None:
+            return [], [*advisories, *prescribed]
         if ex.method != DOCUMENTED_METHOD:
             return self._assess_undeclared_method(ex, advisories), advisories
         if status not in self.operation.documented_statuses:
@@ -364,10 +358,18 @@ class Judge:
         """The status is HTTP's own answer, which judging the exchange graded already: a refusal of a
         request the suite made malformed, a redirect to the request's own normalised URL, a method the
         server does not implement (HEAD included). No test expects another status on top of it."""
-        if ex.status in HTTP_REFUSALS and http_malformed(ex):
-            return True
-        if ex.method != DOCUMENTED_METHOD and ex.status == 501:
-            return True
+        return self._prescribed(ex) is not None
+
+    def _prescribed(self, ex: Exchange) -> Problems | None:
+        """The advisories of a status HTTP prescribes here (checks/statuses.py), or None for any other."""
         if ex.method == "HEAD" and ex.status in HEAD_UNSUPPORTED:
-            return True
-        return bool(normalised_redirect(ex, self.requested_segment(ex) is not None))
+            text = f"HEAD answered {ex.status}: HEAD not supported (general-purpose servers MUST, RFC 9110 §9.1)"
+            return [Problem("HEAD not supported", text)]
+        if ex.status in HTTP_REFUSALS and http_malformed(ex):
+            return []  # HTTP's own answer to a request the suite made malformed or too large
+        redirect = normalised_redirect(ex, self.requested_segment(ex) is not None)
+        if redirect:
+            return [Problem("route normalised", redirect)]
+        if ex.method != DOCUMENTED_METHOD and ex.status == 501:
+            return []  # "not implemented": what HTTP prescribes for a method a server lacks
+        return None
