@@ -146,8 +146,7 @@ class Judge:
     def _record(self, check: str, ex: Exchange, advisories: Problems) -> None:
         perspective = self.perspective(ex)
         for a in advisories:
-            placed = a.placed(check, ex.method, ex.status, perspective)
-            where = placed.pointer or placed.at
+            where = a.placed(check, ex.method, ex.status, perspective).key[1]
             self.record.advise(check, Advisory(a.rule, where, rule(a.rule).harm), mask(a.text, *self.target.secrets))
 
     def advise(self, check: str, response: Any, problems: Problems) -> None:

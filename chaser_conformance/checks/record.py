@@ -27,7 +27,8 @@ class Advisory:
 
 @dataclass
 class Seen:
-    """How often an advisory cause was seen, its first text and the checks that saw it."""
+    """How often an advisory cause was seen, its smallest text (the same whatever order pytest -n
+    workers merge in) and the checks that saw it."""
 
     count: int = 0
     message: str = ""
@@ -35,7 +36,7 @@ class Seen:
 
     def add(self, n: int, message: str, checks: list[str]) -> None:
         self.count += n
-        self.message = min(filter(None, (self.message, message)), default="")  # whatever order workers merge in
+        self.message = min(filter(None, (self.message, message)), default="")
         self.checks = sorted({*self.checks, *checks})  # the same order however workers merged them
 
 
@@ -58,9 +59,9 @@ class RunRecord:
     def __post_init__(self) -> None:
         self.coverage = {p: dict.fromkeys(COVERAGE_STATES, 0) for p in self.tracked}
 
-    def advise(self, check: str, advisory: Advisory, message: str, n: int = 1) -> None:
+    def advise(self, check: str, advisory: Advisory, message: str) -> None:
         with self._lock:
-            self.advisories.setdefault(advisory, Seen()).add(n, message, [check])
+            self.advisories.setdefault(advisory, Seen()).add(1, message, [check])
 
     def count(self, check: str) -> None:
         with self._lock:
