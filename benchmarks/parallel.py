@@ -30,9 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from chaser_conformance.layout import SPEC_PATH  # noqa: E402
-from chaser_conformance.profiles import PROFILES  # noqa: E402
+from chaser_conformance.contract.layout import SPEC_PATH  # noqa: E402
 from chaser_conformance.server import Latency, serve_in_thread  # noqa: E402
+from chaser_conformance.settings.profiles import PROFILES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = "20261130"

@@ -32,7 +32,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chaser_conformance.profiles import PROFILES  # noqa: E402
+from chaser_conformance.settings.profiles import PROFILES  # noqa: E402
 
 # The generated test is split into parts, one pytest test each: their times add up.
 GENERATED_PART = re.compile(r"test_generated_requests_conform_part_\d+_of_(\d+)\b")

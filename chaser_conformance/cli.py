@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sys
 
-from . import exitcodes, rules
-from .layout import INI_PATH, INSTALLED, SUITE_DIR
+from .contract import exitcodes, rules
+from .contract.layout import INI_PATH, INSTALLED, SUITE_DIR
 from .settings import CONFIG_CLI, CONFIG_ENV, EMBEDDED_CLI, FIELDS
 from .settings.fields import SHARED_OPTIONS
 
@@ -72,11 +72,11 @@ def pytest_arguments(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["validate"]:
-        from .offline import main as validate
+        from .commands.validate import main as validate
 
         return validate(argv[1:])
     if argv[:1] in (["replay"], ["baseline"], ["compare"]):
-        from .workflows import COMMANDS
+        from .commands import COMMANDS
 
         return COMMANDS[argv[0]](argv[1:])
     if any(a in ("-h", "--help") for a in argv):

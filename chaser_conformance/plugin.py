@@ -18,22 +18,22 @@ from typing import Any
 
 import pytest
 
-from . import exitcodes
 from .checks import Judge
-from .client import ApiClient, RunLimits, Target
-from .generated import build_schema
-from .layout import SUITE_DIR
-from .parallel import XdistExchange, schedule_one_at_a_time
-from .profiles import Profile
+from .checks.generated import build_schema
+from .contract import exitcodes
+from .contract.layout import SUITE_DIR
+from .contract.spec import Contract, load_contract
 from .reports.files import clear_stale, write_verdict_only
 from .reports.html import CSS
-from .session import ConformanceSession
+from .run.hooks import ConformanceSession
+from .run.waivers import WaiverError, load_waivers
+from .run.waiving import register as register_cause_waivers
+from .run.xdist import XdistExchange, schedule_one_at_a_time
 from .settings import CONFIG_CLI, CONFIG_ENV, EMBEDDED_CLI, FIELDS, FIELDS_BY_NAME, Settings, SettingsError, resolve
 from .settings.fields import SHARED_OPTIONS
-from .spec import Contract, load_contract
-from .stops import check_reachable
-from .waivers import WaiverError, load_waivers
-from .workflows.causes import register as register_cause_waivers
+from .settings.profiles import Profile
+from .transport.client import ApiClient, RunLimits, Target
+from .transport.stops import check_reachable
 
 PLUGIN_NAME = "chaser-conformance"
 XDIST_PLUGIN_NAME = "chaser-conformance-xdist"

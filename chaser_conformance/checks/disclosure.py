@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .. import strictjson
-from ..secret import MASK, credentials, encoded_forms, mask
-from ..spec import json_pointer
+from ..contract.spec import json_pointer
+from ..settings.secret import MASK, credentials, encoded_forms, mask
+from . import strict_json
 from .exchange import Exchange
 from .findings import Problem
 
@@ -104,8 +104,8 @@ def _body_texts(ex: Exchange) -> list[tuple[str, str]]:
     """(where, text) of the body: each JSON string with its pointer, or the whole text."""
     content = ex.content[:SCANNED_BYTES]
     try:
-        return [(f"body at {pointer}", text) for pointer, text in _strings(strictjson.loads(content))]
-    except strictjson.NotJSON:
+        return [(f"body at {pointer}", text) for pointer, text in _strings(strict_json.loads(content))]
+    except strict_json.NotJSON:
         return [("body", content.decode("utf-8", "replace"))] if content else []
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from requests.structures import CaseInsensitiveDict
 
-from ..secret import MASK, Secret
+from ..settings.secret import MASK, Secret
 
 BODY_EXCERPT = 1000
 TOKEN_VARIABLE = "CHASER_API_TOKEN"  # what a curl line says in place of the token

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from .. import rules
-from ..secret import credentials, encoded_forms, mask
+from ..contract import rules
+from ..settings.secret import credentials, encoded_forms, mask
 from .exchange import BODY_EXCERPT, Exchange, curl_line, shell_word, shown_authorization
 
 RECORDED_BODY = 65536  # bytes of a failing response's body kept in failures.jsonl

@@ -14,13 +14,12 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .. import strictjson
-from ..client import TRUNCATED_HEADER, Target
-from ..generators.credentials import same_credential
-from ..generators.ids import malformed
-from ..rules import ADVISE, FAIL, HARMS, Levels, known, rule
-from ..secret import mask
-from ..spec import GET_SESSION, SESSION_PATH, Contract
+from ..contract.forms import malformed, same_credential
+from ..contract.rules import ADVISE, FAIL, HARMS, Levels, known, rule
+from ..contract.spec import GET_SESSION, SESSION_PATH, Contract
+from ..settings.secret import mask
+from ..transport.client import TRUNCATED_HEADER, Target
+from . import strict_json
 from .disclosure import disclosure_problems
 from .exchange import Exchange
 from .findings import ContractViolation, Finding, Problem
@@ -327,12 +326,12 @@ class Judge:
             # advisory, its body still judged as the documented type's; on a 200 it stays a failure.
             advisories.append(Problem("404 media type", f"{text} (another JSON media type: advisory)"))
             media_type = documented.media_types[0]
-        charset = strictjson.charset_problem(ex.headers.get("Content-Type", ""))
+        charset = strict_json.charset_problem(ex.headers.get("Content-Type", ""))
         if charset:
             return [Problem("charset", charset)], None
         try:
-            body = strictjson.loads(ex.content)
-        except strictjson.NotJSON as exc:
+            body = strict_json.loads(ex.content)
+        except strict_json.NotJSON as exc:
             return [Problem("strict json", f"not JSON (RFC 8259): {exc}")], None
         if status == 200 and isinstance(body, dict):
             self.record.observe(body)

@@ -20,25 +20,16 @@ import random
 import re
 from urllib.parse import quote, unquote
 
+from ..contract.forms import CREDENTIALS, same_credential
 from .engine import Generator, Transformation
 
 SCHEME = "Bearer"
-_CREDENTIALS = re.compile(r"^([!#$%&'*+.^_`|~0-9A-Za-z-]+) +(.*)$")
 # Header values requests can send: no CR, LF or NUL, no leading whitespace, Latin-1 only.
 _SENDABLE = re.compile(r"^(?:[^\s\x00][^\r\n\x00]*)?$")
 
 
-def same_credential(value: str | None, token: str) -> bool:
-    """True when an Authorization value carries exactly `token` as a Bearer credential, up to
-    the leniency HTTP allows: scheme case, surrounding whitespace, spaces after the scheme."""
-    if value is None:
-        return False
-    found = _CREDENTIALS.match(str(value).strip(" \t"))
-    return bool(found) and found.group(1).lower() == "bearer" and found.group(2) == token
-
-
 def _token_of(value: str) -> tuple[str, str] | None:
-    found = _CREDENTIALS.match(value)
+    found = CREDENTIALS.match(value)
     return (found.group(1), found.group(2)) if found else None
 
 

@@ -19,27 +19,15 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from urllib.parse import quote, unquote, unquote_to_bytes
 
+from ..contract.forms import malformed
 from .engine import Generator, Transformation
 
-_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _DIGITS = re.compile(r"[0-9]+")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 # Characters a segment may carry raw on the wire (RFC 3986 pchar, '%' for escapes).
 _RAW = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:@%]*$")
 HOMOGLYPHS = {"a": "\u0430", "e": "\u0435", "o": "\u043e", "p": "\u0440", "c": "\u0441", "x": "\u0445", "i": "\u0456"}
 SEPARATORS = "-_.:"
-
-
-def malformed(segment: str) -> bool:
-    """True when a path segment is no valid encoding of text: a '%' not followed by two hex
-    digits, or percent-decoded bytes that are not UTF-8 (overlong forms and surrogates included)."""
-    if _ESCAPE.search(segment):
-        return True
-    try:
-        unquote_to_bytes(segment).decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    return False
 
 
 def encoded(text: str) -> str:

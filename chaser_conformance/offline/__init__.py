@@ -46,7 +46,3 @@ Memory: inputs stream (HAR through ijson's event stream, JSON Lines line by line
 built alone, and reading stops at MAX_DEPTH, so memory is bounded by the largest entry (plus the
 capture's distinct credential values), whatever the file's size or nesting depth.
 """
-
-from .command import main
-
-__all__ = ["main"]

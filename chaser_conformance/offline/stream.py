@@ -24,7 +24,7 @@ import ijson
 
 # Containers (arrays and objects) one inside another, counted from the document's root. A HAR
 # needs 6 (root, log, entries, entry, request, headers and one header object is 7); recorded
-# bodies are strings inside it and are not counted (the Judge reads them with strictjson).
+# bodies are strings inside it and are not counted (the Judge reads them with checks/strict_json.py).
 MAX_DEPTH = 512
 DEEP = f"nested deeper than {MAX_DEPTH} levels of arrays and objects (the reader stops there)"
 _OPEN = frozenset({"start_map", "start_array"})

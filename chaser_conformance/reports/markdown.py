@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from ..checks import COVERAGE_STATES
-from ..layout import spec_hash
+from ..contract.layout import spec_hash
 from .model import OUTCOMES, RunModel
 from .text import STRICT_NOTE, advisory_line, elide
 

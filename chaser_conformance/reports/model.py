@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import rules
 from ..checks import Finding, RunRecord
-from ..client import RunStopped, Target
-from ..diagnosis import Diagnosis
-from ..layout import spec_hash
-from ..rules import HARMS, Levels
+from ..checks.diagnosis import Diagnosis
+from ..contract import rules
+from ..contract.layout import spec_hash
+from ..contract.rules import HARMS, Levels
+from ..transport.client import RunStopped, Target
 
 OUTCOMES = ("passed", "failed", "error", "skipped", "waived", "xpassed")
 # Worst first: a test's one outcome is the worst of its setup, call and teardown reports. A test

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..exitcodes import SECRET_LEAKED
+from ..contract.exitcodes import SECRET_LEAKED
 from .model import RunModel
 from .text import advisory_lines, cause_lines, coverage_lines
 

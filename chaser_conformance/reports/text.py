@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from ..checks import COVERAGE_STATES, Advisory, Seen
-from ..rules import HARMS
+from ..contract.rules import HARMS
 from .model import RunModel
 
 ELIDE_AT = 240

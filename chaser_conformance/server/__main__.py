@@ -9,8 +9,8 @@ import threading
 import time
 from pathlib import Path
 
-from ..layout import INSTALLED, suite_command
-from ..spec import SESSION_PATH
+from ..contract.layout import INSTALLED, suite_command
+from ..contract.spec import SESSION_PATH
 from .app import TOKEN_PATH, Latency, ReferenceApp, RunningServer
 from .catalogue import CATALOGUE, FAULTS, VARIANTS
 from .store import Store

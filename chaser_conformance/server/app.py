@@ -20,7 +20,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from ..spec import SESSION_PATH
+from ..contract.spec import SESSION_PATH
 from .catalogue import Switch, resolve_switches
 from .http import WWW_AUTHENTICATE, caller, error_body, json_response
 from .store import Store

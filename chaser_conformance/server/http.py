@@ -8,8 +8,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from ..secret import bearer_token
-from ..spec import SESSION_PATH
+from ..contract.spec import SESSION_PATH
+from ..settings.secret import bearer_token
 from .store import Account, Store
 
 WWW_AUTHENTICATE = 'Bearer realm="chaser"'

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from ..secret import Secret
+from ..settings.secret import Secret
 
 
 @dataclass

@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
-from .. import rules as rules_table
-from ..profiles import PROFILES
-from ..secret import Secret
+from ..contract import rules as rules_table
 from .paths import _ca_bundle, _directory, _file
+from .profiles import PROFILES
 from .redact import shown, unprintable
+from .secret import Secret
 from .source import SettingsError as SettingsError
 from .source import Source, _text
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..secret import MASK
+from .secret import MASK
 
 SHOWN_MAX = 200  # characters of a value a message shows: a megabyte of variable is not a usage line
 _QUERY_PART = re.compile(r"([^&;=]*=)?[^&;]*")

@@ -14,9 +14,9 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..secret import Secret
 from .fields import FIELDS, FIELDS_BY_NAME, REQUIRED_FIELDS, TARGET_FIELDS, Field, SettingsError, Source
 from .redact import redact, shown
+from .secret import Secret
 
 CONFIG_FILE_NAME = "chaser.toml"
 CONFIG_ENV = "CHASER_CONFIG"

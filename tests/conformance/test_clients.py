@@ -8,7 +8,7 @@ from urllib3.response import HTTPResponse
 from urllib3.util import SKIP_HEADER
 
 from chaser_conformance.checks import Exchange, Problem
-from chaser_conformance.clients import CLIENTS
+from chaser_conformance.generators.sample_clients import CLIENTS
 
 BY_NAME = {c.name: c for c in CLIENTS}
 

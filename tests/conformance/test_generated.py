@@ -10,9 +10,9 @@ import requests
 from schemathesis.core.failures import FailureGroup
 
 from chaser_conformance.checks import Exchange
-from chaser_conformance.client import NoAnswer, no_answer
-from chaser_conformance.generated import CHECK_NAME, EXCLUDED_CHECKS, contract_check, guard, problems_of
+from chaser_conformance.checks.generated import CHECK_NAME, EXCLUDED_CHECKS, contract_check, guard, problems_of
 from chaser_conformance.plugin import generated_schema, generated_shards
+from chaser_conformance.transport.client import NoAnswer, no_answer
 
 
 def generated_test(schema):

@@ -6,10 +6,10 @@ import pytest
 
 from chaser_conformance.checks import Problem, shown_authorization
 from chaser_conformance.checks.credentials import graded_read
+from chaser_conformance.checks.indistinguishable import compare, features, lookalike, shape
 from chaser_conformance.checks.property import holds_for_all, report_advice
 from chaser_conformance.generators import near_credentials
-from chaser_conformance.indistinguishable import compare, features, lookalike, shape
-from chaser_conformance.secret import Secret
+from chaser_conformance.settings.secret import Secret
 
 _DEFAULT = object()
 WRONG_TOKEN = "chaser-conformance-wrong-token"

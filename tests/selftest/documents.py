@@ -2,10 +2,10 @@
 
 import copy
 
-from chaser_conformance.spec import SAMPLE_VALUES as SAMPLES
-from chaser_conformance.spec import accepted_types, load_contract
-from chaser_conformance.spec import delete_at as delete
-from chaser_conformance.spec import set_at as put
+from chaser_conformance.contract.spec import SAMPLE_VALUES as SAMPLES
+from chaser_conformance.contract.spec import accepted_types, load_contract
+from chaser_conformance.contract.spec import delete_at as delete
+from chaser_conformance.contract.spec import set_at as put
 
 FIELDS = load_contract().fields()
 __all__ = ["SAMPLES", "accepted_types", "delete", "full_document", "put", "with_change"]

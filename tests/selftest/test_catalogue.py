@@ -11,7 +11,7 @@ import json
 import pytest
 import requests
 
-from chaser_conformance.exitcodes import FINDINGS, UNREACHABLE
+from chaser_conformance.contract.exitcodes import FINDINGS, UNREACHABLE
 from chaser_conformance.server import serve_in_thread
 from chaser_conformance.server.catalogue import CATALOGUE, FAULTS, VARIANTS
 from chaser_conformance.server.catalogue.hostile import STOPS_ANSWERING

@@ -10,12 +10,12 @@ import pytest
 import requests
 import urllib3.exceptions
 
-from chaser_conformance import verbatim
-from chaser_conformance.answers import NoAnswer, no_answer
-from chaser_conformance.client import ApiClient, RunLimits
-from chaser_conformance.connections import asks_close, needs_own_connection
-from chaser_conformance.secret import Secret
 from chaser_conformance.server import serve_in_thread
+from chaser_conformance.settings.secret import Secret
+from chaser_conformance.transport import verbatim
+from chaser_conformance.transport.answers import NoAnswer, no_answer
+from chaser_conformance.transport.client import ApiClient, RunLimits
+from chaser_conformance.transport.connections import asks_close, needs_own_connection
 from runner import run_suite_forked, target_env
 
 TOKEN = "demo-token-primary"

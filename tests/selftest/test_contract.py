@@ -8,7 +8,7 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from chaser_conformance.spec import GET_SESSION, SPEC_PATH, load_contract
+from chaser_conformance.contract.spec import GET_SESSION, SPEC_PATH, load_contract
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "openapi-seed.txt"

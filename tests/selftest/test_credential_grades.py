@@ -11,12 +11,12 @@ from chaser_conformance.checks.credentials import EXPOSURE, LENIENT, graded_read
 from chaser_conformance.checks.exchange import Exchange
 from chaser_conformance.checks.property import Advice, holds_for_all
 from chaser_conformance.checks.statuses import malformed_field_value
-from chaser_conformance.client import ApiClient, RunLimits, Target
+from chaser_conformance.contract.spec import load_contract
 from chaser_conformance.generators import near_credentials
 from chaser_conformance.generators.credentials import holds_the_token, transformations
-from chaser_conformance.secret import Secret
 from chaser_conformance.server import serve_in_thread
-from chaser_conformance.spec import load_contract
+from chaser_conformance.settings.secret import Secret
+from chaser_conformance.transport.client import ApiClient, RunLimits, Target
 
 TOKEN = "demo-token-primary"
 STRICT_BASELINE = "404-for-bad-credentials"  # the undocumented 401 off: strict mode fails only what is tested

@@ -9,7 +9,7 @@ from requests.structures import CaseInsensitiveDict
 
 from chaser_conformance.checks import Exchange, Finding, Problem, curl_line, shown_authorization
 from chaser_conformance.checks.exchange import shell_word
-from chaser_conformance.secret import Secret
+from chaser_conformance.settings.secret import Secret
 
 TOKEN = "tok-findings-never-print-me"
 

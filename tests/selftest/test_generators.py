@@ -125,7 +125,7 @@ def test_no_near_credential_is_the_token_and_every_one_can_be_sent():
 
 
 def test_the_reference_server_takes_the_token_exactly():
-    from chaser_conformance.secret import bearer_token
+    from chaser_conformance.settings.secret import bearer_token
 
     assert bearer_token(f"bearer  {TOKEN} ") == TOKEN
     for loose in (f"Bearer {TOKEN}\u00a0", f"Bearer \u00a0{TOKEN}", f"Bearer {TOKEN}\x0b", f"Bearer\t{TOKEN}x"):

@@ -17,11 +17,11 @@ from requests.structures import CaseInsensitiveDict
 from chaser_conformance.checks import ContractViolation, Exchange, Finding, Judge, Problem, RunRecord
 from chaser_conformance.checks.disclosure import disclosure_problems, reflection_problems
 from chaser_conformance.checks.http_semantics import compare, features, head_problems
-from chaser_conformance.client import ApiClient, RunLimits, Target
-from chaser_conformance.clients import CLIENTS
-from chaser_conformance.secret import Secret
+from chaser_conformance.contract.spec import load_contract
+from chaser_conformance.generators.sample_clients import CLIENTS
 from chaser_conformance.server import serve_in_thread
-from chaser_conformance.spec import load_contract
+from chaser_conformance.settings.secret import Secret
+from chaser_conformance.transport.client import ApiClient, RunLimits, Target
 
 TOKEN = "tok-semantics-never-print-me"
 BASE = "http://127.0.0.1:1"

@@ -5,9 +5,9 @@ import random
 import pytest
 
 from chaser_conformance.checks import Exchange
-from chaser_conformance.client import ApiClient, RunLimits
-from chaser_conformance.indistinguishable import compare, features, lookalike
+from chaser_conformance.checks.indistinguishable import compare, features, lookalike
 from chaser_conformance.server import serve_in_thread
+from chaser_conformance.transport.client import ApiClient, RunLimits
 
 BASE = {"status": 404, "reason phrase": "NOT FOUND", "header content-type": "application/json", "body /error": "x"}
 

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from chaser_conformance import exitcodes
+from chaser_conformance.contract import exitcodes
 from chaser_conformance.server import serve_in_thread
 from runner import ROOT, run_suite, target_env
 

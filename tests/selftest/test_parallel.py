@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from chaser_conformance.parallel import schedule_one_at_a_time
+from chaser_conformance.run.xdist import schedule_one_at_a_time
 from chaser_conformance.server import serve_in_thread
 from runner import run_suite, target_env
 

@@ -9,15 +9,15 @@ import pytest
 
 from chaser_conformance.checks import ContractViolation, Judge, RunRecord
 from chaser_conformance.checks.credentials import graded_read
+from chaser_conformance.checks.indistinguishable import compare, features, lookalike
 from chaser_conformance.checks.property import holds_for_all
-from chaser_conformance.client import ApiClient, RunLimits, Target
+from chaser_conformance.contract.spec import load_contract
 from chaser_conformance.generators import malformed, near_credentials, near_misses
-from chaser_conformance.indistinguishable import compare, features, lookalike
-from chaser_conformance.secret import Secret
 from chaser_conformance.server import serve_in_thread
 from chaser_conformance.server.catalogue.folding import ID_SHAPE_VARIANTS
 from chaser_conformance.server.catalogue.framework_habits import FRAMEWORK_VARIANTS
-from chaser_conformance.spec import load_contract
+from chaser_conformance.settings.secret import Secret
+from chaser_conformance.transport.client import ApiClient, RunLimits, Target
 from runner import run_suite_forked, target_env
 
 SEEDS = 50

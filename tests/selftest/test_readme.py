@@ -9,7 +9,7 @@ import tomllib
 
 import pytest
 
-from chaser_conformance import layout
+from chaser_conformance.contract import layout
 from chaser_conformance.server.store import seed
 from runner import ROOT, run_suite_forked
 

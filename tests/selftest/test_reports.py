@@ -5,9 +5,9 @@ import json
 import pytest
 
 from chaser_conformance.reports import find_secret
-from chaser_conformance.secret import Secret
 from chaser_conformance.server import Store, serve_in_thread
 from chaser_conformance.server.store import seed
+from chaser_conformance.settings.secret import Secret
 from runner import run_suite, run_suite_forked, target_env
 
 TOKEN = "tok-Zq81-distinctive-never-print-me"

@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
-from chaser_conformance.secret import Secret
 from chaser_conformance.server import serve_in_thread
 from chaser_conformance.server.store import Store, seed
+from chaser_conformance.settings.secret import Secret
 from runner import run_suite_forked, target_env
 
 TOKEN = "tok-reproduce-7c1e9a"

@@ -1,4 +1,4 @@
-"""The harm model (chaser_conformance/rules.py): every rule raised has a class, every class row is
+"""The harm model (chaser_conformance/contract/rules.py): every rule raised has a class, every class row is
 raised somewhere, the README's table is the module's, per-rule levels, and the statuses HTTP
 prescribes graded as the table says (501 and HEAD, a refusal of a malformed request, a redirect to
 the request's own normalised URL), each cause identified by its rule and where it bites."""
@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from chaser_conformance import rules
 from chaser_conformance.checks import ContractViolation, Exchange, Judge, RunRecord
-from chaser_conformance.client import Target
+from chaser_conformance.contract import rules
+from chaser_conformance.contract.rules import Levels, parse_levels
+from chaser_conformance.contract.spec import load_contract
 from chaser_conformance.reports.model import Causes
-from chaser_conformance.rules import Levels, parse_levels
-from chaser_conformance.secret import Secret
-from chaser_conformance.spec import load_contract
+from chaser_conformance.settings.secret import Secret
+from chaser_conformance.transport.client import Target
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tok-rules-never-print-me"
@@ -63,7 +63,7 @@ def test_every_row_of_the_table_is_raised_somewhere():
 
 def test_the_readme_table_is_the_modules():
     readme = ROOT.joinpath("README.md").read_text(encoding="utf-8")
-    assert "\n".join(rules.markdown()) in readme, "regenerate it: python -m chaser_conformance.rules"
+    assert "\n".join(rules.markdown()) in readme, "regenerate it: python -m chaser_conformance.contract.rules"
 
 
 def test_each_class_has_its_default_and_strict_fails_only_advisories():

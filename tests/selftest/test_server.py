@@ -9,8 +9,8 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from chaser_conformance.contract.spec import GET_SESSION, SPEC_PATH, load_contract
 from chaser_conformance.server import serve_in_thread
-from chaser_conformance.spec import GET_SESSION, SPEC_PATH, load_contract
 
 CONTRACT = load_contract()
 PATH = "/v1/sessions/"

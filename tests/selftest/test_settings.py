@@ -2,10 +2,10 @@
 
 import pytest
 
-from chaser_conformance.secret import Secret
+from chaser_conformance.run.waivers import WaiverError, load_waivers
 from chaser_conformance.settings import FIELDS, SettingsError, Source, resolve
 from chaser_conformance.settings.redact import redact, shown
-from chaser_conformance.waivers import WaiverError, load_waivers
+from chaser_conformance.settings.secret import Secret
 
 REMOTE = {
     "CHASER_BASE_URL": "https://staging.example.test",

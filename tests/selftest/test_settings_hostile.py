@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from chaser_conformance.contract.spec import SESSION_PATH
+from chaser_conformance.run.waivers import WaiverError, load_waivers
 from chaser_conformance.settings import FIELDS, FIELDS_BY_NAME, SettingsError, resolve
 from chaser_conformance.settings.fields import REQUIRED_FIELDS
-from chaser_conformance.spec import SESSION_PATH
-from chaser_conformance.waivers import WaiverError, load_waivers
 
 # Distinctive secrets: only they hold MARK, so no message may.
 TOKEN = "tokSECRET7f3a9c"

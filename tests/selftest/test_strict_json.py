@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chaser_conformance import strictjson
-from chaser_conformance.spec import load_contract
+from chaser_conformance.checks import strict_json
+from chaser_conformance.contract.spec import load_contract
 
 NOT_JSON = {
     "nan": (b'{"a": NaN}', "NaN is not a JSON value"),
@@ -31,8 +31,8 @@ NOT_JSON = {
 
 @pytest.mark.parametrize("text,reason", NOT_JSON.values(), ids=NOT_JSON.keys())
 def test_a_text_that_is_not_rfc_8259_json_is_refused_with_its_rule(text, reason):
-    with pytest.raises(strictjson.NotJSON, match=reason):
-        strictjson.loads(text)
+    with pytest.raises(strict_json.NotJSON, match=reason):
+        strict_json.loads(text)
 
 
 LEGAL = {
@@ -48,12 +48,12 @@ LEGAL = {
 
 @pytest.mark.parametrize("text,value", LEGAL.values(), ids=LEGAL.keys())
 def test_legal_json_forms_are_accepted(text, value):
-    assert strictjson.loads(text) == value
+    assert strict_json.loads(text) == value
 
 
 def test_an_exponent_integer_is_an_integer_for_the_schema():
     validator = load_contract().validator("GET", "/v1/sessions/{id}", 200)
-    body = strictjson.loads(
+    body = strict_json.loads(
         b'{"id": "s", "created_at": "t", "session_type": "b", "status": "r", '
         b'"endpoints": {"control": "c"}, "active_connection_leases": 2E0}'
     )
@@ -72,7 +72,7 @@ def test_an_exponent_integer_is_an_integer_for_the_schema():
     ],
 )
 def test_a_charset_other_than_utf_8_is_a_problem(content_type, problem):
-    assert bool(strictjson.charset_problem(content_type)) is problem
+    assert bool(strict_json.charset_problem(content_type)) is problem
 
 
 JSON_VALUES = st.recursive(
@@ -85,4 +85,4 @@ JSON_VALUES = st.recursive(
 @given(JSON_VALUES, st.booleans())
 def test_any_json_that_python_writes_is_read_back(value, ascii_only):
     text = json.dumps(value, ensure_ascii=ascii_only, allow_nan=False)
-    assert strictjson.loads(text.encode("utf-8")) == value
+    assert strict_json.loads(text.encode("utf-8")) == value

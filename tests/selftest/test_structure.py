@@ -5,7 +5,7 @@ import collections
 import itertools
 from pathlib import Path
 
-from chaser_conformance.layout import PACKAGE_DIR
+from chaser_conformance.contract.layout import PACKAGE_DIR
 
 PACKAGE = "chaser_conformance"
 
@@ -141,7 +141,7 @@ MAX_MODULE_LINES = 400
 
 def test_the_package_has_no_import_circle():
     graph = import_graph()
-    assert f"{PACKAGE}.client" in graph[f"{PACKAGE}.checks.judge"]  # the graph is not empty by mistake
+    assert f"{PACKAGE}.transport.client" in graph[f"{PACKAGE}.checks.judge"]  # the graph is not empty by mistake
     circles = cycles(graph)
     assert not circles, "import circles: " + "; ".join(" -> ".join(circle) for circle in circles)
 
@@ -153,3 +153,32 @@ def test_no_module_is_over_400_lines():
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
     }
     assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"
+
+
+# The package by layer, lowest first: a folder imports only folders below it (and itself); the
+# entry points at the top import any. A newcomer finds a thing by its room's name.
+LAYERS = ["contract", "settings", "server", "transport", "offline", "generators", "checks", "reports", "run", "commands"]
+ENTRY_POINTS = {"__init__", "__main__", "plugin", "cli"}
+
+
+def _room(module):
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+def test_each_layer_imports_only_the_layers_below_it():
+    graph = import_graph()
+    upward = sorted(
+        f"{source} -> {target}"
+        for source, targets in graph.items()
+        for target in targets
+        if _room(source) and _room(target) and LAYERS.index(_room(target)) > LAYERS.index(_room(source))
+    )
+    assert not upward, "imports that run back up: " + "; ".join(upward)
+
+
+def test_the_top_of_the_package_holds_only_entry_points_and_folders():
+    top = {path.stem for path in PACKAGE_DIR.glob("*.py")}
+    folders = {path.name for path in PACKAGE_DIR.iterdir() if (path / "__init__.py").is_file()}
+    assert top == ENTRY_POINTS
+    assert folders == set(LAYERS)

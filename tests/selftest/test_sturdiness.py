@@ -10,9 +10,9 @@ import pytest
 import requests
 from werkzeug.wrappers import Response
 
-from chaser_conformance.client import RunLimits, RunStopped, http_session
 from chaser_conformance.server import serve_in_thread
 from chaser_conformance.server.catalogue import Switch
+from chaser_conformance.transport.client import RunLimits, RunStopped, http_session
 from runner import run_suite_forked, target_env
 
 

@@ -5,9 +5,9 @@ import textwrap
 
 import pytest
 
-from chaser_conformance.secret import Secret
 from chaser_conformance.server import Store, serve_in_thread
 from chaser_conformance.server.store import seed
+from chaser_conformance.settings.secret import Secret
 from runner import run_suite, target_env
 
 TOKEN = "tok-a1b2c3-distinctive-secret"

@@ -14,14 +14,14 @@ import pytest
 import requests
 
 from chaser_conformance.checks import Exchange, Judge, RunRecord
-from chaser_conformance.client import Target
+from chaser_conformance.contract.spec import SESSION_PATH, SPEC_PATH, load_contract
 from chaser_conformance.reports import find_secret
-from chaser_conformance.secret import Secret
+from chaser_conformance.run.tokens import TokenAuth, TokenError, Tokens, run_token_command
 from chaser_conformance.server import Store, serve_in_thread
 from chaser_conformance.server.app import TOKEN_PATH
 from chaser_conformance.settings import SettingsError, resolve
-from chaser_conformance.spec import SESSION_PATH, SPEC_PATH, load_contract
-from chaser_conformance.tokens import TokenAuth, TokenError, Tokens, run_token_command
+from chaser_conformance.settings.secret import Secret
+from chaser_conformance.transport.client import Target
 from runner import run_suite
 
 TTL = 100  # token look-ups (requests) a token lives; a ci run sends about 900
@@ -337,7 +337,7 @@ def test_an_expired_token_is_renewed_once_and_the_request_retried_with_the_new_o
 
 
 def test_a_token_that_never_worked_is_not_renewed_and_a_fixed_one_that_expires_stops_the_run():
-    from chaser_conformance.client import RunStopped
+    from chaser_conformance.transport.client import RunStopped
 
     auth = TokenAuth(Tokens(Secret("tok-a")))
     refused = FakeServer(lambda token, path: 401)

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chaser_conformance.offline import main
+from chaser_conformance.commands.validate import main
 from chaser_conformance.offline.stream import MAX_DEPTH
 from har import capture, synthetic
 
@@ -1011,7 +1011,7 @@ def test_an_interruption_or_a_bug_mid_way_still_closes_the_output_in_one_line(mo
 
 
 def test_a_file_that_changes_between_the_two_passes_is_refused(monkeypatch):
-    from chaser_conformance.offline import command
+    from chaser_conformance.commands import validate as command
 
     path = write(_har(_entry()), ".har")
     items = command.Validator.items

@@ -8,7 +8,7 @@ import copy
 
 import pytest
 
-from chaser_conformance.spec import GET_SESSION, json_type, load_contract
+from chaser_conformance.contract.spec import GET_SESSION, json_type, load_contract
 from documents import SAMPLES, accepted_types, delete, full_document, put, with_change
 
 CONTRACT = load_contract()

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from chaser_conformance.spec import GET_SESSION, load_contract
+from chaser_conformance.contract.spec import GET_SESSION, load_contract
 from documents import SAMPLES, accepted_types, delete, put
 
 CONTRACT = load_contract()

@@ -10,9 +10,9 @@ import tomllib
 
 import pytest
 
+from chaser_conformance.commands.baseline import toml_string
+from chaser_conformance.run.waivers import WaiverError, load_waivers
 from chaser_conformance.server import serve_in_thread
-from chaser_conformance.waivers import WaiverError, load_waivers
-from chaser_conformance.workflows.baseline import toml_string
 from runner import ROOT, run_suite, target_env
 
 FAULT, SECOND = "missing-id", "404-text-html"

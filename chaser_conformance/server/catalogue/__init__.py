@@ -17,13 +17,13 @@ from .framework_habits import FRAMEWORK_VARIANTS
 from .hostile import HOSTILE_FAULTS
 from .http_semantics import HTTP_SEMANTICS_FAULTS, HTTP_SEMANTICS_VARIANTS
 from .id_match import ID_MATCH_FAULTS
+from .json_text import STRICT_JSON_FAULTS
 from .partial import PARTIAL_FAULTS
 from .perspectives import PERSPECTIVE_FAULTS, PERSPECTIVE_VARIANTS
 from .protocol import PROTOCOL_FAULTS
 from .schema import SCHEMA_FAULTS
 from .security import FOREIGN_404_FAULTS, SECURITY_FAULTS, SECURITY_HEADER_FAULTS
 from .semantics import SEMANTIC_FAULTS
-from .strict_json import STRICT_JSON_FAULTS
 from .switch import Switch
 from .variants import VARIANTS as CONFORMANT
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ...spec import SAMPLE_VALUES, accepted_types, load_contract
+from ...contract.spec import SAMPLE_VALUES, accepted_types, load_contract
 from .switch import Switch, drop_field, fault, on_200, raw_body, set_field
 
 # The confusions a hand-written check gets wrong: Python's bool is an int, JSON numbers in strings.

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from werkzeug.wrappers import Request, Response
 
-from ...spec import delete_at, set_at
+from ...contract.spec import delete_at, set_at
 from ..http import json_response, session_id
 from ..store import Store
 from ..wire import Wire

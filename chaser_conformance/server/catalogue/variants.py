@@ -11,10 +11,10 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from ...spec import load_contract
+from ...contract.spec import load_contract
 from ..http import json_response, session_id
+from .json_text import escaped_with_label, exponent_json, spaced_json
 from .security import TRUSTED_ORIGIN, cache_control, cors, only, wildcard
-from .strict_json import escaped_with_label, exponent_json, spaced_json
 from .switch import (
     Server,
     content_type,

@@ -8,9 +8,9 @@ from urllib.parse import quote
 
 import requests
 
+from ..contract.spec import SESSION_PATH
+from ..settings import Settings
 from .client import BrokenAnswer, RunLimits, RunStopped, Target, Witness, http_session, no_answer
-from .settings import Settings
-from .spec import SESSION_PATH
 
 
 def find_error(error: BaseException | None, kinds: tuple[type[BaseException], ...]) -> BaseException | None:

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from .checks import Finding
-from .secret import Secret, mask
+from ..checks import Finding
+from ..settings.secret import Secret, mask
 from .waivers import Waiver, covering_waiver
 
 REPORT_ATTRIBUTE = "chaser_findings"  # on a TestReport: the findings of that phase, as dicts

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checks.findings import cause_label
-from .settings.redact import shown
-from .settings.resolve import read_toml
+from ..checks.findings import cause_label
+from ..settings.redact import shown
+from ..settings.resolve import read_toml
 
 
 class WaiverError(ValueError):

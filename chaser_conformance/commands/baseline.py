@@ -11,8 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from .. import exitcodes
-from .reports import ReportsError, RunReports, read_reports
+from ..contract import exitcodes
+from .saved_reports import ReportsError, RunReports, read_reports
 
 PROG = "chaser-conformance baseline"
 DEFAULT_DAYS = 90

@@ -18,11 +18,11 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
 
-from .checks import ContractViolation, Judge, Problem
-from .client import Target
-from .profiles import Profile
-from .secret import Secret
-from .spec import GET_SESSION, SPEC_PATH
+from ..contract.spec import GET_SESSION, SPEC_PATH
+from ..settings.profiles import Profile
+from ..settings.secret import Secret
+from ..transport.client import Target
+from . import ContractViolation, Judge, Problem
 
 
 def _without_local_constants() -> None:

@@ -15,14 +15,14 @@ from urllib.parse import urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
-from .. import exitcodes
 from ..checks import Exchange, Judge, RunRecord
-from ..client import SESSION_PATH, Target
-from ..secret import Secret
-from ..spec import load_contract
-from . import records, stream
-from .records import Recorded
-from .secrets import Secrets, is_credential_name
+from ..contract import exitcodes
+from ..contract.spec import load_contract
+from ..offline import records, stream
+from ..offline.leaks import Secrets, is_credential_name
+from ..offline.records import Recorded
+from ..settings.secret import Secret
+from ..transport.client import SESSION_PATH, Target
 
 PROG = "chaser-conformance validate"
 SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".har": "har"}

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from ..checks import Finding
-from ..session import REPORT_ATTRIBUTE
-from ..waivers import Waiver, covering_waiver
+from .hooks import REPORT_ATTRIBUTE
+from .waivers import Waiver, covering_waiver
 
 PLUGIN_NAME = "chaser-conformance-cause-waivers"
 

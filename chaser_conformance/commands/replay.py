@@ -15,15 +15,15 @@ from contextlib import closing
 from pathlib import Path
 from typing import TextIO
 
-from .. import exitcodes
 from ..checks import ContractViolation, Finding, Judge, RunRecord
 from ..checks.exchange import CURL_SKIPS
-from ..client import ApiClient, BrokenAnswer, NoAnswer, RunLimits, RunStopped, Target
-from ..secret import MASK
+from ..contract import exitcodes
+from ..contract.spec import SESSION_PATH, load_contract
+from ..run.tokens import TokenError, open_tokens
 from ..settings import Settings, SettingsError, resolve
-from ..spec import SESSION_PATH, load_contract
-from ..tokens import TokenError, open_tokens
-from .reports import ReportsError, RunReports, read_reports
+from ..settings.secret import MASK
+from ..transport.client import ApiClient, BrokenAnswer, NoAnswer, RunLimits, RunStopped, Target
+from .saved_reports import ReportsError, RunReports, read_reports
 
 PROG = "chaser-conformance replay"
 MAX_REQUESTS = 10_000  # with CHASER_MAX_REQUESTS unset: each exchange is one request, two if its token is renewed

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # this file is in contract/
 INSTALLED = (PACKAGE_DIR / "suite" / "pytest.ini").is_file()
 CHECKOUT_DIR = PACKAGE_DIR.parent
 

@@ -18,11 +18,11 @@ import urllib3.exceptions
 from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
 from urllib3.util.retry import Retry
 
+from ..contract.spec import SESSION_PATH
+from ..settings.secret import Secret, mask
 from . import connections, verbatim
 from .answers import BrokenAnswer, NoAnswer, broken_answer, no_answer
 from .limits import RunLimits, RunStopped
-from .secret import Secret, mask
-from .spec import SESSION_PATH
 
 _DEFAULT = object()
 # 429 with Retry-After is back-pressure, not non-conformance: wait it out, within a bound.
@@ -370,8 +370,8 @@ def open_target(
     if base_url is not None:
         assert token is not None  # guaranteed by settings.resolve()
         return Target(base_url, token, session_ids, foreign_session_id, embedded=False, auth=auth), lambda: None
-    from .server import Store
-    from .server.process import serve_in_process
+    from ..server import Store
+    from ..server.process import serve_in_process
 
     store = Store()
     server = None if embedded_url else serve_in_process()

@@ -8,8 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import exitcodes
-from .reports import Cause, Key, ReportsError, read_reports
+from ..contract import exitcodes
+from .saved_reports import Cause, Key, ReportsError, read_reports
 
 PROG = "chaser-conformance compare"
 

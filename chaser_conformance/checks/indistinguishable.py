@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from . import strictjson
-from .checks import Exchange
-from .checks.sampling import ABSENT, Features, Read, sample, show, unanimous
-from .spec import json_pointer, json_type
+from ..contract.spec import json_pointer, json_type
+from . import Exchange, strict_json
+from .sampling import ABSENT, Features, Read, sample, show, unanimous
 
 # Phase one: unknown ids before and after the foreign read. Phase two, only when a part of the
 # foreign 404 differs: more foreign reads, each among more unknown ids. A part that a conformant
@@ -78,8 +77,8 @@ def features(ex: Exchange, sid: str) -> dict[str, Any]:
     # tells as much as another value.
     found["body bytes"] = blind(ex.content.decode("utf-8", "replace"))
     try:
-        body = strictjson.loads(ex.content)
-    except strictjson.NotJSON:
+        body = strict_json.loads(ex.content)
+    except strict_json.NotJSON:
         found["body"] = blind(ex.content.decode("utf-8", "replace"))
         return found
     found["body type"] = json_type(body)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
-from .exitcodes import INTERRUPTED
-from .exitcodes import UNREACHABLE as EXIT_UNREACHABLE
+from ..contract.exitcodes import INTERRUPTED
+from ..contract.exitcodes import UNREACHABLE as EXIT_UNREACHABLE
 
 # After this many requests in a row without an answer the target is taken as down.
 DEAD_AFTER = 3

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from .checks import Advisory, Exchange, RunRecord, Seen
-from .client import RunLimits, RunStopped
+from ..checks import Advisory, Exchange, RunRecord, Seen
+from ..transport.client import RunLimits, RunStopped
 
 INPUT_KEY = "chaser"  # workerinput["chaser"]: target, seed, the limits server
 OUTPUT_KEY = "chaser"  # workeroutput["chaser"]: what the worker's tests saw

@@ -25,11 +25,11 @@ from typing import Any
 
 import requests
 
-from .client import RunStopped, token_accepted
-from .diagnosis import Diagnosis
-from .exitcodes import UNREACHABLE
-from .secret import Secret, mask
-from .settings.fields import FIELDS_BY_NAME, Source
+from ..checks.diagnosis import Diagnosis
+from ..contract.exitcodes import UNREACHABLE
+from ..settings.fields import FIELDS_BY_NAME, Source
+from ..settings.secret import Secret, mask
+from ..transport.client import RunStopped, token_accepted
 
 COMMAND_TIMEOUT_SECONDS = 60.0
 EXPIRED = "token expired during the run"

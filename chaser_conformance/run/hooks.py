@@ -23,24 +23,24 @@ from typing import Any
 
 import pytest
 
+from ..checks import ContractViolation, Finding, Judge, RunRecord
+from ..checks.diagnosis import Diagnostician
+from ..contract.exitcodes import INTERNAL_ERROR, INTERRUPTED, SECRET_LEAKED, UNREACHABLE, USAGE
+from ..contract.rules import Levels
+from ..contract.spec import load_contract
+from ..reports import RunModel, find_secret, junit, terminal, write_artifacts
+from ..reports import html as html_report
+from ..reports.files import clear_stale, write_verdict_only
+from ..server.process import ServerStartError
+from ..settings import Settings
+from ..settings.profiles import PROFILES
+from ..settings.secret import mask
+from ..transport.client import ApiClient, BrokenAnswer, NoAnswer, RunLimits, RunStopped, open_target
+from ..transport.stops import find_error, run_stopped
 from . import synthetic
-from .checks import ContractViolation, Finding, Judge, RunRecord
-from .client import ApiClient, BrokenAnswer, NoAnswer, RunLimits, RunStopped, open_target
-from .diagnosis import Diagnostician
-from .exitcodes import INTERNAL_ERROR, INTERRUPTED, SECRET_LEAKED, UNREACHABLE, USAGE
-from .parallel import INPUT_KEY, RemoteLimits
-from .profiles import PROFILES
-from .reports import RunModel, find_secret, junit, terminal, write_artifacts
-from .reports import html as html_report
-from .reports.files import clear_stale, write_verdict_only
-from .rules import Levels
-from .secret import mask
-from .server.process import ServerStartError
-from .settings import Settings
-from .spec import load_contract
-from .stops import find_error, run_stopped
 from .tokens import open_tokens, report_tokens
 from .waivers import Waiver, waiver_notes
+from .xdist import INPUT_KEY, RemoteLimits
 
 FINDINGS = pytest.StashKey[list[Finding]]()
 REPORT_ATTRIBUTE = synthetic.REPORT_ATTRIBUTE

@@ -14,8 +14,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .checks import Exchange, RunRecord
-from .client import ApiClient, BrokenAnswer, NoAnswer, RunStopped, Target, Witness
+from ..transport.client import ApiClient, BrokenAnswer, NoAnswer, RunStopped, Target, Witness
+from . import Exchange, RunRecord
 
 # Below this many reads of known sessions, "all refused" says too little to blame the token.
 MIN_TOKEN_REQUESTS = 3

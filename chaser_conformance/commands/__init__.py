@@ -1,5 +1,6 @@
-"""Day-two workflows around a run's reports: `replay` failing exchanges, write a `baseline` of
-known causes (waivers), `compare` two runs; and the pytest plugin that applies cause waivers."""
+"""The commands beside a run: `validate` recorded responses offline, and the day-two workflows
+around a run's reports: `replay` failing exchanges, write a `baseline` of known causes (waivers),
+`compare` two runs. `saved_reports.py` reads a run's reports back for them."""
 
 from collections.abc import Callable
 

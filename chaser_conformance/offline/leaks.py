@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
-from ..secret import MASK
+from ..settings.secret import MASK
 from .records import Recorded
 
 CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token"}
