@@ -104,10 +104,6 @@ def _uuid(f: Callable[[str], str]):
     return lambda text, rng: f(text) if _UUID.match(text) else None
 
 
-def _on_wire(f: Callable[[str, random.Random], str | None]):
-    return f
-
-
 def _double_encode_all(segment: str, rng: random.Random) -> str:
     once = "".join(f"%{b:02X}" for b in unquote_to_bytes(segment))
     return once.replace("%", "%25")
@@ -258,20 +254,6 @@ def transformations() -> list[Transformation]:
         _t("malformed", "encoded surrogate", lambda s, r: s + "%ED%A0%80"),
         _t("malformed", "truncated UTF-8 sequence", lambda s, r: s + "%C3"),
     ]
-
-
-def _delete(text: str, rng: random.Random) -> str | None:
-    if not text:
-        return None
-    i = rng.randrange(len(text))
-    return text[:i] + text[i + 1 :]
-
-
-def _double(text: str, rng: random.Random) -> str | None:
-    if not text:
-        return None
-    i = rng.randrange(len(text))
-    return text[: i + 1] + text[i:]
 
 
 def _transpose(text: str, rng: random.Random) -> str | None:
