@@ -14,7 +14,7 @@ from typing import Any
 
 from .exchange import Exchange
 from .findings import Problem
-from .sampling import ABSENT, Features, Read, sample, show, unanimous
+from .sampling import ABSENT, Read, differences, show
 
 # Fields a HEAD may leave out or give another value (RFC 9110 §9.3.2, §8.6, §8.8): computed from
 # the content, about the connection, or about the moment.
@@ -74,31 +74,18 @@ class Verdict:
 def compare(head: Read, get: Read) -> Verdict:
     """`head()` and `get()` each send one request and return its features."""
     verdict = Verdict()
-
-    def suspects_of(reads: dict[str, list[Features]], gets: list[Features]) -> dict[str, list[str]]:
-        keys = sorted(set().union(*gets, *reads["HEAD"]))
-        agreed = {k: unanimous(gets, k) for k in keys}
-        found = [k for k in keys if agreed[k][0] and _differs(k, reads["HEAD"][0].get(k, ABSENT), agreed[k][1])]
-        return {"HEAD": found} if found else {}
-
-    reads, gets, suspects = sample({"HEAD": head}, get, FIRST_GETS, CONFIRM_GETS, suspects_of)
-    heads = reads["HEAD"]
-    for key in suspects.get("HEAD", []):
-        agreed, value = unanimous(gets, key)
-        if not agreed:
-            continue  # GET varies there too: variation, not a difference
-        differing = [h.get(key, ABSENT) for h in heads if _differs(key, h.get(key, ABSENT), value)]
-        if len(differing) == len(heads):
+    found, verdict.reads = differences({"HEAD": head}, get, FIRST_GETS, CONFIRM_GETS, _differs)
+    for d in found:
+        if d.certain:
             verdict.differences.append(
-                f"{key}: {show(differing[0])} for HEAD in {len(heads)} of {len(heads)} requests, "
-                f"{show(value)} for GET in all {len(gets)}"
+                f"{d.key}: {show(d.seen)} for HEAD in {d.reads} of {d.reads} requests, "
+                f"{show(d.expected)} for GET in all {d.references}"
             )
         else:
             verdict.inconclusive.append(
-                f"{key}: differs for HEAD in {len(differing)} of {len(heads)} requests only "
-                f"({show(differing[0])}; GET: {show(value)})"
+                f"{d.key}: differs for HEAD in {d.differing} of {d.reads} requests only "
+                f"({show(d.seen)}; GET: {show(d.expected)})"
             )
-    verdict.reads = len(gets) + len(heads)
     return verdict
 
 

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from ..contract.spec import json_pointer, json_type
 from . import Exchange, strict_json
-from .sampling import ABSENT, Features, Read, sample, show, unanimous
+from .sampling import Features, Read, differences, show, unanimous
 
 # Phase one: unknown ids before and after the foreign read. Phase two, only when a part of the
 # foreign 404 differs: more foreign reads, each among more unknown ids. A part that a conformant
@@ -100,46 +100,32 @@ def compare(existing: Read | dict[str, Read], unknown: Read) -> Verdict:
     named = existing if isinstance(existing, dict) else {"": existing}
     verdict = Verdict()
 
-    def suspects_of(reads: dict[str, list[Features]], unknowns: list[Features]) -> dict[str, list[str]]:
-        keys = sorted(set().union(*(r[0] for r in reads.values()), *unknowns))
+    def compared(keys: list[str], unknowns: list[Features]) -> list[str]:
         shape_varies = [
             k for k in keys if (k == "body type" or k.endswith(("{}", "[]"))) and not unanimous(unknowns, k)[0]
         ]
-        if shape_varies:
-            # Too much varies by itself to compare the body; the status line and headers still are.
-            verdict.inconclusive.append(
-                "the body of an unknown id's answer changes shape by itself "
-                f"({', '.join(shape_varies[:3])} vary over {len(unknowns)} unknown ids): the bodies were not compared"
-            )
-            keys = [k for k in keys if not k.startswith("body")]
-        suspects: dict[str, list[str]] = {}
-        for key in keys:
-            agreed, value = unanimous(unknowns, key)
-            for name, seen in reads.items():
-                if agreed and seen[0].get(key, ABSENT) != value:
-                    suspects.setdefault(name, []).append(key)
-        return suspects
+        if not shape_varies:
+            return keys
+        # Too much varies by itself to compare the body; the status line and headers still are.
+        verdict.inconclusive.append(
+            "the body of an unknown id's answer changes shape by itself "
+            f"({', '.join(shape_varies[:3])} vary over {len(unknowns)} unknown ids): the bodies were not compared"
+        )
+        return [k for k in keys if not k.startswith("body")]
 
-    reads, unknowns, suspects = sample(named, unknown, FIRST_UNKNOWN, CONFIRM_UNKNOWN, suspects_of)
-    for name, keys_of_name in suspects.items():
-        who = f"{name}: " if name else ""
-        for key in keys_of_name:
-            agreed, value = unanimous(unknowns, key)
-            if not agreed:
-                continue  # the unknown ids vary there too: variation, not a leak
-            seen = [f.get(key, ABSENT) for f in reads[name]]
-            differing = [v for v in seen if v != value]
-            if len(differing) == len(seen):
-                verdict.leaks.append(
-                    f"{who}{key}: {show(differing[0])} in {len(seen)} of {len(seen)} reads, "
-                    f"{show(value)} for all {len(unknowns)} unknown ids"
-                )
-            else:
-                verdict.inconclusive.append(
-                    f"{who}{key}: differs in {len(differing)} of {len(seen)} reads only "
-                    f"({show(differing[0])}; unknown ids: {show(value)})"
-                )
-    verdict.reads = sum(len(r) for r in reads.values()) + len(unknowns)
+    found, verdict.reads = differences(named, unknown, FIRST_UNKNOWN, CONFIRM_UNKNOWN, compared=compared)
+    for d in found:
+        who = f"{d.subject}: " if d.subject else ""
+        if d.certain:
+            verdict.leaks.append(
+                f"{who}{d.key}: {show(d.seen)} in {d.reads} of {d.reads} reads, "
+                f"{show(d.expected)} for all {d.references} unknown ids"
+            )
+        else:
+            verdict.inconclusive.append(
+                f"{who}{d.key}: differs in {d.differing} of {d.reads} reads only "
+                f"({show(d.seen)}; unknown ids: {show(d.expected)})"
+            )
     return verdict
 
 

@@ -2,17 +2,21 @@
 foreign or existing id against unknown ids; HEAD against GET): what varies by itself is learnt
 from several reference reads around one read of each subject; only a part where the references
 all agree and a subject differs is confirmed, by more rounds of both. A difference is certain
-when every read of the subject shows it; when only some do, it cannot be decided."""
+when every read of the subject shows it; when only some do, it cannot be decided. `differences`
+runs all of it; each comparison says only how a part may differ and words the verdicts."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 ABSENT = "(absent)"
 CONFIRM_ROUNDS = 5
 Features = dict[str, Any]
 Read = Callable[[], Features]
+# differs(key, a subject's value, the references' value): whether the subject's value is a difference.
+Differs = Callable[[str, Any, Any], bool]
 
 
 def show(value: Any) -> str:
@@ -35,7 +39,7 @@ def _around(reads: dict[str, list[Features]], subjects: dict[str, Read], referen
     return found + [reference() for _ in range(count - before)]
 
 
-def sample(
+def _sample(
     subjects: dict[str, Read],
     reference: Read,
     first: int,
@@ -53,3 +57,66 @@ def sample(
         for _ in range(CONFIRM_ROUNDS):
             references += _around(reads, confirmed, reference, confirm)
     return reads, references, suspects
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A part (`key`) on which all `references` reference reads agree (`expected`) and `differing`
+    of a subject's `reads` differ, the first of them with `seen`."""
+
+    subject: str
+    key: str
+    seen: Any
+    expected: Any
+    differing: int
+    reads: int
+    references: int
+
+    @property
+    def certain(self) -> bool:
+        """Every read of the subject differs; when only some do, it cannot be decided."""
+        return self.differing == self.reads
+
+
+def _unequal(key: str, seen: Any, expected: Any) -> bool:
+    return seen != expected
+
+
+def _all_keys(keys: list[str], references: list[Features]) -> list[str]:
+    return keys
+
+
+def differences(
+    subjects: dict[str, Read],
+    reference: Read,
+    first: int,
+    confirm: int,
+    differs: Differs = _unequal,
+    compared: Callable[[list[str], list[Features]], list[str]] = _all_keys,
+) -> tuple[list[Difference], int]:
+    """The differences of each subject from the reference (by subject, then key, in the order
+    found), and how many reads were sent. A part is suspect when the first round's reference reads
+    agree on it and the subject's first read `differs`; `compared` may narrow the parts (every
+    part seen in the first round, sorted) from the first round's reference reads. A suspect part
+    on which the references stop agreeing during confirmation is variation, not a difference."""
+
+    def suspects_of(reads: dict[str, list[Features]], references: list[Features]) -> dict[str, list[str]]:
+        keys = compared(sorted(set().union(*(r[0] for r in reads.values()), *references)), references)
+        suspects: dict[str, list[str]] = {}
+        for key in keys:
+            agreed, value = unanimous(references, key)
+            for name, seen in reads.items():
+                if agreed and differs(key, seen[0].get(key, ABSENT), value):
+                    suspects.setdefault(name, []).append(key)
+        return suspects
+
+    reads, references, suspects = _sample(subjects, reference, first, confirm, suspects_of)
+    found = []
+    for name, keys in suspects.items():
+        for key in keys:
+            agreed, value = unanimous(references, key)
+            if not agreed:
+                continue
+            differing = [v for v in (f.get(key, ABSENT) for f in reads[name]) if differs(key, v, value)]
+            found.append(Difference(name, key, differing[0], value, len(differing), len(reads[name]), len(references)))
+    return found, sum(len(r) for r in reads.values()) + len(references)
