@@ -6,7 +6,6 @@ probe, which never fails, not even under strict."""
 from __future__ import annotations
 
 import json
-import random
 from http.server import BaseHTTPRequestHandler
 
 from werkzeug.http import http_date
@@ -28,7 +27,7 @@ from .switch import (
     variant,
     when,
 )
-from .variants import VARIANTS
+from .variants import VARIANTS, tracing_headers
 
 HEAD = method_is("HEAD")
 
@@ -58,16 +57,6 @@ def without(*names: str) -> Apply:
         return response
 
     return apply
-
-
-def fresh_tracing(request: Request, response: Response, server: Server) -> Response:
-    # What gateways add to every response, HEAD included: fresh values, and a header on some only.
-    chance = random.SystemRandom()
-    response.headers["X-Request-Id"] = f"{chance.getrandbits(64):016x}"
-    response.headers["Server-Timing"] = f"app;dur={chance.uniform(0.1, 9):.2f}"
-    if chance.random() < 1 / 3:
-        response.headers["X-Cache"] = "HIT"
-    return response
 
 
 def problem_details(request: Request, response: Response, server: Server) -> Response:
@@ -173,7 +162,7 @@ HTTP_SEMANTICS_VARIANTS = [
         "tracing-on-every-response",
         "protocol",
         "a fresh request id and timing on every response, HEAD included, and X-Cache on one in three",
-        fresh_tracing,
+        tracing_headers,
         strict=True,
     ),
     variant(

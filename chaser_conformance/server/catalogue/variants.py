@@ -68,7 +68,8 @@ def not_found_with_request_id(request: Request, response: Response, server: Serv
 
 
 def tracing_headers(request: Request, response: Response, server: Server) -> Response:
-    # What gateways and tracing add: fresh values on every response, and a header on some only.
+    # What gateways and tracing add to every response they pass, HEAD included: fresh values, and a
+    # header on some only. Used on 404s (404-per-request-headers) and on all (tracing-on-every-response).
     chance = random.SystemRandom()
     response.headers["X-Request-Id"] = f"{chance.getrandbits(64):016x}"
     response.headers["Server-Timing"] = f"db;dur={chance.uniform(0.1, 9):.2f}"
