@@ -5,8 +5,11 @@
 which has pytest, Schemathesis and Hypothesis imported already: the same command minus
 about two seconds of interpreter start-up, which matters when the fault catalogue runs
 the suite well over a hundred times.
+
+`standalone_server` starts the reference server as its README tells a user to, and reads its banner.
 """
 
+import contextlib
 import io
 import os
 import shlex
@@ -54,6 +57,27 @@ def store_env(base_url, store, token=None):
         "CHASER_FOREIGN_SESSION_ID": next(iter(store.other.sessions)),
         "CHASER_SEED": "20261130",
     }
+
+
+@contextlib.contextmanager
+def standalone_server(*args):
+    """`python -m chaser_conformance.server --host 127.0.0.1 --port 0 *args`, run from the checkout,
+    read up to its banner's last line ("Ctrl-C stops it."): yields (the URL it serves on, the banner)."""
+    command = [sys.executable, "-m", "chaser_conformance.server", "--host", "127.0.0.1", "--port", "0", *args]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        banner = []
+        for line in proc.stdout:
+            banner.append(line)
+            if line.startswith("Ctrl-C"):
+                break
+        assert banner, f"the server printed no banner: {proc.communicate(timeout=10)[1][-2000:]}"
+        # Its first line: "Chaser Core API reference server on <URL>".
+        yield banner[0].split(" on ")[1].strip(), "".join(banner)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        proc.communicate(timeout=10)
 
 
 def _environment(tmp_path, env):

@@ -11,6 +11,7 @@ import requests
 
 from chaser_conformance.contract.spec import GET_SESSION, SPEC_PATH, load_contract
 from chaser_conformance.server import serve_in_thread
+from runner import standalone_server
 
 CONTRACT = load_contract()
 PATH = "/v1/sessions/"
@@ -175,21 +176,7 @@ def test_garbage_on_the_socket_does_not_bring_it_down(server, store, garbage):
 
 
 def test_standalone_prints_credentials_and_serves_them():
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "chaser_conformance.server", "--host", "127.0.0.1", "--port", "0"],
-        cwd=SPEC_PATH.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        banner = []
-        for line in proc.stdout:
-            banner.append(line)
-            if line.startswith("Ctrl-C"):
-                break
-        text = "".join(banner)
-        url = banner[0].split(" on ")[1].strip()
+    with standalone_server() as (url, text):
         assert url.startswith("http://127.0.0.1:")
         assert "demo-token-primary" in text and "ses_full" in text and "CHASER_BASE_URL=" in text
         # A command that works in the user's shell: in a checkout, run.py's (its venv is not on PATH).
@@ -198,9 +185,6 @@ def test_standalone_prints_credentials_and_serves_them():
             f"{url}{PATH}ses_full", headers={"Authorization": "Bearer demo-token-primary"}, timeout=5
         )
         assert response.status_code == 200 and response.json()["id"] == "ses_full"
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=10)
 
 
 def test_standalone_rejects_an_unknown_fault_without_a_traceback():

@@ -6,7 +6,6 @@ number of requests, and a run crosses several expiries without waiting for anyth
 
 import itertools
 import json
-import subprocess
 import sys
 import textwrap
 
@@ -14,7 +13,7 @@ import pytest
 import requests
 
 from chaser_conformance.checks import Exchange, Judge, RunRecord
-from chaser_conformance.contract.spec import SESSION_PATH, SPEC_PATH, load_contract
+from chaser_conformance.contract.spec import SESSION_PATH, load_contract
 from chaser_conformance.reports import find_secret
 from chaser_conformance.run.tokens import TokenAuth, TokenError, Tokens, run_token_command
 from chaser_conformance.server import Store, serve_in_thread
@@ -22,7 +21,7 @@ from chaser_conformance.server.app import TOKEN_PATH
 from chaser_conformance.settings import SettingsError, resolve
 from chaser_conformance.settings.secret import Secret
 from chaser_conformance.transport.client import Target
-from runner import run_suite
+from runner import run_suite, standalone_server
 
 TTL = 100  # token look-ups (requests) a token lives; a ci run sends about 900
 
@@ -90,27 +89,11 @@ def test_without_a_lifetime_there_is_no_token_endpoint():
 
 def test_standalone_token_ttl_keeps_a_valid_token_in_a_file(tmp_path):
     token_file = tmp_path / "token"
-    command = [sys.executable, "-m", "chaser_conformance.server", "--port", "0", "--host", "127.0.0.1"]
-    proc = subprocess.Popen(
-        [*command, "--token-ttl", "600", "--token-file", str(token_file)],
-        cwd=SPEC_PATH.parent,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        banner = []
-        for line in proc.stdout:
-            banner.append(line)
-            if line.startswith("Ctrl-C"):
-                break
-        url = banner[0].split(" on ")[1].strip()
-        assert "CHASER_TOKEN_COMMAND='cat " in "".join(banner)
+    with standalone_server("--token-ttl", "600", "--token-file", str(token_file)) as (url, text):
+        assert "CHASER_TOKEN_COMMAND='cat " in text
         token = token_file.read_text().strip()
         answer = requests.get(f"{url}{SESSION_PATH}ses_full", headers={"Authorization": f"Bearer {token}"}, timeout=5)
         assert answer.status_code == 200
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=10)
 
 
 # --- settings and the command -------------------------------------------------------------------
