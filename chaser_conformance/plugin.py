@@ -1,9 +1,9 @@
 """The pytest plugin: options, configuration and fixtures.
 
 Config flows one way: settings are resolved once in pytest_configure (a bad value stops the run
-with a usage error naming the setting and its source), the run (`ConformanceSession`: target,
-Judge, run model, the hooks that fill and render it) is registered, the pytest -n exchange too
-when there are workers, and fixtures hand out read-only objects.
+with a usage error naming the setting and its source), the run (`run.Run`: target, Judge, run
+model, the end) is opened and its pytest adapter (`run.hooks.RunHooks`) registered, the pytest -n
+exchange too when there are workers, and fixtures hand out read-only objects of the run.
 """
 
 from __future__ import annotations
@@ -25,15 +25,16 @@ from .contract.layout import SUITE_DIR
 from .contract.spec import Contract, load_contract
 from .reports.files import clear_stale, write_verdict_only
 from .reports.html import CSS
-from .run.hooks import ConformanceSession
+from .run.hooks import abort
+from .run.hooks import register as register_hooks
+from .run.run import Run, RunAborted
+from .run.shared import INPUT_KEY
 from .run.waivers import WaiverError, load_waivers
-from .run.waiving import register as register_cause_waivers
 from .run.xdist import XdistExchange, schedule_one_at_a_time
 from .settings import CONFIG_CLI, CONFIG_ENV, EMBEDDED_CLI, FIELDS, FIELDS_BY_NAME, Settings, SettingsError, resolve
 from .settings.fields import SHARED_OPTIONS
 from .settings.profiles import Profile
 from .transport.client import ApiClient, RunLimits, Target
-from .transport.stops import check_reachable
 
 PLUGIN_NAME = "chaser-conformance"
 XDIST_PLUGIN_NAME = "chaser-conformance-xdist"
@@ -121,9 +122,13 @@ def pytest_configure(config: pytest.Config) -> None:
             _report_usage_error(config, cli, f"chaser settings: {exc}")
         raise pytest.UsageError(f"chaser settings: {exc}") from None
     conformance_run = is_conformance_run(config)
-    run = ConformanceSession(config, settings, waivers, conformance_run)
-    # JUnit XML and the self-contained HTML report of the suite go to the reports directory unless
-    # named explicitly; set before the junitxml and pytest-html plugins read them (hence tryfirst).
+    # Under pytest -n, a worker's run gets the controller's seed, target and request budget.
+    shared = getattr(config, "workerinput", {}).get(INPUT_KEY)
+    run = Run(settings, waivers, Path(config.invocation_params.dir), shared)
+    try:
+        run.open()
+    except RunAborted as aborted:
+        abort(run.reports_dir, aborted)
     if conformance_run and not getattr(config.option, "xmlpath", None):
         config.option.xmlpath = str(run.reports_dir / "junit.xml")
     if conformance_run and hasattr(config.option, "htmlpath") and not config.option.htmlpath:
@@ -131,55 +136,46 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.self_contained_html = True
     if conformance_run and hasattr(config.option, "css"):
         config.option.css = [*(config.option.css or []), str(CSS)]
-    config.pluginmanager.register(run, PLUGIN_NAME)
-    register_cause_waivers(config, run.waivers)  # a baseline: waivers of causes, not of tests
+    register_hooks(config, run, conformance_run, PLUGIN_NAME)
     if _parallel(config):
-        config.pluginmanager.register(XdistExchange(run), XDIST_PLUGIN_NAME)
+        config.pluginmanager.register(XdistExchange(config, run, conformance_run), XDIST_PLUGIN_NAME)
     _ACTIVE.append(run)
     if conformance_run:
         schedule_one_at_a_time(config.option)
     if conformance_run and not hasattr(config, "workerinput"):
-        run.start()
-    if conformance_run and not run.target.embedded and not hasattr(config, "workerinput"):
-        unreachable = check_reachable(run.target, settings, run.limits, run.witness)  # type: ignore[arg-type]
-        if unreachable:
-            run.abort("unreachable", unreachable, exitcodes.UNREACHABLE)
-        run.preflight = run.diagnostician.preflight()
+        try:
+            run.check_target()
+        except RunAborted as aborted:
+            abort(run.reports_dir, aborted)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    for name in (XDIST_PLUGIN_NAME, PLUGIN_NAME):
-        plugin = config.pluginmanager.get_plugin(name)
-        if plugin is not None:
-            plugin.close()
-        if plugin in _ACTIVE:
-            _ACTIVE.remove(plugin)
+    plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
+    if plugin is not None and plugin.run in _ACTIVE:
+        _ACTIVE.remove(plugin.run)
     if hasattr(config, "workerinput"):
-        # A pytest -n worker's process ends next, and the controller waits for it to end the run.
-        # What it leaves in memory (Hypothesis' and Schemathesis' strategies, the schema) needs no
-        # collecting, yet the interpreter's final collection of it takes ~0.15 s: frozen, it is
-        # skipped. Only in a worker: an in-process pytest.main() caller lives on.
         gc.freeze()
 
 
-def _run(config: pytest.Config) -> ConformanceSession:
-    return config.pluginmanager.get_plugin(PLUGIN_NAME)
+def run_of(config: pytest.Config) -> Run:
+    """The run of this pytest process (its target, Judge, limits), for fixtures and conftest hooks."""
+    return config.pluginmanager.get_plugin(PLUGIN_NAME).run
 
 
 @pytest.fixture(scope="session")
 def settings(pytestconfig: pytest.Config) -> Settings:
-    return _run(pytestconfig).settings
+    return run_of(pytestconfig).settings
 
 
 @pytest.fixture(scope="session")
 def profile(pytestconfig: pytest.Config) -> Profile:
-    return _run(pytestconfig).profile
+    return run_of(pytestconfig).profile
 
 
 @pytest.fixture(scope="session")
 def seed(pytestconfig: pytest.Config) -> int:
-    return _run(pytestconfig).seed
+    return run_of(pytestconfig).seed
 
 
 @pytest.fixture(scope="session")
@@ -189,35 +185,35 @@ def contract() -> Contract:
 
 @pytest.fixture(scope="session")
 def target(pytestconfig: pytest.Config) -> Target:
-    return _run(pytestconfig).target
+    return run_of(pytestconfig).target
 
 
 @pytest.fixture(scope="session")
 def judge(pytestconfig: pytest.Config) -> Judge:
-    return _run(pytestconfig).judge
+    return run_of(pytestconfig).judge
 
 
 @pytest.fixture(scope="session")
 def limits(pytestconfig: pytest.Config) -> RunLimits:
-    return _run(pytestconfig).limits  # type: ignore[return-value]
+    return run_of(pytestconfig).limits  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="session")
 def api(pytestconfig: pytest.Config) -> Iterator[ApiClient]:
-    with closing(_run(pytestconfig).api_client(with_token=True)) as client:
+    with closing(run_of(pytestconfig).api_client(with_token=True)) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
 def anon_api(pytestconfig: pytest.Config) -> Iterator[ApiClient]:
-    with closing(_run(pytestconfig).api_client(with_token=False)) as client:
+    with closing(run_of(pytestconfig).api_client(with_token=False)) as client:
         yield client
 
 
-_ACTIVE: list[ConformanceSession] = []  # the run configured in this process
+_ACTIVE: list[Run] = []  # the run configured in this process
 
 
-def _active() -> ConformanceSession:
+def _active() -> Run:
     if not _ACTIVE:
         raise RuntimeError("the chaser-conformance plugin is not configured in this process")
     return _ACTIVE[-1]

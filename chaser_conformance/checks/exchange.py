@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import shlex
 from collections.abc import Mapping
@@ -63,6 +64,30 @@ class Exchange:
             reason=str(getattr(response, "reason", None) or getattr(response, "message", "") or ""),
             headers=CaseInsensitiveDict(headers),
             content=response.content or b"",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The exchange across processes (pytest -n), without its Authorization header."""
+        return {
+            "method": self.method,
+            "url": self.url,
+            "request_headers": {k: str(v) for k, v in self.request_headers.items() if k.lower() != "authorization"},
+            "status": self.status,
+            "reason": self.reason,
+            "headers": dict(self.headers),
+            "content": base64.b64encode(self.content).decode(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Exchange:
+        return cls(
+            method=data["method"],
+            url=data["url"],
+            request_headers=CaseInsensitiveDict(data["request_headers"]),
+            status=data["status"],
+            reason=data["reason"],
+            headers=CaseInsensitiveDict(data["headers"]),
+            content=base64.b64decode(data["content"]),
         )
 
     @property

@@ -89,6 +89,31 @@ class RunRecord:
             if not seen[state]
         ]
 
+    def to_dict(self) -> dict[str, Any]:
+        """What a pytest -n worker's run saw, for the controller's `merge()`."""
+        return {
+            "advisories": [[a.rule, a.where, a.harm, s.count, s.message, s.checks] for a, s in self.advisories.items()],
+            "coverage": self.coverage,
+            "judged": self.judged,
+            "statuses": [[valid, known, status, n] for (valid, known, status), n in self.statuses.items()],
+            "known_404": self.known_404.to_dict() if self.known_404 is not None else None,
+        }
+
+    def merge(self, data: dict[str, Any]) -> None:
+        for rule, where, harm, n, message, checks in data["advisories"]:
+            self.advisories.setdefault(Advisory(rule, where, harm), Seen()).add(n, message, checks)
+        for pointer, seen in data["coverage"].items():
+            mine = self.coverage.setdefault(pointer, dict.fromkeys(seen, 0))
+            for state, n in seen.items():
+                mine[state] = mine.get(state, 0) + n
+        for check, n in data["judged"].items():
+            self.judged[check] = self.judged.get(check, 0) + n
+        for valid, known, status, n in data["statuses"]:
+            key = (bool(valid), bool(known), int(status))
+            self.statuses[key] = self.statuses.get(key, 0) + n
+        if self.known_404 is None and data["known_404"] is not None:
+            self.known_404 = Exchange.from_dict(data["known_404"])
+
 
 def _state_at(body: Any, pointer: str) -> str:
     for part in pointer.strip("/").split("/"):

@@ -130,10 +130,10 @@ class Causes:
             if nodeid not in cause.tests:
                 cause.tests.append(nodeid)
 
-    def add_error(self, nodeid: str, text: str) -> None:
-        """A failure that is not a finding (an error in the suite, a stopped run): keyed by its message."""
-        errors = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
-        first = (errors or [line for line in text.strip().splitlines() if line.strip()] or ["(no message)"])[0]
+    def add_error(self, nodeid: str, headline: str, text: str) -> None:
+        """A failure that is not a finding (an error in the suite, a stopped run): keyed by its
+        headline (its exception's line, else the text's first line)."""
+        first = headline or next((line for line in text.strip().splitlines() if line.strip()), "(no message)")
         key = ("error", " ".join(re.sub(r"'[^']*'|\"[^\"]*\"|\([^()]*\)", "…", first).split()))
         cause = self.by_key.setdefault(key, Cause("error", "", shorten(first), text.strip("\n"), None))
         if nodeid not in cause.tests:
@@ -173,6 +173,30 @@ class RunModel:
     def add_finding(self, finding: Finding) -> None:
         self.findings.append(finding)
         self.causes.add_finding(finding.test, finding)
+
+    def worker(self, name: str, base_url: str) -> None:
+        """pytest -n: a worker of the run and the base URL it used."""
+        self.workers[name] = base_url
+
+    def conclude(
+        self,
+        *,
+        stopped: RunStopped | None,
+        configuration: list[str],
+        sent: int,
+        cap: int,
+        diagnosis: Diagnosis | None,
+        notes: list[str],
+        ending: str | None,
+        token: dict[str, Any] | None,
+    ) -> None:
+        """How the run ended, as the run decided it (run.Run.finish), before any channel renders it."""
+        self.stopped, self.configuration, self.sent, self.cap = stopped, configuration, sent, cap
+        self.diagnosis, self.notes, self.ending, self.token = diagnosis, notes, ending, token
+
+    def written(self, files: list[Path], leaks: list[Path]) -> None:
+        """The reports written, and those the token was found in."""
+        self.files, self.leaks = files, leaks
 
     @property
     def counts(self) -> dict[str, int]:

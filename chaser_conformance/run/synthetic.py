@@ -9,9 +9,8 @@ import pytest
 
 from ..checks import Finding
 from ..settings.secret import Secret, mask
-from .waivers import Waiver, covering_waiver
 
-REPORT_ATTRIBUTE = "chaser_findings"  # on a TestReport: the findings of that phase, as dicts
+REPORT_ATTRIBUTE = "chaser_findings"  # on a TestReport: the findings of that phase (Finding.to_dict)
 OUTSIDE_TEST = "chaser::reads_outside_the_tests"  # the findings of the pre-flight and the probes
 
 
@@ -25,11 +24,7 @@ def not_run(config: pytest.Config, nodeid: str, why: str, like: pytest.TestRepor
 
 
 def report_outside(
-    config: pytest.Config,
-    session: pytest.Session,
-    findings: list[Finding],
-    tokens: tuple[Secret, ...],
-    waivers: list[Waiver],
+    config: pytest.Config, session: pytest.Session, findings: list[Finding], tokens: tuple[Secret, ...]
 ) -> None:
     """The findings of the reads no test made (the pre-flight, the diagnosis' probe) as one failed
     test of their own; counted as collected, so that progress and totals add up."""
@@ -37,14 +32,10 @@ def report_outside(
     text = mask("\n\n".join(f.text() for f in findings), *tokens)
     report = pytest.TestReport(OUTSIDE_TEST, (path, None, name), {}, "failed", text, "call")
     setattr(report, REPORT_ATTRIBUTE, [replace(f, test=OUTSIDE_TEST).to_dict() for f in findings])
-    waiver = covering_waiver([w for w in waivers if w.cause is not None], findings)
-    if waiver is not None:  # a baseline's causes, as a test whose findings they all are (workflows/causes.py)
-        report.outcome = "skipped"
-        report.wasxfail = f"waived: {waiver.label()}: {waiver.reason}"  # type: ignore[attr-defined]
     session.testscollected += 1
-    config.hook.pytest_runtest_logreport(report=report)
+    config.hook.pytest_runtest_logreport(report=report)  # the run waives it if a baseline covers its causes
     # pytest-html writes a test's row at its teardown.
     teardown = pytest.TestReport(OUTSIDE_TEST, (path, None, name), {}, "passed", None, "teardown")
     config.hook.pytest_runtest_logreport(report=teardown)
-    if session.exitstatus == pytest.ExitCode.OK and waiver is None:
+    if session.exitstatus == pytest.ExitCode.OK and report.failed:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED  # decided before the session's end

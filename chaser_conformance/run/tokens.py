@@ -25,7 +25,6 @@ from typing import Any
 
 import requests
 
-from ..checks.diagnosis import Diagnosis
 from ..contract.exitcodes import UNREACHABLE
 from ..settings.fields import FIELDS_BY_NAME, Source
 from ..settings.secret import Secret, mask
@@ -259,33 +258,15 @@ def remote_tokens(address: list[Any], authkey: str) -> Any:
     return proxy
 
 
-def open_tokens(
-    settings: Any, shared: dict[str, Any] | None, failed: Callable[[str], Any] | None = None
-) -> TokenAuth | None:
+def open_tokens(settings: Any, shared: dict[str, Any] | None) -> TokenAuth | None:
     """The tokens of a run against a configured target (None: the embedded server): the controller's
-    own (its command run now, before the first request; if it fails, `failed` gets the usage error's
-    line, or TokenError is raised), or, in a pytest -n worker, the controller's."""
+    own (its command run now, before the first request; TokenError if it fails), or, in a pytest
+    -n worker, the controller's."""
     token, command = settings.api_token, settings.token_command
     if settings.embedded:
         return None
     if shared and shared.get("tokens"):
         return TokenAuth(remote_tokens(**shared["limits"]))
     tokens = Tokens(token, command)
-    try:
-        tokens.start()
-    except TokenError as exc:
-        if failed is not None:
-            failed(f"chaser settings: {exc}")  # a run: ends it (pytest.exit)
-        raise
+    tokens.start()
     return TokenAuth(tokens)
-
-
-def report_tokens(model: Any, auth: TokenAuth | None) -> None:
-    """The token's part of the run model (reports.RunModel): its source and refreshes; for a fixed
-    token that expired, the diagnosis (it explains the 401s to the token) and the verdict."""
-    if auth is None:
-        return
-    model.token = auth.tokens.report()
-    if model.token["expired"]:
-        model.diagnosis = Diagnosis(model.token["expired"], frozenset({401}))
-        model.ending = "token expired" if model.ending == "unreachable" else model.ending

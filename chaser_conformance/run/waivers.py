@@ -116,17 +116,48 @@ def load_waivers(path: Path) -> list[Waiver]:
     return waivers
 
 
-def waiver_notes(
-    model: Any, waived: dict[str, Waiver], waivers: list[Waiver], expired: list[Waiver], finished: bool
-) -> list[str]:
-    """What a run says about its waivers: not needed any more, matching nothing, fixed, expired."""
-    notes = []
-    # A waived test whose worst outcome is "xpassed" failed nowhere, its subtests included.
-    outcomes = model.tally.outcomes
-    for nodeid in sorted(n for n in waived if outcomes.get(n) == "xpassed"):
-        notes.append(f"waiver no longer needed (the test passed): {waived[nodeid].label()} -> {nodeid}")
-    used = set(waived.values())
-    notes += [f"waiver matched no test: {w.label()}" for w in waivers if w not in used and not w.cause]
-    notes += fixed_notes(waivers, model.findings) if finished else []
-    notes += [f"waiver expired and was not applied: {w.label()}" for w in expired]
-    return notes
+class Waiving:
+    """A run's waivers, applied in one place: by test name when the tests are collected, by cause
+    when a failing test's findings are known (`Run.add`); and what the run says of them at its end."""
+
+    def __init__(self, waivers: list[Waiver], today: dt.date) -> None:
+        self.active = [w for w in waivers if not w.expired(today)]
+        self.expired = [w for w in waivers if w.expired(today)]
+        self.applied: dict[str, Waiver] = {}  # nodeid -> the name waiver applied to it
+
+    def by_name(self, nodeid: str, name: str) -> Waiver | None:
+        for waiver in self.active:
+            if waiver.matches(nodeid, name):
+                self.applied[nodeid] = waiver
+                return waiver
+        return None
+
+    def by_cause(self, findings: list[Any]) -> Waiver | None:
+        """The waiver of a baseline whose causes are all of a failing test's findings, if any."""
+        return covering_waiver([w for w in self.active if w.cause is not None], findings)
+
+    @staticmethod
+    def said(waiver: Waiver) -> str:
+        if waiver.cause is not None:
+            return f"waived: {waiver.label()}: {waiver.reason}"
+        return f"waived: {waiver.reason}"
+
+    def worker_output(self) -> dict[str, int]:
+        return {nodeid: self.active.index(w) for nodeid, w in self.applied.items()}
+
+    def merge(self, applied: dict[str, int]) -> None:
+        for nodeid, index in applied.items():
+            self.applied[nodeid] = self.active[index]
+
+    def notes(self, model: Any, finished: bool) -> list[str]:
+        """What a run says about its waivers: not needed any more, matching nothing, fixed, expired."""
+        notes = []
+        # A waived test whose worst outcome is "xpassed" failed nowhere, its subtests included.
+        outcomes = model.tally.outcomes
+        for nodeid in sorted(n for n in self.applied if outcomes.get(n) == "xpassed"):
+            notes.append(f"waiver no longer needed (the test passed): {self.applied[nodeid].label()} -> {nodeid}")
+        used = set(self.applied.values())
+        notes += [f"waiver matched no test: {w.label()}" for w in self.active if w not in used and not w.cause]
+        notes += fixed_notes(self.active, model.findings) if finished else []
+        notes += [f"waiver expired and was not applied: {w.label()}" for w in self.expired]
+        return notes

@@ -3,7 +3,7 @@ import random
 import pytest
 
 from chaser_conformance.generators import ID_FAMILIES, near_misses
-from chaser_conformance.plugin import PLUGIN_NAME
+from chaser_conformance.plugin import run_of
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def pytest_generate_tests(metafunc):
     # The families of near-miss transformations that apply to the known ids (no "numbers" for ids
     # without digits): each its own test, and none that could only be skipped.
     if "id_family" in metafunc.fixturenames:
-        target = metafunc.config.pluginmanager.get_plugin(PLUGIN_NAME).target
+        target = run_of(metafunc.config).target
         known = (*target.session_ids, *filter(None, [target.foreign_session_id]))
         generator = near_misses(known, seed=0)
         families = [f for f in ID_FAMILIES if next(generator.coverage(target.session_ids, f), None) is not None]

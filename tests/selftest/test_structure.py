@@ -157,7 +157,18 @@ def test_no_module_is_over_400_lines():
 
 # The package by layer, lowest first: a folder imports only folders below it (and itself); the
 # entry points at the top import any. A newcomer finds a thing by its room's name.
-LAYERS = ["contract", "settings", "server", "transport", "offline", "generators", "checks", "reports", "run", "commands"]
+LAYERS = [
+    "contract",
+    "settings",
+    "server",
+    "transport",
+    "offline",
+    "generators",
+    "checks",
+    "reports",
+    "run",
+    "commands",
+]
 ENTRY_POINTS = {"__init__", "__main__", "plugin", "cli"}
 
 

@@ -229,7 +229,7 @@ def test_every_token_of_the_run_is_valid_credentials_and_masked(tmp_path):
         {"Content-Type": "application/json"},
         body,
     )
-    assert judge.has_valid_credentials(ex)
+    assert judge.assessor.has_valid_credentials(ex)
     finding = judge.finding("known session", ex, ["x"])
     assert str(second) not in json.dumps(finding.to_dict()) and "echo ****" in finding.body
     assert tokens.report()["refreshes"] == 1
