@@ -1,5 +1,4 @@
-"""Collects the fault catalogue's verdicts (also from xdist workers) and prints the matrix; runs the
-catalogue after the other selftests."""
+"""Collects the fault catalogue's verdicts (also from xdist workers) and prints the matrix."""
 
 import collections
 
@@ -12,13 +11,6 @@ def grouped(tests):
     """'test_x[a]', 'test_x[b]', 'test_y' -> 'test_x (2), test_y': one entry per test function."""
     counts = collections.Counter(name.split("[", 1)[0] for name in tests)
     return ", ".join(f"{name} ({n})" if n > 1 else name for name, n in sorted(counts.items()))
-
-
-def pytest_collection_modifyitems(items):
-    """The fault catalogue's runs last: pytest -n hands tests out in this order, and those some three
-    hundred runs of a few seconds each then fill the end of the run on every core, where a test of
-    half a minute (a benchmark, a run under -n 4) left one core idle while the other finished it."""
-    items.sort(key=lambda item: item.path.name == "test_catalogue.py")
 
 
 def pytest_runtest_logreport(report):
