@@ -162,7 +162,7 @@ def _list_imports(path, before):
 
 def _learn_imports(path):
     """In the parent, after a run: import what the run imported, so that every later fork has it
-    already (a catalogue run imports some 130 modules its parent never does, a third of its time)."""
+    already (a catalogue run imported some 130 modules its parent never does, each time)."""
     if not path.is_file():
         return
     names = path.read_text().split()
