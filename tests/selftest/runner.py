@@ -4,12 +4,17 @@
 `pytest.main` with the same arguments and environment in a forked copy of this process,
 which has pytest, Schemathesis and Hypothesis imported already: the same command minus
 about two seconds of interpreter start-up, which matters when the fault catalogue runs
-the suite well over a hundred times.
+the suite well over a hundred times. Two more costs of each forked run are paid once instead
+(see `_inherit` and `_learn_imports`): the modules a run imports, and the garbage collector's
+walks over everything the child inherited.
 
 `standalone_server` starts the reference server as its README tells a user to, and reads its banner.
 """
 
+import ast
 import contextlib
+import gc
+import importlib
 import io
 import os
 import shlex
@@ -17,6 +22,7 @@ import signal
 import subprocess
 import sys
 import traceback
+import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,16 +131,88 @@ def run_suite(tmp_path, env=None, args=(), timeout=RUN_TIMEOUT):
     return _read_junit(Run(proc.returncode, proc.stdout + proc.stderr, _reports(tmp_path)))
 
 
+# The names of the modules a forked run imported are left in this file of its folder for its parent,
+# which imports them (but those it could not: they stay each run's own).
+_IMPORTED_NAME = "imported.txt"
+_NOT_IMPORTABLE: set[str] = set()
+
+
+def _inherit():
+    """In the child, first: what it inherited is never garbage during its short life, yet each full
+    collection (pytest's check for unraisable exceptions runs several at the end) walked all of this
+    process's objects, and wrote to each one's header, copying every page of the parent's heap."""
+    gc.freeze()
+
+
+def _parse_each_source_once():
+    """In the child: pytest parses a traceback entry's whole source file to show its statement, once per
+    entry of each failure (a fault's run formats some forty failures through the same few files).
+    Parsed once per run instead: the same tree, so the same report."""
+    from _pytest._code import code
+
+    original, trees = getattr(code, "getstatementrange_ast", None), {}
+    if original is None:  # another pytest: its own way, only slower
+        return
+
+    def getstatementrange_ast(lineno, source, assertion=False, astnode=None):
+        if astnode is None:
+            content = str(source)
+            if content not in trees:
+                with warnings.catch_warnings():  # as pytest parses it: no warnings of the source's own
+                    warnings.simplefilter("ignore")
+                    trees[content] = ast.parse(content, "source", "exec")
+            astnode = trees[content]
+        return original(lineno, source, assertion, astnode)
+
+    code.getstatementrange_ast = getstatementrange_ast
+
+
+def _run_afresh(module):
+    """The suite's test modules and conftests read the run's settings when imported (the generated
+    test builds its schema then): each run imports them itself. Other modules (the parts of
+    Schemathesis a run imports lazily, the checks') only define."""
+    path = getattr(module, "__file__", None)
+    return path is not None and (Path(path).name == "conftest.py" or ROOT / "tests" in Path(path).resolve().parents)
+
+
+def _list_imports(path, before):
+    """In the child, last: the modules the run imported, in their order, for the parent to import."""
+    try:
+        names = [name for name, module in list(sys.modules.items()) if name not in before and not _run_afresh(module)]
+        path.write_text("".join(f"{name}\n" for name in names))
+    except Exception:  # noqa: BLE001 - only a speed-up is lost, and the child must reach os._exit
+        pass
+
+
+def _learn_imports(path):
+    """In the parent, after a run: import what the run imported, so that every later fork has it
+    already (a catalogue run imported some 130 modules its parent never does, each time)."""
+    if not path.is_file():
+        return
+    names = path.read_text().split()
+    path.unlink()
+    for name in names:
+        if name in sys.modules or name in _NOT_IMPORTABLE:
+            continue
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a module importable only inside a run stays the run's
+            _NOT_IMPORTABLE.add(name)
+
+
 def run_suite_forked(tmp_path, env=None, args=(), timeout=RUN_TIMEOUT):
     import pytest
 
     output = tmp_path / "output.txt"
+    imported = tmp_path / _IMPORTED_NAME
     arguments = _arguments(args)
     environment = _environment(tmp_path, env)
     pid = os.fork()
     if pid == 0:  # the child: become a fresh `pytest` run, then exit without running the parent's handlers
-        code = 70
+        code, before = 70, set(sys.modules)
         try:
+            _inherit()
+            _parse_each_source_once()
             signal.alarm(timeout)  # a hung run ends by itself
             fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.dup2(fd, 1)
@@ -149,6 +227,8 @@ def run_suite_forked(tmp_path, env=None, args=(), timeout=RUN_TIMEOUT):
         except BaseException:
             traceback.print_exc()
         finally:
+            _list_imports(imported, before)
             os._exit(code)
     _, status = os.waitpid(pid, 0)
+    _learn_imports(imported)
     return _read_junit(Run(os.waitstatus_to_exitcode(status), output.read_text(errors="replace"), _reports(tmp_path)))
