@@ -30,7 +30,9 @@ class Ledger:
     def take(self) -> list[Finding]:
         """The running test's findings so far (each phase's report carries its own), one per rule
         broken: Hypothesis runs a failing generated case again to report it."""
-        found, self._test = self._test or [], [] if self._test is not None else None
+        if self._test is None:
+            return []
+        found, self._test = self._test, []
         distinct = {(f.check, tuple(p.key for p in f.problems)): f for f in reversed(found)}
         return list(reversed(distinct.values()))
 

@@ -68,7 +68,12 @@ def start(hooks: RunHooks) -> Callable[[], None]:
             hooks.session.shouldstop = f"chaser: interrupted by {name}"
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    return lambda: [signal.signal(s, h) for s, h in previous.items()] and None
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    return restore
 
 
 def outcome_of(report: pytest.TestReport) -> Outcome:
