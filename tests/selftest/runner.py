@@ -145,24 +145,28 @@ def _inherit():
 
 
 def _parse_each_source_once():
-    """In the child: pytest parses a traceback entry's whole source file to show its statement, once per
-    entry of each failure (a fault's run formats some forty failures through the same few files).
-    Parsed once per run instead: the same tree, so the same report."""
+    """In the child: pytest parses a traceback entry's whole source file to show its statement, and
+    walks the whole tree for the statement's lines, once per entry of each failure (a fault's run
+    formats some forty failures through the same few files and lines). Each file is parsed once per
+    run, and each (file, line) looked up once: the same tree and the same answer, so the same report."""
     from _pytest._code import code
 
-    original, trees = getattr(code, "getstatementrange_ast", None), {}
+    original, trees, ranges = getattr(code, "getstatementrange_ast", None), {}, {}
     if original is None:  # another pytest: its own way, only slower
         return
 
     def getstatementrange_ast(lineno, source, assertion=False, astnode=None):
-        if astnode is None:
-            content = str(source)
-            if content not in trees:
-                with warnings.catch_warnings():  # as pytest parses it: no warnings of the source's own
-                    warnings.simplefilter("ignore")
-                    trees[content] = ast.parse(content, "source", "exec")
-            astnode = trees[content]
-        return original(lineno, source, assertion, astnode)
+        if astnode is not None:
+            return original(lineno, source, assertion, astnode)
+        content = str(source)
+        if content not in trees:
+            with warnings.catch_warnings():  # as pytest parses it: no warnings of the source's own
+                warnings.simplefilter("ignore")
+                trees[content] = ast.parse(content, "source", "exec")
+        key = (content, lineno, assertion)
+        if key not in ranges:
+            ranges[key] = original(lineno, source, assertion, trees[content])
+        return ranges[key]
 
     code.getstatementrange_ast = getstatementrange_ast
 
