@@ -15,7 +15,12 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from chaser_conformance.checks import ContractViolation, Exchange, Finding, Judge, Problem, RunRecord
-from chaser_conformance.checks.disclosure import disclosure_problems, reflection_problems
+from chaser_conformance.checks.disclosure import (
+    EVERYWHERE,
+    OUTSIDE_SESSION_DATA,
+    disclosure_problems,
+    reflection_problems,
+)
 from chaser_conformance.checks.http_semantics import compare, features, head_problems
 from chaser_conformance.contract.spec import load_contract
 from chaser_conformance.generators.sample_clients import CLIENTS
@@ -114,6 +119,33 @@ DISCLOSED = {
 @pytest.mark.parametrize("body", DISCLOSED.values(), ids=DISCLOSED.keys())
 def test_disclosure_in_an_error_body_is_found(body):
     assert disclosure_problems(exchange(404, body), TOKEN)
+
+
+# What a text may hold beside a match: characters that the patterns' lookarounds and word boundaries test.
+BESIDE = ["", "a", "Z", "_", "7", ".", "/", ":", "-", "%", "~", "\\", " ", "\t", "\n", '"', "'", "(", "[", "#", "$"]
+
+
+@pytest.mark.parametrize("family", ["stack trace", "database error", "filesystem path", "internal address"])
+def test_a_match_inside_one_text_is_a_match_of_all_texts_joined(family):
+    # The scan searches all of an exchange's texts joined by line breaks before it looks at them one by
+    # one: a pattern that breaks this (an anchor, a lookbehind that a line break satisfies differently
+    # from a text's start) would hide a disclosure.
+    patterns = dict(EVERYWHERE + OUTSIDE_SESSION_DATA)[family]
+    samples = [text for body in DISCLOSED.values() for text in body.values()]
+    rng = random.Random(family)
+    for _ in range(400):
+        sample = rng.choice(samples)
+        cut = sorted(rng.sample(range(len(sample) + 1), 2))
+        texts = [
+            rng.choice(BESIDE) + sample[: cut[0]],
+            sample[cut[0] : cut[1]],
+            sample[cut[1] :] + rng.choice(BESIDE),
+            rng.choice(BESIDE) + sample + rng.choice(BESIDE),
+        ]
+        rng.shuffle(texts)
+        for what, pattern in patterns:
+            if any(pattern.search(text) for text in texts):
+                assert pattern.search("\n".join(texts)), (what, texts)
 
 
 HARMLESS = {
