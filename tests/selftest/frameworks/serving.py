@@ -11,7 +11,10 @@ from chaser_conformance.server.process import exit_at_end_of_input
 
 
 def listening_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, as uvicorn's own `--port` socket has it: asyncio turns Nagle's algorithm off
+    # (TCP_NODELAY) only on connections of a socket that names it, and without that every answer on a
+    # kept-alive connection waited 40 ms for the client's delayed acknowledgement.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))  # loopback only
     sock.listen(128)
     return sock
