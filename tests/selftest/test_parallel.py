@@ -11,12 +11,12 @@ import pytest
 
 from chaser_conformance.run.xdist import schedule_one_at_a_time
 from chaser_conformance.server import serve_in_thread
-from runner import run_suite, target_env
+from runner import run_suite_forked, target_env
 
 
 def recorded(tmp_path, switches=(), env=None, args=()):
     with serve_in_thread(switches) as server:
-        run = run_suite(tmp_path, target_env(server) | dict(env or {}), args)
+        run = run_suite_forked(tmp_path, target_env(server) | dict(env or {}), args)
         return run, list(server.app.journal), list(server.app.arrivals)
 
 
@@ -54,7 +54,7 @@ def test_merged_reports_equal_a_serial_runs(tmp_path):
 
 
 def test_one_embedded_server_serves_every_worker(tmp_path):
-    run = run_suite(tmp_path, {"CHASER_SEED": "9"}, ["-n", "3"])
+    run = run_suite_forked(tmp_path, {"CHASER_SEED": "9"}, ["-n", "3"])
     assert run.returncode == 0, run.output[-3000:]
     data = summary(tmp_path)
     assert data["target"]["embedded"] and sorted(data["target"]["workers"]) == ["gw0", "gw1", "gw2"]
@@ -73,7 +73,7 @@ def test_the_rate_limit_holds_for_the_whole_run_measured_at_the_server(tmp_path)
 
 
 def test_a_usage_error_is_one_line_and_exit_4_under_n(tmp_path):
-    run = run_suite(tmp_path, {"CHASER_PROFILE": "fastest"}, ["-n", "2"])
+    run = run_suite_forked(tmp_path, {"CHASER_PROFILE": "fastest"}, ["-n", "2"])
     assert run.returncode == 4 and "CHASER_PROFILE (environment): 'fastest' is not one of" in run.output
     assert "Traceback" not in run.output
 
@@ -111,7 +111,7 @@ def test_a_fault_or_variant_gets_the_same_verdict_with_four_workers(tmp_path, sw
 def test_the_long_generated_parts_are_spread_over_the_workers(tmp_path):
     # xdist's default hands each worker a block of consecutive tests: all four generated parts of
     # the quick profile (collected first) went to gw0 and gw1 ran only the short tests.
-    run = run_suite(tmp_path, {"CHASER_SEED": "5"}, ["-n", "2", "-v"])
+    run = run_suite_forked(tmp_path, {"CHASER_SEED": "5"}, ["-n", "2", "-v"])
     assert run.returncode == 0, run.output[-3000:]
     ran_on = {
         found.group(2): found.group(1)

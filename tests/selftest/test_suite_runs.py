@@ -1,4 +1,7 @@
-"""The conformance suite, run as a user runs it: it passes a conformant server and fails a faulty one."""
+"""The conformance suite, run as a user runs it: it passes a conformant server and fails a faulty one.
+
+Two runs are whole `python -m pytest` processes (nothing configured, and a plugin found on
+PYTHONPATH, which a fork would not read again); the others are the same command forked (runner.py)."""
 
 import socket
 import textwrap
@@ -8,7 +11,7 @@ import pytest
 from chaser_conformance.server import Store, serve_in_thread
 from chaser_conformance.server.store import seed
 from chaser_conformance.settings.secret import Secret
-from runner import run_suite, target_env
+from runner import run_suite, run_suite_forked, target_env
 
 TOKEN = "tok-a1b2c3-distinctive-secret"
 
@@ -35,7 +38,7 @@ def test_passes_against_a_server_targeted_by_url(tmp_path):
 )
 def test_fails_against_a_faulty_server(tmp_path, fault, catching_test):
     with serve_in_thread([fault]) as server:
-        run = run_suite(tmp_path, target_env(server))
+        run = run_suite_forked(tmp_path, target_env(server))
     assert run.returncode == 1, run.output
     assert run.outcome(catching_test) == "FAILED", run.output
 
@@ -44,7 +47,7 @@ def test_a_failure_message_is_a_reproduction_without_the_token(tmp_path):
     accounts = seed()
     accounts["primary"].token = Secret(TOKEN)
     with serve_in_thread(["missing-id"], store=Store(accounts)) as server:
-        run = run_suite(tmp_path, target_env(server, TOKEN), ["--tb=long", "-l"])
+        run = run_suite_forked(tmp_path, target_env(server, TOKEN), ["--tb=long", "-l"])
     assert run.returncode == 1, run.output
     assert "/id: breaks required (found absent)" in run.output
     assert (
@@ -56,7 +59,7 @@ def test_a_failure_message_is_a_reproduction_without_the_token(tmp_path):
 
 
 def test_a_bad_setting_stops_the_run_before_any_test(tmp_path):
-    run = run_suite(tmp_path, {"CHASER_BASE_URL": "htp://staging"})
+    run = run_suite_forked(tmp_path, {"CHASER_BASE_URL": "htp://staging"})
     assert run.returncode == 4
     assert (
         "ERROR: chaser settings: CHASER_BASE_URL (environment): 'htp://staging' is not an http:// or https:// URL"
@@ -87,7 +90,7 @@ def test_an_unreachable_target_is_one_clear_line_and_exit_69(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {"CHASER_BASE_URL": f"http://127.0.0.1:{port}", "CHASER_API_TOKEN": TOKEN, "CHASER_SESSION_ID": "s1"}
-    run = run_suite(tmp_path, env)
+    run = run_suite_forked(tmp_path, env)
     assert run.returncode == 69
     assert f"chaser: target unreachable: http://127.0.0.1:{port}: [Errno 111] Connection refused" in run.output
     assert "Traceback" not in run.output and TOKEN not in run.output and "passed" not in run.output
@@ -103,5 +106,5 @@ def test_a_target_that_never_answers_ends_in_bounded_time_with_exit_69(tmp_path)
             "CHASER_SESSION_ID": "s1",
             "CHASER_READ_TIMEOUT": "0.5",
         }
-        run = run_suite(tmp_path, env, timeout=60)
+        run = run_suite_forked(tmp_path, env, timeout=60)
     assert run.returncode == 69 and "timed out" in run.output, run.output[-2000:]

@@ -21,7 +21,7 @@ from chaser_conformance.server.app import TOKEN_PATH
 from chaser_conformance.settings import SettingsError, resolve
 from chaser_conformance.settings.secret import Secret
 from chaser_conformance.transport.client import Target
-from runner import run_suite, standalone_server
+from runner import run_suite_forked, standalone_server
 
 TTL = 100  # token look-ups (requests) a token lives; a ci run sends about 900
 
@@ -142,7 +142,7 @@ def test_a_failing_token_command_stops_the_run_before_it_with_a_usage_error(tmp_
     command = script(tmp_path, "import sys; print('oops: no credentials', file=sys.stderr); sys.exit(7)")
     with serve_in_thread() as server:
         store = server.app.store
-        run = run_suite(tmp_path, env_for(server, store, CHASER_TOKEN_COMMAND=command))
+        run = run_suite_forked(tmp_path, env_for(server, store, CHASER_TOKEN_COMMAND=command))
     assert run.returncode == 4, run.output[-2000:]
     assert "failed (exit 7): oops: no credentials" in run.output and "Traceback" not in run.output
     assert summary(tmp_path)["verdict"] == "usage error"
@@ -156,7 +156,7 @@ def test_a_failing_token_command_stops_the_run_before_it_with_a_usage_error(tmp_
 def test_a_token_command_carries_a_run_across_several_expiries(tmp_path, workers):
     server, store, clock = short_lived_server()
     with server:
-        run = run_suite(tmp_path, env_for(server, store, CHASER_TOKEN_COMMAND=token_command(server)), workers)
+        run = run_suite_forked(tmp_path, env_for(server, store, CHASER_TOKEN_COMMAND=token_command(server)), workers)
     assert run.returncode == 0, run.output[-3000:]
     data = summary(tmp_path)
     assert data["verdict"] == "conformant"
@@ -175,7 +175,7 @@ def test_a_token_command_carries_a_run_across_several_expiries(tmp_path, workers
 def test_a_fixed_token_that_expires_is_diagnosed_not_dozens_of_failures(tmp_path, workers):
     server, store, _ = short_lived_server()
     with server:
-        run = run_suite(tmp_path, env_for(server, store, CHASER_API_TOKEN=str(store.issue())), workers)
+        run = run_suite_forked(tmp_path, env_for(server, store, CHASER_API_TOKEN=str(store.issue())), workers)
     assert run.returncode == 69, run.output[-3000:]
     data = summary(tmp_path)
     assert data["diagnosis"].startswith("token expired during the run")
@@ -201,7 +201,7 @@ def test_a_token_command_that_fails_during_the_run_stops_it_with_one_line(tmp_pa
             print(json.loads(answer.read())["access_token"])
             """,
         )
-        run = run_suite(tmp_path, env_for(server, store, CHASER_TOKEN_COMMAND=command))
+        run = run_suite_forked(tmp_path, env_for(server, store, CHASER_TOKEN_COMMAND=command))
     assert run.returncode == 69, run.output[-3000:]
     assert "during the run, token command" in run.output and "failed (exit 2): vault is sealed" in run.output
     assert "Traceback" not in run.output
@@ -264,7 +264,7 @@ def test_a_refreshed_token_found_in_an_artifact_fails_the_run(tmp_path):
         store.token_ttl = 10**9  # the second token outlives the run
         store.issue(token=second)
         store.token_ttl = TTL
-        run = run_suite(tmp_path, env_for(server, store, CHASER_TOKEN_COMMAND=command))
+        run = run_suite_forked(tmp_path, env_for(server, store, CHASER_TOKEN_COMMAND=command))
     assert summary(tmp_path)["token"]["refreshes"] >= 1, run.output[-3000:]
     assert run.returncode == 70, run.output[-3000:]
     assert f"SECRET LEAK: the token was written to {reports / 'left-over.log'}" in run.output
@@ -342,7 +342,7 @@ def test_replay_uses_a_current_token_from_the_command_never_one_of_the_run(tmp_p
     store = Store(token_ttl=TTL, clock=clock)
     with serve_in_thread(["missing-id"], store=store) as server:
         env = env_for(server, store, CHASER_TOKEN_COMMAND=token_command(server), CHASER_PROFILE="quick")
-        run = run_suite(tmp_path, env)
+        run = run_suite_forked(tmp_path, env)
         assert run.returncode == 1, run.output[-3000:]
         of_the_run = set(issued(store))
         for _ in range(TTL):

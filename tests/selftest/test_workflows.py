@@ -13,7 +13,7 @@ import pytest
 from chaser_conformance.commands.baseline import toml_string
 from chaser_conformance.run.waivers import WaiverError, load_waivers
 from chaser_conformance.server import serve_in_thread
-from runner import ROOT, run_suite, target_env
+from runner import ROOT, run_suite_forked, target_env
 
 FAULT, SECOND = "missing-id", "404-text-html"
 
@@ -49,7 +49,7 @@ def cause_keys(path, waived=False):
 def test_replay_says_still_failing_on_the_same_server_and_now_passes_on_a_conformant_one(tmp_path):
     with serve_in_thread([FAULT]) as faulty, serve_in_thread() as good:
         env = target_env(faulty)
-        run = run_suite(tmp_path, env)
+        run = run_suite_forked(tmp_path, env)
         assert run.returncode == 1, run.output[-2000:]
         reports = tmp_path / "reports"
         token = {"CHASER_API_TOKEN": env["CHASER_API_TOKEN"]}
@@ -71,7 +71,7 @@ def test_replay_says_still_failing_on_the_same_server_and_now_passes_on_a_confor
 def test_replay_of_one_cause_or_one_test(tmp_path):
     with serve_in_thread([FAULT, SECOND]) as faulty:
         env = target_env(faulty)
-        assert run_suite(tmp_path, env).returncode == 1
+        assert run_suite_forked(tmp_path, env).returncode == 1
         reports = tmp_path / "reports"
         causes = summary(tmp_path)["causes"]
         number = next(i for i, c in enumerate(causes, 1) if c["rule"] == "content type")
@@ -102,14 +102,14 @@ def adoption(tmp_path_factory):
     root = tmp_path_factory.mktemp("adoption")
     runs = {}
     with serve_in_thread([FAULT]) as server:
-        runs["first"] = run_suite(root / "first", target_env(server))
+        runs["first"] = run_suite_forked(root / "first", target_env(server))
     written = command("baseline", root / "first" / "reports")
     baseline = root / "chaser-baseline.toml"
     baseline.write_text(written.stdout)
     with_baseline = {"CHASER_WAIVERS": str(baseline)}
     for name, switches in (("same", [FAULT]), ("more", [FAULT, SECOND]), ("fixed", [])):
         with serve_in_thread(switches) as server:
-            runs[name] = run_suite(root / name, target_env(server) | with_baseline)
+            runs[name] = run_suite_forked(root / name, target_env(server) | with_baseline)
     return root, runs, written, baseline
 
 
@@ -138,7 +138,7 @@ def test_a_run_with_the_baseline_passes_while_the_same_causes_fail(adoption):
 def test_the_baseline_waives_the_same_way_under_four_workers(adoption, tmp_path):
     root, _, _, baseline = adoption
     with serve_in_thread([FAULT]) as server:
-        run = run_suite(tmp_path, target_env(server) | {"CHASER_WAIVERS": str(baseline)}, ["-n", "4"])
+        run = run_suite_forked(tmp_path, target_env(server) | {"CHASER_WAIVERS": str(baseline)}, ["-n", "4"])
     assert run.returncode == 0, run.output[-3000:]
     assert summary(tmp_path)["counts"] == summary(root / "same")["counts"]
 
@@ -199,7 +199,7 @@ def test_an_expired_baseline_entry_fails_as_any_expired_waiver(adoption, tmp_pat
     stale = tmp_path / "stale-baseline.toml"
     stale.write_text(command("baseline", root / "first" / "reports", "--expires", "2020-01-31").stdout)
     with serve_in_thread([FAULT]) as server:
-        run = run_suite(tmp_path, target_env(server) | {"CHASER_WAIVERS": str(stale)})
+        run = run_suite_forked(tmp_path, target_env(server) | {"CHASER_WAIVERS": str(stale)})
     assert run.returncode == 1
     assert cause_keys(tmp_path) == cause_keys(root / "first")
     assert "waiver expired and was not applied: [schema required at /id] (expires 2020-01-31)" in run.output
