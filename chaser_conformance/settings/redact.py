@@ -17,29 +17,35 @@ _QUERY_PART = re.compile(r"([^&;=]*=)?[^&;]*")
 
 def redact(text: str) -> str:
     """`text` with whatever may be a credential replaced, read as a URL whether it is one or not:
-    everything between `scheme://` and the last '@' (userinfo; a pasted password may hold '/', '?'
-    or '#' unencoded, so the last '@' anywhere counts), each query value, and the fragment."""
+    everything between `scheme://` and the last '@' (userinfo; a pasted password may hold '/', '?',
+    '#' or '@' unencoded, so the last '@' anywhere counts), each query value, and the fragment.
+    Where a part cannot be told apart from a credential it is masked too:
+    - after an '@' that follows a '?' or a '#', everything (the '@' may sit inside a query value or
+      the fragment, or in a password holding '?' or '#');
+    - a host with a port that is not a number (`https://user:secret`, or `user:secret` without a
+      scheme: a value cut inside a password, before its '@'), and everything after it."""
     scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text)
     start = scheme.end() if scheme else 0
-    at = text.rfind("@")
-    if at >= start:
-        before = text[start:at]
-        text = text[:start] + MASK + text[at:]
-        start += len(MASK) + 1
-        # What follows the '@' is a host, unless the '@' sat inside a query value or a fragment
-        # ('?' or '#' before it in a value that is no URL: in a URL they may be a password's), or the
-        # value was cut inside a password (a ':' then no port).
-        host = re.match(r"[^/?#]*", text[start:]).group(0)
-        port = host.rpartition(":")[2]
-        in_query = not scheme and any(c in before for c in "?#")
-        if host and (in_query or (":" in host and not port.isdigit())):
-            text = text[:start] + MASK + text[start + len(host) :]
-            start += len(MASK)
     head, rest = text[:start], text[start:]
+    at = rest.rfind("@")
+    if at >= 0:
+        if any(c in rest[:at] for c in "?#"):
+            return head + MASK + "@" + (MASK if rest[at + 1 :] else "")
+        head, rest = head + MASK + "@", rest[at + 1 :]
+    if not _is_host(re.match(r"[^/?#]*", rest).group(0)):
+        return head + (MASK if rest else "")
     rest, hash_, fragment = rest.partition("#")
     rest, question, query = rest.partition("?")
     query = _QUERY_PART.sub(lambda m: (m.group(1) or "") + MASK if m.group(0) else "", query)
     return head + rest + question + query + hash_ + (MASK if fragment else "")
+
+
+def _is_host(authority: str) -> bool:
+    """A host with no port or a port of digits (`[::1]:8080` included): not `user:password`."""
+    if authority.startswith("[") and "]" in authority:
+        authority = authority.partition("]")[2]  # the port, if any, after an IPv6 literal
+    name, colon, port = authority.partition(":")
+    return not colon or (port.isdigit() and "[" not in name)
 
 
 def shown(value: Any) -> str:
