@@ -11,6 +11,7 @@ import pytest
 
 from chaser_conformance.contract import layout
 from chaser_conformance.server.store import seed
+from chaser_conformance.settings import FIELDS
 from runner import ROOT, run_suite_forked
 
 README = (ROOT / "README.md").read_text()
@@ -91,3 +92,8 @@ def test_the_sample_output_is_what_the_first_command_prints(tmp_path):
     printed = {normalised(line) for line in run.output.splitlines()}
     missing = [line for line in sample if line != "…" and normalised(line) not in printed]
     assert not missing, missing
+
+
+def test_every_setting_has_a_row_in_the_settings_table():
+    missing = [f.env for f in FIELDS if not any(line.startswith(f"| `{f.env}` | `{f.option}`") for line in LINES)]
+    assert not missing, f"settings the README's table does not list (with their option): {missing}"
