@@ -167,29 +167,28 @@ def _pattern_problems(
     # (each pattern's lookarounds and word boundaries see a line break as they see a text's start or
     # end). No match there is the answer for nearly every exchange, in one search per pattern.
     joined = "\n".join(text for _, text in texts)
+    hits = [(rule, what, p) for rule, patterns in families for what, p in patterns if p.search(joined)]
+    if not hits:
+        return []
+    sent = _sent(ex)
+    host = (urlsplit(ex.url).hostname or "").casefold()
+    secrets = encoded_forms(token, *credentials(ex.request_headers.get("Authorization")))  # kept out of excerpts
     problems = []
-    for rule, patterns in families:
-        for what, pattern in patterns:
-            if pattern.search(joined) is None:
-                continue
-            sent = _sent(ex)
-            host = (urlsplit(ex.url).hostname or "").casefold()
-            for where, text in texts:
-                found = next(
-                    (
-                        m.group(0)
-                        for m in pattern.finditer(text)
-                        if m.group(0).casefold() not in sent and (not host or host not in m.group(0).casefold())
-                    ),
-                    None,
+    for rule, what, pattern in hits:
+        for where, text in texts:
+            found = next(
+                (
+                    m.group(0)
+                    for m in pattern.finditer(text)
+                    if m.group(0).casefold() not in sent and (not host or host not in m.group(0).casefold())
+                ),
+                None,
+            )
+            if found is not None:
+                problems.append(
+                    Problem(rule, f"the response shows {what} in its {where}: {_excerpt(found, secrets)!r}")
                 )
-                if found is not None:
-                    # The credentials are kept out of the excerpt.
-                    secrets = encoded_forms(token, *credentials(ex.request_headers.get("Authorization")))
-                    problems.append(
-                        Problem(rule, f"the response shows {what} in its {where}: {_excerpt(found, secrets)!r}")
-                    )
-                    break  # one place per kind is enough to tell
+                break  # one place per kind is enough to tell
     return problems
 
 
