@@ -1,5 +1,5 @@
 """The files a run writes beside JUnit and HTML: summary.json, summary.md, failures.jsonl; and the
-leak scan that searches every artifact of the run for the token."""
+leak scan that searches every artifact this run wrote for the token."""
 
 from __future__ import annotations
 

@@ -265,11 +265,12 @@ class Run:
 
     def write_reports(self, also: list[Path]) -> int | None:
         """Every report of the model, then the scan for the token in them and in `also` (JUnit,
-        HTML, written by their plugins). Returns the run's own exit status when it is not the
-        tests' (the token in a report, a stop, an interruption)."""
+        HTML, written by their plugins): the files of this run, and only those. Returns the run's
+        own exit status when it is not the tests' (the token in a report, a stop, an interruption)."""
         files = write_artifacts(self.reports_dir, self.model, also)
-        scanned = [self.reports_dir, *also]
-        leaks = find_secret([p for p in scanned if p.exists()], *self.target.secrets)
+        # Only what this run wrote: another run's files in the same directory (the selftests', an
+        # older run's) are neither this run's leak nor its to judge.
+        leaks = find_secret([p for p in [*files, *also] if p.exists()], *self.target.secrets)
         self.model.written(files, leaks)
         if leaks:
             return SECRET_LEAKED

@@ -96,15 +96,32 @@ def test_the_token_appears_in_no_output_of_a_real_command_line_run(tmp_path):
     assert find_secret([tmp_path / "reports"], TOKEN) == []
 
 
-def test_a_token_found_in_an_artifact_fails_the_run_and_names_the_file(tmp_path):
+def test_a_token_found_in_a_report_of_the_run_fails_it_and_names_the_file(tmp_path):
+    # A plugin writes the token into this run's JUnit (as a test property).
+    with serve_in_thread(store=distinctive_store()) as server:
+        env = target_env(server) | {"CHASER_API_TOKEN": TOKEN, "LEAKY_TEXT": TOKEN}
+        run = run_suite_forked(tmp_path, env, ["-p", "leaky_plugin"])
+    assert run.returncode == 70, run.output[-3000:]
+    assert f"SECRET LEAK: the token was written to {tmp_path / 'reports' / 'junit.xml'}" in run.output
+    assert TOKEN not in run.output
+
+
+def test_files_this_run_did_not_write_are_neither_scanned_nor_removed(tmp_path):
+    # The README's order: `run.py selftest` writes its reports under reports/, then a live run.
     reports = tmp_path / "reports"
-    reports.mkdir()
-    (reports / "left-over.log").write_text(f"Authorization: Bearer {TOKEN}\n")
+    others = {
+        reports / "left-over.log": f"Authorization: Bearer {TOKEN}\n",
+        reports / "selftest" / "report.html": TOKEN,
+    }
+    for path, text in others.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     with serve_in_thread(store=distinctive_store()) as server:
         run = run_suite_forked(tmp_path, target_env(server) | {"CHASER_API_TOKEN": TOKEN})
-    assert run.returncode == 70
-    assert f"SECRET LEAK: the token was written to {reports / 'left-over.log'}" in run.output
-    assert TOKEN not in run.output
+    assert run.returncode == 0, run.output[-3000:]
+    assert "SECRET LEAK" not in run.output and TOKEN not in run.output
+    assert {path: path.read_text() for path in others} == others
+    assert json.loads((reports / "summary.json").read_text())["verdict"] == "conformant"
 
 
 def test_find_secret_searches_files_and_directories(tmp_path):

@@ -242,7 +242,7 @@ def test_the_leak_scan_looks_for_every_token(tmp_path):
 
 
 def test_a_refreshed_token_found_in_an_artifact_fails_the_run(tmp_path):
-    # The leak scan looks for every token of the run, not only the first: a left-over file holding
+    # The leak scan looks for every token of the run, not only the first: a report of the run holding
     # the token the command gives at its second call fails the run, once that token was in use.
     server, store, _ = short_lived_server(ttl=TTL)
     first, second = "tok-first-distinctive-1", "tok-second-distinctive-2"
@@ -257,17 +257,15 @@ def test_a_refreshed_token_found_in_an_artifact_fails_the_run(tmp_path):
         calls.write_text("1")
         """,
     )
-    reports = tmp_path / "reports"
-    reports.mkdir()
-    (reports / "left-over.log").write_text(f"Authorization: Bearer {second}\n")
     with server:
         store.token_ttl = 10**9  # the second token outlives the run
         store.issue(token=second)
         store.token_ttl = TTL
-        run = run_suite_forked(tmp_path, env_for(server, store, CHASER_TOKEN_COMMAND=command))
+        env = env_for(server, store, CHASER_TOKEN_COMMAND=command) | {"LEAKY_TEXT": second}
+        run = run_suite_forked(tmp_path, env, ["-p", "leaky_plugin"])  # it writes `second` into JUnit
     assert summary(tmp_path)["token"]["refreshes"] >= 1, run.output[-3000:]
     assert run.returncode == 70, run.output[-3000:]
-    assert f"SECRET LEAK: the token was written to {reports / 'left-over.log'}" in run.output
+    assert f"SECRET LEAK: the token was written to {tmp_path / 'reports' / 'junit.xml'}" in run.output
     assert first not in run.output and second not in run.output
 
 
