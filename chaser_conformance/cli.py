@@ -17,7 +17,7 @@ from .settings.fields import SHARED_OPTIONS
 
 USAGE = """usage: chaser-conformance [OPTIONS] [PYTEST OPTIONS]
        chaser-conformance validate PATH... [--format json]   (recorded or mock responses, offline)
-       chaser-conformance replay [REPORTS_DIR] [--cause N | --test NODEID] [--base-url URL]
+       chaser-conformance replay [REPORTS_DIR] [--cause N | --test NAME] [--base-url URL]
        chaser-conformance baseline [REPORTS_DIR] [--expires DATE] > chaser-baseline.toml
        chaser-conformance compare OLD_REPORTS NEW_REPORTS [--format text|markdown]
 

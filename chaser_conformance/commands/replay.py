@@ -1,4 +1,4 @@
-"""`chaser-conformance replay [REPORTS_DIR] [--cause N | --test NODEID] [--base-url URL]`: the
+"""`chaser-conformance replay [REPORTS_DIR] [--cause N | --test NAME] [--base-url URL]`: the
 failing exchanges of a run (failures.jsonl) sent again, with the current token (never a recorded
 one: the record holds it masked) to the recorded or another base URL, and judged by the same rules
 (the Judge). Each says `still failing` (with its problems) or `now passes`. Only GET to the session
@@ -8,6 +8,8 @@ fails; 4: bad reports directory or settings; 69: the target could not be reached
 from __future__ import annotations
 
 import argparse
+import difflib
+import fnmatch
 import os
 import sys
 from collections.abc import Mapping
@@ -44,11 +46,29 @@ def select(run: RunReports, cause: int | None, test: str | None) -> list[Finding
             raise Usage(f"--cause {cause} is not a finding of a rule (an error of the run): nothing to replay")
         return chosen
     if test is not None:
-        chosen = [f for f in run.findings if f.test == test or f.test.endswith("::" + test)]
-        if not chosen:
-            raise Usage(f"--test {test}: no failing exchange of that test in {run.directory}/failures.jsonl")
-        return chosen
+        return _of_test(run, test)
     return run.findings
+
+
+def _names(nodeid: str) -> tuple[str, str, str]:
+    """What a test may be called by: its node id or its name, each with or without its parameters."""
+    name = nodeid.rsplit("::", 1)[-1]
+    return nodeid, nodeid.split("[", 1)[0], name, name.split("[", 1)[0]
+
+
+def _of_test(run: RunReports, test: str) -> list[Finding]:
+    """The findings of the tests `test` names: a node id or a test's name, with or without its
+    parameters (without: all of them), or a glob over either (`*near_miss*`)."""
+    chosen = [f for f in run.findings if test in _names(f.test)]
+    if not chosen and any(c in test for c in "*?["):
+        chosen = [f for f in run.findings if any(fnmatch.fnmatchcase(n, test) for n in _names(f.test))]
+    if chosen:
+        return chosen
+    failing = sorted({_names(f.test)[-1] for f in run.findings})
+    key = test.rsplit("::", 1)[-1].split("[", 1)[0]
+    closest = difflib.get_close_matches(key, failing, n=3, cutoff=0.4) or failing[:3]
+    hint = f"; the closest failing tests: {', '.join(closest)}" if closest else ""
+    raise Usage(f"--test {test}: no failing exchange of that test in {run.directory}/failures.jsonl{hint}")
 
 
 def _settings(run: RunReports, base_url: str | None, env: Mapping[str, str]) -> Settings:
@@ -134,7 +154,11 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
     which.add_argument(
         "--cause", type=int, metavar="N", help="only the exchanges of cause N (as numbered in summary.md)"
     )
-    which.add_argument("--test", metavar="NODEID", help="only the exchanges of this test")
+    which.add_argument(
+        "--test",
+        metavar="NAME",
+        help="only the exchanges of this test: its name (every parametrisation), a node id, or a glob",
+    )
     parser.add_argument("--base-url", help="send them here instead of the recorded base URL")
     try:
         args = parser.parse_args(argv)

@@ -81,9 +81,21 @@ def test_replay_of_one_cause_or_one_test(tmp_path):
         test = causes[number - 1]["tests"][0]
         by_test = command("replay", reports, "--test", test, env=token)
         assert by_test.returncode == 1 and f"({test}" in by_test.stdout
-        for bad in (["--cause", "99"], ["--test", "no_such_test"]):
+        # The README's form: a test's name without its parameters replays every parametrisation,
+        # and so does a glob; a name that misses says which failing tests come closest.
+        failed = {json.loads(line)["test"] for line in (reports / "failures.jsonl").read_text().splitlines()}
+        nodeid = next(t for t in sorted(failed) if "[" in t)
+        bare = nodeid.rsplit("::", 1)[-1].split("[")[0]
+        every = {t for t in failed if t.rsplit("::", 1)[-1].split("[")[0] == bare}
+        assert len(every) > 1, every
+        for name in (bare, bare[:-4] + "*", nodeid.split("[")[0]):
+            replayed = command("replay", reports, "--test", name, env=token)
+            assert replayed.returncode == 1 and all(t in replayed.stdout for t in every), replayed.stderr
+            assert not any(t in replayed.stdout for t in failed - every), name
+        for bad in (["--cause", "99"], ["--test", "no_such_test"], ["--test", bare + "s"]):
             wrong = command("replay", reports, *bad, env=token)
             assert wrong.returncode == 4 and wrong.stderr.count("\n") == 1 and "Traceback" not in wrong.stderr
+        assert f"the closest failing tests: {bare}" in wrong.stderr, wrong.stderr
 
 
 def test_replay_and_compare_refuse_a_directory_that_holds_no_run(tmp_path):
