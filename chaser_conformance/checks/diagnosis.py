@@ -25,9 +25,34 @@ MIN_TOKEN_REQUESTS = 3
 class Diagnosis:
     message: str
     statuses: frozenset[int]  # failures with these statuses are the ones it explains
+    ids: frozenset[str] = frozenset()  # and, when it names some ids, only failures to read those
 
-    def explains(self, status: int | None) -> bool:
-        return status in self.statuses
+    def explains(self, status: int | None, sid: str = "") -> bool:
+        return status in self.statuses and (not self.ids or sid in self.ids)
+
+
+_COUNT = {1: "one", 2: "two", 3: "three"}
+
+
+def unreadable(statuses: dict[str, int], source: Callable[[str], str]) -> Diagnosis | None:
+    """Some configured ids read with the token and others do not (`statuses`: each id's first
+    answer): those are named, since a stale or mistyped id fails every test that reads it."""
+    bad = {sid: status for sid, status in statuses.items() if not 200 <= status < 300}
+    good = len(statuses) - len(bad)
+    if not bad or not good:
+        return None  # every id alike: the whole-run diagnosis speaks (a wrong token, prefix or account)
+    others = f"the other {_COUNT.get(good, good)} {'is' if good == 1 else 'are'}"
+    if len(bad) == 1:
+        [(sid, status)] = bad.items()
+        said = f"session id '{sid}' is not readable with this token ({status}), {others}"
+    else:
+        names = ", ".join(f"'{sid}' ({status})" for sid, status in bad.items())
+        said = f"session ids {names} are not readable with this token, {others}"
+    return Diagnosis(
+        f"{said} ({source('session_id')}): a stale or mistyped id, or one of another account or environment",
+        frozenset(bad.values()),
+        frozenset(bad),
+    )
 
 
 def _blinded(ex: Exchange, sid: str) -> tuple[int, str, object]:
@@ -106,9 +131,10 @@ class Diagnostician:
         self.client = client
         self.source = source
         self.witness = witness  # judges each of its reads: every answer the suite gets is judged
+        self.unreadable: Diagnosis | None = None  # the configured ids the pre-flight could not read
 
     def preflight(self) -> Diagnosis | None:
-        record = RunRecord()
+        record, statuses = RunRecord(), {}
         with closing(self.client()) as client:
             try:
                 for sid in self.target.session_ids:
@@ -116,12 +142,16 @@ class Diagnostician:
                     if self.witness is not None:
                         self.witness("pre-flight read", response)
                     record.saw(Exchange.of(response), valid=True, known=True)
+                    statuses.setdefault(sid, response.status_code)
             except (NoAnswer, BrokenAnswer, RunStopped):
                 return None
-        return diagnose(record, self.target, self.source, self.probe, min_refused=1)
+        self.unreadable = unreadable(statuses, self.source)
+        return self.unreadable or diagnose(record, self.target, self.source, self.probe, min_refused=1)
 
     def after_run(self, record: RunRecord) -> Diagnosis | None:
-        return diagnose(record, self.target, self.source, self.probe)
+        """The whole run's diagnosis, else the ids the pre-flight found unreadable (the run's
+        record mixes their answers with the others' and cannot tell them apart)."""
+        return diagnose(record, self.target, self.source, self.probe) or self.unreadable
 
     def probe(self, path: str) -> Exchange | None:
         """One GET with the token to a path under the base URL."""

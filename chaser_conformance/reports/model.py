@@ -56,6 +56,13 @@ class Tally:
         """Tests that did not run, with the reason (naming the setting that would make them run)."""
         return {n: self.messages.get(n, "") for n, o in sorted(self.outcomes.items()) if o == "skipped"}
 
+    def not_run_by_reason(self) -> dict[str, list[str]]:
+        """The same, one entry per reason (a stop or a missing setting skips dozens alike)."""
+        grouped: dict[str, list[str]] = {}
+        for nodeid, reason in self.not_run().items():
+            grouped.setdefault(reason, []).append(nodeid)
+        return grouped
+
 
 def verdict(counts: dict[str, int], stopped: bool = False, ending: str | None = None) -> tuple[str, str]:
     """(verdict, the line that says it): the same words in every channel.
@@ -230,7 +237,7 @@ class RunModel:
         return [] if self.ending or self.stopped or self.misconfigured else self.record.coverage_gaps()
 
     def explained(self, cause: Cause) -> bool:
-        return bool(self.diagnosis and self.diagnosis.explains(cause.status))
+        return bool(self.diagnosis and self.diagnosis.explains(cause.status, cause.input))
 
     def summary(self) -> dict[str, Any]:
         """summary.json's content."""

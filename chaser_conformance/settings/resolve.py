@@ -192,6 +192,7 @@ def resolve(
 
     values: dict[str, Any] = {}
     sources: dict[str, Source] = {}
+    blank: dict[str, str] = {}  # set but empty where that is not read as unset (name: label), named together
     for f in FIELDS:
         candidates = (
             (cli.get(f.dest), Source("cli", f.option)),
@@ -205,7 +206,9 @@ def resolve(
         if isinstance(raw, str) and not raw.strip():
             # A target setting that is empty is usually a CI secret that did not resolve; treating
             # it as unset could silently switch the target to the embedded server.
-            raise SettingsError(f"{_label(f, source)} is set but empty; unset it to use the default")
+            blank[f.name] = _label(f, source)
+            values[f.name] = f.default
+            continue
         try:
             values[f.name] = f.parse(raw, source)
         except ValueError as exc:
@@ -219,6 +222,7 @@ def resolve(
         ignored=tuple(ignored),
         empty=tuple(empty),
     )
+    _check_required(settings, blank)
     _check_combination(settings)
     return settings
 
@@ -230,6 +234,40 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _check_required(s: Settings, blank: dict[str, str]) -> None:
+    """Every required setting that is set but empty or missing, named in one error: a CI job whose
+    secrets did not arrive is fixed in one round trip, not one per setting."""
+    problems = []
+    if blank:
+        ci = any(label.endswith("(environment)") for label in blank.values())
+        problems.append(
+            f"{', '.join(blank.values())} {'is' if len(blank) == 1 else 'are'} set but empty"
+            + (
+                " (a CI secret the job cannot see arrives empty: check its name, and that the job names "
+                "the environment of an environment secret)"
+                if ci
+                else ""
+            )
+        )
+    if s.base_url is not None:
+        needs = []
+        if s.api_token is None and s.token_command is None and not {"api_token", "token_command"} & set(blank):
+            needs.append(
+                "a token: set CHASER_API_TOKEN (or --token), or CHASER_TOKEN_COMMAND (or --token-command) "
+                "to a command that prints one"
+            )
+        if not s.session_id and "session_id" not in blank:
+            needs.append(
+                "at least one session that exists in the token's account: set CHASER_SESSION_ID "
+                "(or --session-id), comma-separated"
+            )
+        if needs:
+            label = _label(FIELDS_BY_NAME["base_url"], s.source_of("base_url"))
+            problems.append(f"base URL {redact(s.base_url)} from {label} needs " + "; and ".join(needs))
+    if problems:
+        raise SettingsError("; ".join(problems))
 
 
 def _check_combination(s: Settings) -> None:
@@ -248,20 +286,10 @@ def _check_combination(s: Settings) -> None:
             )
         return
     target = f"base URL {redact(s.base_url or '')} from {label('base_url')}"
-    if s.api_token is None and s.token_command is None:
-        raise SettingsError(
-            f"{target} needs a token: set CHASER_API_TOKEN (or --token), or CHASER_TOKEN_COMMAND "
-            "(or --token-command) to a command that prints one"
-        )
     if s.api_token is not None and s.token_command is not None:
         raise SettingsError(
             f"{label('api_token')} and {label('token_command')} are both set: give one, a fixed token or "
             "the command that prints one"
-        )
-    if not s.session_id:
-        raise SettingsError(
-            f"{target} needs at least one session that exists in the token's account: "
-            "set CHASER_SESSION_ID (or --session-id), comma-separated"
         )
     host = urlsplit(s.base_url).hostname or ""
     if urlsplit(s.base_url).scheme == "http" and not _is_loopback(host) and not s.allow_insecure_http:

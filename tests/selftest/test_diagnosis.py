@@ -35,11 +35,18 @@ def diagnosis_of(run, reports):
             "none of the sessions ses_gone_1",
         ),
         ("wrong-base-path", {"CHASER_BASE_URL": "{base}/api"}, "probably has a wrong path prefix"),
+        (  # one stale id among four: named, and the others said to read
+            "one-stale-session",
+            {"CHASER_SESSION_ID": "{ids},ses_stale_1"},
+            "session id 'ses_stale_1' is not readable with this token (404), the other three are "
+            "(session_id from env CHASER_SESSION_ID)",
+        ),
     ],
 )
 def test_a_configuration_mistake_is_diagnosed_first_and_still_fails(tmp_path, setting, env, words):
     with serve_in_thread() as server:
-        environment = target_env(server) | {k: v.format(base=server.base_url) for k, v in env.items()}
+        ids = ",".join(server.app.store.primary.sessions)
+        environment = target_env(server) | {k: v.format(base=server.base_url, ids=ids) for k, v in env.items()}
         run = run_suite_forked(tmp_path, environment, ["-rsxX"])  # as a user runs it (the runner adds -rA)
     reports = tmp_path / "reports"
     line, summary, markdown = diagnosis_of(run, reports)
