@@ -50,14 +50,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         text = f"chaser: {f.help} [{f.env}]"
         if f.alias:
             text += f" ({f.option} is shared with {SHARED_OPTIONS[f.option]}; {f.alias} is the suite's alone)"
+        how: dict[str, Any] = {"dest": f.dest, "default": None, "metavar": f.name.upper()}
+        if f.is_flag:  # bare is true; =false, =0, =no say no
+            how |= {"nargs": "?", "const": "true", "metavar": "true|false"}
+            text += "; bare: true"
         names = [f.option, *([f.alias] if f.alias else [])]
         try:
-            group.addoption(*names, dest=f.dest, default=None, metavar=f.name.upper(), help=text)
+            group.addoption(*names, help=text, **how)
         except (ValueError, argparse.ArgumentError):
             # The short name is another plugin's (pytest-base-url owns --base-url with the same
             # dest): share it, so the two cannot disagree about the target, and keep the alias.
             if f.alias:
-                group.addoption(f.alias, dest=f.dest, default=None, metavar=f.name.upper(), help=text)
+                group.addoption(f.alias, help=text, **how)
     group.addoption(
         CONFIG_CLI,
         dest="chaser_config",

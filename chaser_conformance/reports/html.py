@@ -44,10 +44,17 @@ def prefix(model: RunModel) -> list[str]:
             f'<pre class="chaser-example">{escape(cause.example)}</pre>'
             f"<details><summary>tests</summary>{_list([f'<code>{escape(t)}</code>' for t in cause.tests])}</details>"
         )
-    not_run = model.tally.not_run()
+    not_run = model.tally.not_run_by_reason()
     if not_run:
         parts.append(
-            "<h2>Did not run</h2>" + _list([f"<code>{escape(n)}</code>: {escape(r)}" for n, r in not_run.items()])
+            "<h2>Did not run</h2>"
+            + _list(
+                [
+                    f"{escape(reason)} ({len(tests)})<details><summary>tests</summary>"
+                    f"{_list([f'<code>{escape(t)}</code>' for t in tests])}</details>"
+                    for reason, tests in not_run.items()
+                ]
+            )
         )
     advisories = [f"{escape(a.harm)}: {escape(advisory_line(a, seen))}" for a, seen in model.advisories()]
     hidden = len(model.record.advisories) - len(advisories)

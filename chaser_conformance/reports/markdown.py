@@ -52,10 +52,11 @@ def markdown(model: RunModel, files: list[Path]) -> str:
             lines.append("")
     if model.notes:
         lines += ["## Waivers and baseline", "", *(f"- {_md(note)}" for note in model.notes), ""]
-    not_run = model.tally.not_run()
+    not_run = model.tally.not_run_by_reason()
     if not_run:
         lines += ["## Did not run", ""]
-        lines += [f"- `{test}`: {reason}" for test, reason in not_run.items()]
+        for reason, tests in not_run.items():
+            lines += [f"- {_md(reason)} ({len(tests)}):", *(f"  - `{test}`" for test in tests)]
         lines.append("")
     advisories = model.advisories()
     if advisories:

@@ -30,8 +30,8 @@ def write_summary(tr: Any, model: RunModel, report_paths: list[Any]) -> None:
     tr.write_line(f"verdict: {line}", bold=True, red=word != "conformant", green=word == "conformant")
     if model.token_line():
         tr.write_line(model.token_line())
-    for nodeid, reason in model.tally.not_run().items():
-        tr.write_line(f"  did not run: {nodeid.split('::')[-1]}: {reason}")
+    for reason, nodeids in model.tally.not_run_by_reason().items():  # each test: pytest's SKIPPED lines
+        tr.write_line(f"  did not run ({len(nodeids)} {'test' if len(nodeids) == 1 else 'tests'}): {reason}")
     for row in advisory_lines(model):
         tr.write_line(row)
     if not model.misconfigured:  # it saw no session: a table of zeros

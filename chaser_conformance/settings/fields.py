@@ -295,6 +295,11 @@ class Field:
     def dest(self) -> str:
         return self.option.lstrip("-").replace("-", "_")
 
+    @property
+    def is_flag(self) -> bool:
+        """true or false: its option may be given bare (`--chaser-strict` is `--chaser-strict=true`)."""
+        return self.parse is _flag
+
 
 FIELDS: tuple[Field, ...] = (
     # --base-url is also pytest-base-url's option; the plugin shares its dest (see plugin.py).

@@ -134,6 +134,24 @@ def test_an_empty_target_variable_is_still_an_error(tmp_path, name):
         resolve({}, env=REMOTE | {name: " "}, rootdir=tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"CHASER_BASE_URL": "https://h"}, ["needs a token", "at least one session"]),
+        (REMOTE | {"CHASER_API_TOKEN": "", "CHASER_SESSION_ID": " "}, ["CHASER_API_TOKEN", "CHASER_SESSION_ID"]),
+        ({"CHASER_BASE_URL": "https://h", "CHASER_API_TOKEN": ""}, ["CHASER_API_TOKEN", "at least one session"]),
+        ({"CHASER_BASE_URL": "https://h", "CHASER_SESSION_ID": ""}, ["needs a token", "CHASER_SESSION_ID"]),
+    ],
+)
+def test_every_missing_or_empty_required_setting_is_named_in_one_error(tmp_path, env, named):
+    # A CI job whose secrets did not arrive is fixed in one round trip, not one per setting.
+    with pytest.raises(SettingsError) as raised:
+        resolve({}, env=env, rootdir=tmp_path)
+    message = str(raised.value)
+    assert all(part in message for part in named), message
+    assert "unset it" not in message and "\n" not in message
+
+
 def test_an_empty_optional_variable_is_read_as_unset_and_named(tmp_path):
     # A CI secret store expands a secret that does not exist to an empty string.
     empty = ["CHASER_CONFIG", "CHASER_FOREIGN_SESSION_ID", "CHASER_PROFILE", "CHASER_SEED", "CHASER_STRICT"]
@@ -355,3 +373,16 @@ def test_the_description_shows_the_values_used_with_their_source(tmp_path):
     lines = s.describe({"seed": (7, "random; replay with CHASER_SEED"), "api_token": (Secret("t"), "embedded server")})
     assert "seed = 7  [random; replay with CHASER_SEED]" in lines and "api_token = ****  [embedded server]" in lines
     assert "profile = ci  [env CHASER_PROFILE]" in lines
+
+
+def test_a_true_or_false_option_works_bare_and_with_a_value(tmp_path):
+    from _pytest.config.argparsing import Parser
+
+    from chaser_conformance.plugin import pytest_addoption
+
+    parser = Parser(_ispytest=True)
+    pytest_addoption(parser)
+    for argv, strict in ((["--chaser-strict"], True), (["--chaser-strict=false"], False), ([], False)):
+        options = parser.parse(argv)
+        cli = {"chaser_strict": options.chaser_strict}
+        assert resolve({k: v for k, v in cli.items() if v is not None}, env={}, rootdir=tmp_path).strict is strict
