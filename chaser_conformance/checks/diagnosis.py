@@ -49,7 +49,8 @@ def unreadable(statuses: dict[str, int], source: Callable[[str], str]) -> Diagno
         names = ", ".join(f"'{sid}' ({status})" for sid, status in bad.items())
         said = f"session ids {names} are not readable with this token, {others}"
     return Diagnosis(
-        f"{said} ({source('session_id')}): a stale or mistyped id, or one of another account or environment",
+        f"{said} ({source('session_id')}): check {'it' if len(bad) == 1 else 'them'} (stale, mistyped, or of "
+        "another account or environment); if right, the server lost what it should read",
         frozenset(bad.values()),
         frozenset(bad),
     )

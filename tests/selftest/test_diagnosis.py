@@ -39,7 +39,7 @@ def diagnosis_of(run, reports):
             "one-stale-session",
             {"CHASER_SESSION_ID": "{ids},ses_stale_1"},
             "session id 'ses_stale_1' is not readable with this token (404), the other three are "
-            "(session_id from env CHASER_SESSION_ID)",
+            "(session_id from env CHASER_SESSION_ID): check it",
         ),
     ],
 )
@@ -87,7 +87,18 @@ def test_a_configuration_mistake_is_diagnosed_first_and_still_fails(tmp_path, se
     assert data["advisories"] == [] and "## Advisories" not in "\n".join(markdown)
 
 
-@pytest.mark.parametrize("switches", [["existing-404"], ["missing-id"], []])
+def test_a_server_that_loses_one_configured_session_is_told_apart_from_nothing(tmp_path):
+    # From outside, an existing session the server answers 404 for is a stale id in the settings:
+    # the run names the id and says both, and still fails.
+    with serve_in_thread(["existing-404"]) as server:
+        run = run_suite_forked(tmp_path, target_env(server))
+    line, summary, _ = diagnosis_of(run, tmp_path / "reports")
+    assert run.returncode == 1 and summary["verdict"] == "misconfigured"
+    assert line.startswith("session id 'ses_minimal' is not readable with this token (404), the other two are")
+    assert line.endswith("if right, the server lost what it should read")
+
+
+@pytest.mark.parametrize("switches", [["missing-id"], []])
 def test_a_server_fault_or_a_conformant_server_gets_no_diagnosis(tmp_path, switches):
     with serve_in_thread(switches) as server:
         run = run_suite_forked(tmp_path, target_env(server))
