@@ -27,6 +27,11 @@ class Ledger:
     def add(self, finding: Finding) -> None:
         (self._outside if self._test is None else self._test).append(finding)
 
+    @property
+    def pending(self) -> bool:
+        """The running test has findings not taken yet."""
+        return bool(self._test)
+
     def take(self) -> list[Finding]:
         """The running test's findings so far (each phase's report carries its own), one per rule
         broken: Hypothesis runs a failing generated case again to report it."""

@@ -32,6 +32,12 @@ from . import synthetic
 from .run import Outcome, Run, RunAborted, used_settings
 
 REPORT_ATTRIBUTE = synthetic.REPORT_ATTRIBUTE
+
+
+def _UNFORMATTED(*args: Any, **kwargs: Any) -> str:  # noqa: N802 - stands in for pytest's two methods
+    return "(told by the test's findings)"
+
+
 ERROR_ATTRIBUTE = "chaser_error"  # on a TestReport: a failure's exception line, when it is no finding
 
 
@@ -175,9 +181,29 @@ class RunHooks:
         finally:
             self.run.ledger.end()
 
+    def _told_by_findings(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> bool:
+        """Whether this phase's failure will be told by its findings' text alone (below): then
+        pytest need not format its traceback, which it does, source lines and all, for every
+        failure whatever --tb says, and a broken server's run has dozens."""
+        if not self.compact or call.excinfo is None or item.get_closest_marker("xfail") is not None:
+            return False
+        error = call.excinfo.value
+        if isinstance(error, (pytest.skip.Exception, pytest.xfail.Exception)) or self.run.signal is not None:
+            return False
+        return self.run.ledger.pending or isinstance(
+            find_error(error, (NoAnswer, BrokenAnswer)), (NoAnswer, BrokenAnswer)
+        )
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
-        report = yield
+        told = self._told_by_findings(item, call)
+        if told:  # pytest's text of the failure is replaced below: not formatted at all
+            item.repr_failure = item._repr_failure_py = _UNFORMATTED  # type: ignore[method-assign]
+        try:
+            report = yield
+        finally:
+            if told:
+                del item.repr_failure, item._repr_failure_py
         run = self.run
         error = call.excinfo.value if call.excinfo is not None else None
         inner = find_error(error, (ContractViolation, NoAnswer, BrokenAnswer, RunStopped))
