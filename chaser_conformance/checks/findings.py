@@ -3,13 +3,15 @@
 A `Finding` is made once, masked, where the check fails (`Judge.fail`), travels with the test's
 report (to the controller under pytest -n, as a dict), and every report renders it: the
 terminal's causes, summary.json, summary.md, failures.jsonl, JUnit and HTML. Causes are grouped
-from its fields (one per rule and pointer); no rendered text is ever parsed back.
+from its fields (one per rule and pointer); no rendered text is ever parsed back. A baseline, its
+waivers and `compare` key a cause more finely, by its `Identity`: the rule and where, and the
+status, method and perspective of the exchange.
 """
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -31,6 +33,38 @@ def cause_label(rule: str, where: str) -> str:
     if where.startswith("/"):
         return f"[{rule} at {where}]"
     return f"[{rule}{': ' + where if where else ''}]"
+
+
+NO_STATUS = "none"  # a baseline's spelling of the status of a request that got no answer (TOML has no null)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A cause's full identity, as a baseline, its waivers and `compare` key it: the rule, where it
+    bites (`Problem.key`'s where: a pointer, "403 to GET", a perspective, a header), and the status,
+    method and perspective of the exchange that showed it. The same rule at the same place with
+    another status, method or perspective is another cause: a baseline of one does not waive the other."""
+
+    rule: str
+    where: str
+    status: int | None  # None: the request got no answer (NO_STATUS in a baseline)
+    method: str
+    perspective: str  # "the token", "no credentials", "other credentials"; "" when no answer came
+
+    @classmethod
+    def of(cls, finding: Finding, problem: Problem) -> Identity:
+        return cls(*problem.key, finding.status, finding.method, finding.perspective)
+
+    @property
+    def label(self) -> str:
+        """'[undocumented status: 403 to GET] (403 to GET, other credentials)'."""
+        answer = f"{self.status if self.status is not None else 'no answer'} to {self.method}"
+        return f"{cause_label(self.rule, self.where)} ({answer}{', ' + self.perspective if self.perspective else ''})"
+
+
+def identities(findings: Iterable[Finding]) -> list[Identity]:
+    """The identity of each shown problem of each finding, in order (repeats kept)."""
+    return [Identity.of(f, p) for f in findings for p in f.shown]
 
 
 @dataclass(frozen=True)

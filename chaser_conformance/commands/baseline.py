@@ -1,7 +1,11 @@
 """`chaser-conformance baseline [REPORTS_DIR] [--expires DATE]`: a run's failing causes as waivers
 (TOML on stdout), so that a suite adopted on an API that is not yet conformant fails only on what
-is new. Each cause is keyed by its rule and JSON pointer (not a test name, not a generated id),
-with a reason line and an expiry date (90 days out by default): the baseline is a debt, not a pass."""
+is new. One waiver per cause in failures.jsonl (in the order seen), keyed by its full identity,
+never by a test name or a generated id: `rule`, `pointer` (where it bites), `status` ("none" for a
+request that got no answer), `method` and `perspective`; with a reason line and an expiry date (90
+days out by default): the baseline is a debt, not a pass.
+
+The identity is checks.findings.Identity, the one run.waivers matches and `compare` keys by."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..checks.findings import NO_STATUS
 from ..contract import exitcodes
 from .saved_reports import ReportsError, RunReports, read_reports
 
@@ -30,16 +35,20 @@ def baseline(run: RunReports, expires: dt.date, today: dt.date) -> str:
         f"# chaser-conformance baseline of {run.directory}: {run.summary.get('verdict_line', run.summary['verdict'])}",
         f"# Written {today}. A run with it (CHASER_WAIVERS or --chaser-waivers) passes while these causes",
         "# fail and fails on any other; a cause that no longer fails is listed as fixed. Each one expires.",
+        '# A cause is its rule, pointer, status ("none": no answer), method and perspective: all five are needed.',
     ]
     for title in run.errors():
         lines.append(f"# not baselined (an error, not a finding of a rule): {title.splitlines()[0] if title else ''}")
-    for cause in run.causes().values():
+    for identity, cause in run.causes().items():
         count = f"{len(cause.tests)} test{'s' if len(cause.tests) != 1 else ''}"
         lines += [
             "",
             "[[waiver]]",
-            f"rule = {toml_string(cause.rule)}",
-            f"pointer = {toml_string(cause.pointer)}",
+            f"rule = {toml_string(identity.rule)}",
+            f"pointer = {toml_string(identity.where)}",
+            f"status = {identity.status if identity.status is not None else toml_string(NO_STATUS)}",
+            f"method = {toml_string(identity.method)}",
+            f"perspective = {toml_string(identity.perspective)}",
             f"reason = {toml_string(f'baseline of {today}: {cause.title} ({count})')}",
             f"expires = {expires.isoformat()}",
         ]

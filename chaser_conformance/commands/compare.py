@@ -1,6 +1,8 @@
 """`chaser-conformance compare OLD_REPORTS NEW_REPORTS [--format text|markdown]`: the causes that
-are new, fixed and still failing between two runs (keyed by rule and pointer, as the baseline is),
-as text or as Markdown for a pull-request comment. Exit 1 when anything is new."""
+are new, fixed and still failing between two runs, as text or as Markdown for a pull-request
+comment. A cause is keyed by its full identity, as the baseline is: rule, where (the pointer),
+status, method and perspective (checks.findings.Identity), so the same rule at the same place with
+another status, method or perspective is new. Exit 1 when anything is new."""
 
 from __future__ import annotations
 
@@ -8,13 +10,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..checks.findings import Identity
 from ..contract import exitcodes
-from .saved_reports import Cause, Key, ReportsError, read_reports
+from .saved_reports import Cause, ReportsError, read_reports
 
 PROG = "chaser-conformance compare"
 
 
-def sets(old: dict[Key, Cause], new: dict[Key, Cause]) -> dict[str, list[Cause]]:
+def sets(old: dict[Identity, Cause], new: dict[Identity, Cause]) -> dict[str, list[Cause]]:
     return {
         "new": [c for k, c in new.items() if k not in old],
         "fixed": [c for k, c in old.items() if k not in new],

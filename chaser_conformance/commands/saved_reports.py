@@ -10,11 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from ..checks import Finding
-from ..checks.findings import cause_label
+from ..checks.findings import Identity
 from ..reports.model import shorten
 from ..settings.redact import shown
-
-Key = tuple[str, str]  # (rule, where): a cause, as summary.json and the waivers name it
 
 
 class ReportsError(Exception):
@@ -23,14 +21,12 @@ class ReportsError(Exception):
 
 @dataclass
 class Cause:
-    rule: str
-    pointer: str  # where it bites: the JSON pointer, or "500 to HEAD", a perspective, a header (Problem.key)
-    title: str
-    tests: list[str] = field(default_factory=list)
+    """One cause of a saved run, by its full identity (rule, where, status, method, perspective): as
+    a baseline's waivers name it and `compare` keys it."""
 
-    @property
-    def label(self) -> str:
-        return cause_label(self.rule, self.pointer)
+    identity: Identity
+    title: str  # the identity's label and the first problem's text, shortened
+    tests: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -39,12 +35,13 @@ class RunReports:
     summary: dict[str, Any]
     findings: list[Finding]
 
-    def causes(self) -> dict[Key, Cause]:
+    def causes(self) -> dict[Identity, Cause]:
         """Every cause the run's findings show, waived ones included (they still fail), in the order seen."""
-        causes: dict[Key, Cause] = {}
+        causes: dict[Identity, Cause] = {}
         for finding in self.findings:
             for problem in finding.shown:
-                cause = causes.setdefault(problem.key, Cause(*problem.key, shorten(f"{problem.label} {problem.text}")))
+                identity = Identity.of(finding, problem)
+                cause = causes.setdefault(identity, Cause(identity, shorten(f"{identity.label} {problem.text}")))
                 if finding.test and finding.test not in cause.tests:
                     cause.tests.append(finding.test)
         return causes

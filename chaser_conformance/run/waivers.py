@@ -8,17 +8,23 @@
 A waived test that fails shows as xfail with the reason; one that passes is reported
 so the waiver can be deleted; an expired waiver is listed and does not waive.
 
-A waiver may name a cause instead of a test (what `chaser-conformance baseline` writes):
+A waiver may name a cause instead of a test (what `chaser-conformance baseline` writes), by its
+full identity (checks.findings.Identity): all five keys are needed.
 
     [[waiver]]
     rule = "schema required"      # the rule broken, as in summary.json's causes
     pointer = "/id"               # where it bites, as summary.json's causes say ("where"): a JSON
                                   # pointer, "500 to HEAD", a perspective, a header; "" for none
+    status = 200                  # the answer's status, or "none" for a request that got no answer
+    method = "GET"
+    perspective = "the token"     # who asked: "the token", "no credentials", "other credentials"
     reason = "baseline of 2026-11-30: known before adopting the suite"
     expires = 2027-02-28
 
 A test that fails only with waived causes shows as waived; one that fails with any other cause
-fails; a cause waiver that nothing in a finished run matched is listed as fixed.
+(the same rule and pointer with another status, method or perspective included) fails; a cause
+waiver that nothing in a finished run matched is listed as fixed. A cause waiver without 'status',
+'method' and 'perspective' (a baseline written before they were keys) is refused, never read loosely.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..checks.findings import cause_label
+from ..checks.findings import NO_STATUS, Identity, identities
 from ..settings.redact import shown
 from ..settings.resolve import read_toml
 
@@ -43,32 +49,27 @@ class Waiver:
     test: str  # "" for a cause waiver
     reason: str
     expires: dt.date | None = None
-    rule: str | None = None  # a cause waiver: the rule and the pointer of the cause it waives
-    pointer: str = ""
-
-    @property
-    def cause(self) -> tuple[str, str] | None:
-        return (self.rule, self.pointer) if self.rule is not None else None
+    cause: Identity | None = None  # a cause waiver: the identity of the cause it waives
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and today > self.expires
 
     def matches(self, nodeid: str, name: str) -> bool:
-        if self.rule is not None:
+        if self.cause is not None:
             return False  # a cause waiver waives findings, whichever test has them (covering_waiver)
         # Only * and ? are wildcards: test names are full of [brackets] that must match literally.
         pattern = re.escape(self.test).replace(r"\*", ".*").replace(r"\?", ".")
         return any(re.fullmatch(pattern, candidate) for candidate in (nodeid, name))
 
     def label(self) -> str:
-        what = cause_label(self.rule, self.pointer) if self.rule is not None else self.test
+        what = self.cause.label if self.cause is not None else self.test
         return what + (f" (expires {self.expires})" if self.expires else "")
 
 
 def covering_waiver(waivers: list[Waiver], findings: list[Any]) -> Waiver | None:
     """The cause waiver of a test's findings (checks.Finding) when every cause they show is waived."""
     by_cause = {w.cause: w for w in waivers if w.cause is not None}
-    keys = [p.key for f in findings for p in f.shown]
+    keys = identities(findings)
     if not keys or not all(k in by_cause for k in keys):
         return None
     return by_cause[keys[0]]
@@ -76,8 +77,39 @@ def covering_waiver(waivers: list[Waiver], findings: list[Any]) -> Waiver | None
 
 def fixed_notes(waivers: list[Waiver], findings: list[Any]) -> list[str]:
     """Cause waivers that no finding of a finished run showed: the baseline can lose them."""
-    seen = {p.key for f in findings for p in f.shown}
+    seen = set(identities(findings))
     return [f"fixed: remove from the baseline: {w.label()}" for w in waivers if w.cause and w.cause not in seen]
+
+
+IDENTITY_KEYS = ("status", "method", "perspective")  # with 'rule' and 'pointer': a cause waiver's keys
+KNOWN_KEYS = ("test", "rule", "pointer", *IDENTITY_KEYS, "reason", "expires")
+
+
+def _cause(entry: dict[str, Any], where: str, path: Path) -> Identity | None:
+    """The identity a cause waiver names, None for a test waiver; a waiver keyed loosely is refused."""
+    rule, pointer = entry.get("rule"), entry.get("pointer", "")
+    if rule is None:
+        named = [k for k in ("pointer", *IDENTITY_KEYS) if k in entry]
+        if named:
+            raise WaiverError(f"{where}: {', '.join(map(repr, named))} need(s) the 'rule' of the cause")
+        return None
+    if "test" in entry or not isinstance(rule, str) or not rule.strip():
+        raise WaiverError(f"{where}: a waiver names a test or a cause ('rule', with 'pointer'), not both")
+    if not all(k in entry for k in IDENTITY_KEYS):
+        raise WaiverError(
+            f"{where}: a cause waiver needs 'status', 'method' and 'perspective' (an older baseline): "
+            f"write it again with chaser-conformance baseline REPORTS_DIR > {shown(path)}"
+        )
+    status, method, perspective = (entry[k] for k in IDENTITY_KEYS)
+    if not isinstance(pointer, str):
+        raise WaiverError(f'{where}: \'pointer\' must be a JSON pointer such as "/id", or ""')
+    if status != NO_STATUS and (type(status) is not int or not 100 <= status <= 599):
+        raise WaiverError(f"{where}: 'status' must be an HTTP status (100 to 599), or \"{NO_STATUS}\" for no answer")
+    if not isinstance(method, str) or not method.strip():
+        raise WaiverError(f"{where}: 'method' must be an HTTP method such as \"GET\"")
+    if not isinstance(perspective, str):
+        raise WaiverError(f'{where}: \'perspective\' must say who asked, such as "the token" ("" for no answer)')
+    return Identity(rule, pointer, None if status == NO_STATUS else status, method, perspective)
 
 
 def load_waivers(path: Path) -> list[Waiver]:
@@ -95,24 +127,18 @@ def load_waivers(path: Path) -> list[Waiver]:
     waivers = []
     for index, entry in enumerate(entries, start=1):
         where = f"{name}, waiver #{index}"
-        extra = set(entry) - {"test", "rule", "pointer", "reason", "expires"}
+        extra = set(entry) - set(KNOWN_KEYS)
         if extra:
-            raise WaiverError(f"{where}: unknown key(s) {sorted(extra)}; known: test, rule, pointer, reason, expires")
+            raise WaiverError(f"{where}: unknown key(s) {sorted(extra)}; known: {', '.join(KNOWN_KEYS)}")
         test, reason, expires = entry.get("test", ""), entry.get("reason"), entry.get("expires")
-        rule, pointer = entry.get("rule"), entry.get("pointer", "")
-        if rule is not None and ("test" in entry or not isinstance(rule, str) or not rule.strip()):
-            raise WaiverError(f"{where}: a waiver names a test or a cause ('rule', with 'pointer'), not both")
-        if rule is None and "pointer" in entry:
-            raise WaiverError(f"{where}: 'pointer' needs the 'rule' of the cause")
-        if not isinstance(pointer, str):
-            raise WaiverError(f'{where}: \'pointer\' must be a JSON pointer such as "/id", or ""')
-        if rule is None and (not isinstance(test, str) or not test.strip()):
+        cause = _cause(entry, where, path)
+        if cause is None and (not isinstance(test, str) or not test.strip()):
             raise WaiverError(f"{where}: 'test' must name a test (a name, a node id, or a pattern), or 'rule' a cause")
         if not isinstance(reason, str) or not reason.strip():
             raise WaiverError(f"{where}: 'reason' must say why the deviation is accepted")
         if expires is not None and (not isinstance(expires, dt.date) or isinstance(expires, dt.datetime)):
             raise WaiverError(f"{where}: 'expires' must be a TOML date such as 2027-03-31")
-        waivers.append(Waiver(test.strip() if rule is None else "", reason.strip(), expires, rule, pointer))
+        waivers.append(Waiver(test.strip() if cause is None else "", reason.strip(), expires, cause))
     return waivers
 
 

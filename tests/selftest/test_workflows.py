@@ -1,6 +1,8 @@
 """Day two: `replay` a run's failures, adopt the suite on a non-conformant API with a `baseline`
-(waivers of causes, keyed by rule and pointer), and `compare` two runs."""
+(waivers of causes, keyed by a cause's full identity: rule, pointer, status, method, perspective),
+and `compare` two runs by the same identity."""
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -35,12 +37,32 @@ def summary(path):
     return json.loads((path / "reports" / "summary.json").read_text())
 
 
-def cause_keys(path, waived=False):
-    """(rule, pointer) of the failing causes of a run (summary.json), or of every finding (waived too)."""
-    if waived:
-        lines = (path / "reports" / "failures.jsonl").read_text().splitlines()
-        return {(p["rule"], p["pointer"]) for line in lines for p in json.loads(line)["problems"] if p["own"]}
+def cause_keys(path):
+    """(rule, pointer) of the failing causes of a run (summary.json)."""
     return {(c["rule"], c["pointer"]) for c in summary(path)["causes"]}
+
+
+def identities_by_test(path):
+    """(test, (rule, where, status, method, perspective)) of each shown problem of each finding of a
+    run, waived ones too (failures.jsonl), read here from the JSON, not with the package's own code."""
+    for line in (path / "reports" / "failures.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        shown = [p for p in entry["problems"] if p["own"]] or entry["problems"]
+        status = entry["response"]["status"] if entry["response"] else None
+        for p in shown:
+            yield (
+                entry["test"],
+                (p["rule"], p["pointer"] or p["at"], status, entry["request"]["method"], entry["perspective"]),
+            )
+
+
+def identities(path):
+    return {identity for _, identity in identities_by_test(path)}
+
+
+def label(identity):
+    rule, where, status, method, perspective = identity
+    return f"[{rule}{' at ' + where if where else ''}] ({status} to {method}, {perspective})"
 
 
 # --- replay -------------------------------------------------------------------------------------
@@ -125,11 +147,16 @@ def adoption(tmp_path_factory):
     return root, runs, written, baseline
 
 
-def test_the_baseline_is_the_waiver_format_keyed_by_rule_and_pointer(adoption):
+def test_the_baseline_is_the_waiver_format_keyed_by_a_causes_full_identity(adoption):
     root, runs, written, baseline = adoption
     assert runs["first"].returncode == 1 and written.returncode == 0, written.stderr
     waivers = load_waivers(baseline)
-    assert {(w.rule, w.pointer) for w in waivers} == cause_keys(root / "first") and waivers
+    keyed = [dataclasses.astuple(w.cause) for w in waivers]
+    assert set(keyed) == identities(root / "first") and len(keyed) == len(set(keyed)) and waivers
+    entries = tomllib.loads(written.stdout)["waiver"]
+    order = ["rule", "pointer", "status", "method", "perspective", "reason", "expires"]
+    assert all(list(entry) == order for entry in entries)
+    assert [(e["rule"], e["pointer"], e["status"], e["method"], e["perspective"]) for e in entries] == keyed
     assert all(not w.test and w.reason.startswith("baseline of ") for w in waivers)
     assert all(w.expires == dt.date.today() + dt.timedelta(days=90) for w in waivers)
     later = command("baseline", root / "first" / "reports", "--expires", "2027-01-31")
@@ -143,8 +170,8 @@ def test_a_run_with_the_baseline_passes_while_the_same_causes_fail(adoption):
     assert run.returncode == 0, run.output[-3000:]
     data = summary(root / "same")
     assert data["causes"] == [] and data["counts"]["waived"] >= 1 and data["counts"]["failed"] == 0
-    assert cause_keys(root / "same", waived=True) == cause_keys(root / "first")  # still there, waived
-    assert "XFAIL" in run.output and "waived: [schema required at /id]" in run.output
+    assert identities(root / "same") == identities(root / "first")  # still there, waived
+    assert "XFAIL" in run.output and "waived: [schema required at /id] (200 to GET, the token)" in run.output
 
 
 def test_the_baseline_waives_the_same_way_under_four_workers(adoption, tmp_path):
@@ -161,14 +188,15 @@ def test_a_run_with_the_baseline_fails_on_a_new_cause_only(adoption):
     failing = cause_keys(root / "more")
     assert failing and not failing & cause_keys(root / "first")  # only the new cause fails
     assert ("content type", "") in failing
+    assert ("content type", "", 404, "GET", "the token") in identities(root / "more") - identities(root / "first")
 
 
 def test_a_run_with_the_baseline_on_a_conformant_server_lists_each_cause_as_fixed(adoption):
     root, runs, _, _ = adoption
     run = runs["fixed"]
     assert run.returncode == 0, run.output[-3000:]
-    for rule, pointer in cause_keys(root / "first"):
-        line = f"fixed: remove from the baseline: [{rule}{' at ' + pointer if pointer else ''}]"
+    for identity in identities(root / "first"):
+        line = f"fixed: remove from the baseline: {label(identity)}"
         assert line in run.output
         assert any(note.startswith(line) for note in summary(root / "fixed")["notes"])
     assert "fixed: remove from the baseline" in (root / "fixed" / "reports" / "summary.md").read_text()
@@ -178,17 +206,18 @@ def test_a_run_with_the_baseline_on_a_conformant_server_lists_each_cause_as_fixe
 def test_compare_prints_new_fixed_and_still_failing(adoption):
     root, _, _, _ = adoption
     first, more, fixed = (root / n / "reports" for n in ("first", "more", "fixed"))
-    known = cause_keys(root / "first")
+    known, now = identities(root / "first"), identities(root / "more")
     grew = command("compare", first, more)
     assert grew.returncode == 1, grew.stderr
     head = grew.stdout.splitlines()[0]
-    new = cause_keys(root / "more")
-    assert head == f"{len(new)} new, 0 fixed, {len(known)} still failing"
-    assert "[content type]" in grew.stdout.split("still failing:")[0].split("new:")[1]
+    new, gone = now - known, known - now
+    assert head == f"{len(new)} new, {len(gone)} fixed, {len(known & now)} still failing"
+    listed = grew.stdout.split("still failing:")[0].split("new:")[1]
+    assert new and all(label(identity) in listed for identity in new)
     healed = command("compare", more, fixed, "--format", "markdown")
     assert healed.returncode == 0
-    assert healed.stdout.startswith(f"### Chaser conformance: 0 new, {len(new) + len(known)} fixed, 0 still failing")
-    assert healed.stdout.count("| ✅ fixed |") == len(new) + len(known)
+    assert healed.stdout.startswith(f"### Chaser conformance: 0 new, {len(now)} fixed, 0 still failing")
+    assert healed.stdout.count("| ✅ fixed |") == len(now)
     same = command("compare", first, root / "same" / "reports")
     assert same.returncode == 0 and same.stdout.startswith(f"0 new, 0 fixed, {len(known)} still failing")
 
@@ -214,4 +243,7 @@ def test_an_expired_baseline_entry_fails_as_any_expired_waiver(adoption, tmp_pat
         run = run_suite_forked(tmp_path, target_env(server) | {"CHASER_WAIVERS": str(stale)})
     assert run.returncode == 1
     assert cause_keys(tmp_path) == cause_keys(root / "first")
-    assert "waiver expired and was not applied: [schema required at /id] (expires 2020-01-31)" in run.output
+    expired = (
+        "waiver expired and was not applied: [schema required at /id] (200 to GET, the token) (expires 2020-01-31)"
+    )
+    assert expired in run.output
