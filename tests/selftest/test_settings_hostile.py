@@ -336,6 +336,9 @@ WAIVER_PARTS = [
     "[waiver]\n",
     "[other]\n",
     '[[waiver]]\ntest = "t"\nreason = "\\u0000\\u001b"\n',
+    '[[waiver]]\nrule = "status"\npointer = ""\nreason = "r"\n',  # an older baseline: refused
+    '[[waiver]]\nrule = "status"\npointer = ""\nstatus = "none"\nmethod = "GET"\nperspective = ""\nreason = "r"\n',
+    '[[waiver]]\nrule = "status"\nstatus = 1e3\nmethod = "GET"\nperspective = "the token"\nreason = "r"\n',
 ]
 
 

@@ -6,14 +6,18 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
 
 import pytest
 
+from chaser_conformance.checks.findings import Finding, Identity, Problem
+from chaser_conformance.commands.baseline import baseline as write_baseline
 from chaser_conformance.commands.baseline import toml_string
-from chaser_conformance.run.waivers import WaiverError, load_waivers
+from chaser_conformance.commands.saved_reports import RunReports
+from chaser_conformance.run.waivers import WaiverError, covering_waiver, fixed_notes, load_waivers
 from chaser_conformance.server import serve_in_thread
 from runner import ROOT, run_suite_forked, target_env
 
@@ -247,3 +251,125 @@ def test_an_expired_baseline_entry_fails_as_any_expired_waiver(adoption, tmp_pat
         "waiver expired and was not applied: [schema required at /id] (200 to GET, the token) (expires 2020-01-31)"
     )
     assert expired in run.output
+
+
+# --- a baseline waives exactly the identities it lists ---------------------------------------------
+
+
+def baselined(root, before, after):
+    """A run against the switches `before`, its baseline, a run with that baseline against `after`,
+    and `compare` of the two runs."""
+    with serve_in_thread(before) as server:
+        first = run_suite_forked(root / "before", target_env(server))
+    written = command("baseline", root / "before" / "reports")
+    assert first.returncode == 1 and written.returncode == 0, written.stderr
+    (root / "baseline.toml").write_text(written.stdout)
+    with serve_in_thread(after) as server:
+        later = run_suite_forked(root / "after", target_env(server) | {"CHASER_WAIVERS": str(root / "baseline.toml")})
+    return later, command("compare", root / "before" / "reports", root / "after" / "reports")
+
+
+def failing_tests(path):
+    return {t for c in summary(path)["causes"] for t in c["tests"]}
+
+
+def test_a_baseline_of_a_foreign_403_does_not_waive_the_400s_of_unknown_ids(tmp_path):
+    """Issue 26's case. 'undocumented status' bites at '403 to GET' and '400 to GET': the status was
+    already in its where, so this held before the full identity too (the next test shows the harm)."""
+    later, compared = baselined(tmp_path, ["foreign-403"], ["foreign-403", "unknown-id-400"])
+    assert later.returncode == 1, later.output[-3000:]
+    new = identities(tmp_path / "after") - identities(tmp_path / "before")
+    assert ("undocumented status", "400 to GET", 400, "GET", "the token") in new
+    assert failing_tests(tmp_path / "after") == {t for t, i in identities_by_test(tmp_path / "after") if i in new}
+    assert compared.returncode == 1, compared.stderr
+    listed = compared.stdout.split("new:")[1].split("fixed:")[0]
+    assert "[undocumented status: 400 to GET] (400 to GET, the token)" in listed
+
+
+def test_a_baseline_does_not_waive_its_rule_and_pointer_with_another_status(tmp_path):
+    """The harm of a baseline keyed by rule and pointer alone: 'content type' (where: none) of the
+    404s waived the text/plain 200s too. Keyed by the full identity, those fail and compare names them."""
+    later, compared = baselined(tmp_path, ["404-text-html"], ["404-text-html", "200-text-plain"])
+    assert identities(tmp_path / "before") == {("content type", "", 404, "GET", "the token")}
+    assert later.returncode == 1, later.output[-3000:]
+    assert cause_keys(tmp_path / "after") == {("content type", "")}
+    assert {c["status"] for c in summary(tmp_path / "after")["causes"]} == {200}
+    new = identities(tmp_path / "after") - identities(tmp_path / "before")
+    assert new == {("content type", "", 200, "GET", "the token")}
+    assert failing_tests(tmp_path / "after") == {t for t, i in identities_by_test(tmp_path / "after") if i in new}
+    assert summary(tmp_path / "after")["counts"]["waived"] >= 1  # the 404s alone are still waived
+    assert compared.returncode == 1 and compared.stdout.startswith("1 new, 0 fixed, 1 still failing")
+    assert (
+        compared.stdout.split("new:")[1]
+        .split("still failing:")[0]
+        .startswith("\n  [content type] (200 to GET, the token)")
+    )
+
+
+OLD_BASELINE = (
+    '[[waiver]]\nrule = "content type"\npointer = ""\nreason = "baseline of 2026-11-30"\nexpires = 2099-01-01\n'
+)
+
+
+def test_a_baseline_of_the_older_format_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "old-baseline.toml"
+    path.write_text(OLD_BASELINE)
+    with pytest.raises(WaiverError) as raised:
+        load_waivers(path)
+    message = str(raised.value)
+    assert message == (
+        f"waivers file {str(path)!r}, waiver #1: a cause waiver needs 'status', 'method' and 'perspective' "
+        f"(an older baseline): write it again with chaser-conformance baseline REPORTS_DIR > {str(path)!r}"
+    )
+    with serve_in_thread(["404-text-html"]) as server:  # the cause it would have waived loosely
+        run = run_suite_forked(tmp_path / "run", target_env(server) | {"CHASER_WAIVERS": str(path)})
+    assert run.returncode == 4 and "Traceback" not in run.output, run.output[-3000:]
+    assert [line for line in run.output.splitlines() if line.strip()] == [f"ERROR: chaser settings: {message}"]
+
+
+CAUSE = 'rule = "content type"\npointer = ""\nreason = "r"\n'
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ('status = 404\nmethod = "GET"\n', "needs 'status', 'method' and 'perspective' (an older baseline)"),
+        ('status = 99\nmethod = "GET"\nperspective = "the token"\n', "'status' must be an HTTP status"),
+        ('status = 600\nmethod = "GET"\nperspective = "the token"\n', "'status' must be an HTTP status"),
+        ('status = "404"\nmethod = "GET"\nperspective = "the token"\n', "'status' must be an HTTP status"),
+        ('status = true\nmethod = "GET"\nperspective = "the token"\n', "'status' must be an HTTP status"),
+        ('status = "None"\nmethod = "GET"\nperspective = "the token"\n', "'status' must be an HTTP status"),
+        ('status = 404\nmethod = ""\nperspective = "the token"\n', "'method' must be an HTTP method"),
+        ('status = 404\nmethod = "GET"\nperspective = 1\n', "'perspective' must say who asked"),
+    ],
+)
+def test_a_cause_waiver_names_a_status_a_method_and_a_perspective(tmp_path, keys, message):
+    path = tmp_path / "w.toml"
+    path.write_text("[[waiver]]\n" + CAUSE + keys)
+    with pytest.raises(WaiverError, match=re.escape(message)) as raised:
+        load_waivers(path)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_test_waiver_takes_no_status_method_or_perspective(tmp_path):
+    path = tmp_path / "w.toml"
+    path.write_text('[[waiver]]\ntest = "t"\nreason = "r"\nstatus = 404\nmethod = "GET"\n')
+    with pytest.raises(WaiverError, match="'status', 'method' need\\(s\\) the 'rule' of the cause"):
+        load_waivers(path)
+
+
+def test_no_answer_is_status_none_in_a_baseline_and_waives_only_itself(tmp_path):
+    problem = Problem("no answer", "the connection was reset")
+    lost = Finding("no answer", (problem,), "GET", "http://h/v1/sessions/s", None, "", test="t")
+    run = RunReports(tmp_path, {"verdict": "not conformant"}, [lost])
+    written = write_baseline(run, dt.date(2099, 1, 31), dt.date(2099, 1, 1))
+    entry = tomllib.loads(written)["waiver"][0]
+    assert (entry["status"], entry["method"], entry["perspective"]) == ("none", "GET", "")
+    (tmp_path / "b.toml").write_text(written)
+    [waiver] = load_waivers(tmp_path / "b.toml")
+    assert waiver.cause == Identity("no answer", "", None, "GET", "")
+    assert waiver.label() == "[no answer] (no answer to GET) (expires 2099-01-31)"
+    assert covering_waiver([waiver], [lost]) is waiver and fixed_notes([waiver], [lost]) == []
+    answered = dataclasses.replace(lost, status=502, perspective="the token")
+    assert covering_waiver([waiver], [answered]) is None
+    assert fixed_notes([waiver], [answered]) == [f"fixed: remove from the baseline: {waiver.label()}"]
