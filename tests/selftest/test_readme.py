@@ -10,6 +10,7 @@ import tomllib
 import pytest
 
 from chaser_conformance.contract import layout
+from chaser_conformance.run.waivers import load_waivers
 from chaser_conformance.server.store import seed
 from chaser_conformance.settings import FIELDS
 from runner import ROOT, run_suite_forked
@@ -97,3 +98,13 @@ def test_the_sample_output_is_what_the_first_command_prints(tmp_path):
 def test_every_setting_has_a_row_in_the_settings_table():
     missing = [f.env for f in FIELDS if not any(line.startswith(f"| `{f.env}` | `{f.option}`") for line in LINES)]
     assert not missing, f"settings the README's table does not list (with their option): {missing}"
+
+
+def test_the_readmes_waivers_load_as_the_waivers_file_they_show(tmp_path):
+    shown = ["\n".join(lines) for _, language, lines in blocks() if language == "toml" and "[[waiver]]" in lines]
+    assert len(shown) == 2  # a test waiver and a cause waiver keyed by its full identity
+    for number, text in enumerate(shown):
+        path = tmp_path / f"waivers-{number}.toml"
+        path.write_text(text + "\n")
+        [waiver] = load_waivers(path)
+        assert waiver.test or (waiver.cause.status, waiver.cause.method) == (404, "GET")
