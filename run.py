@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -61,7 +62,7 @@ def install_express(env: dict[str, str]) -> int:
     NODE_FRAMEWORKS.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "package-lock.json"):  # npm ci installs the folder's own package.json
         shutil.copyfile(EXPRESS_APP / name, NODE_FRAMEWORKS / name)
-    say(f"installing the selftests' Express app's packages (npm ci --prefix {NODE_FRAMEWORKS})")
+    say(f"installing the selftests' Express app's packages (npm ci --prefix {near(NODE_FRAMEWORKS)})")
     command = [npm, "ci", "--loglevel=error", "--no-audit", "--no-fund", "--prefix", str(NODE_FRAMEWORKS)]
     code = wait(subprocess.Popen(command, cwd=ROOT, env=env))
     if code:
@@ -71,6 +72,22 @@ def install_express(env: dict[str, str]) -> int:
     return code
 
 
+# The selftests' work in CPU minutes, as measured on a two-core machine (about 1,200 CPU-s, issue 27):
+# with -n auto, about that divided by the cores, and some idle time.
+SELFTEST_CPU_MINUTES = 20
+
+
+def announce_selftest(env: dict[str, str]) -> int:
+    """Say up front how long the selftests take here, and where their long output goes."""
+    cores = os.cpu_count() or 1
+    minutes = max(3, math.ceil(SELFTEST_CPU_MINUTES / cores * 1.15))
+    say(
+        f"selftest: about {minutes} minutes with {cores} core{'s' if cores != 1 else ''} (the fault catalogue runs "
+        "the whole suite some 300 times); its matrix goes to reports/selftest/fault-matrix.txt"
+    )
+    return 0
+
+
 # Each command is one or more steps, run in order in the venv; the first failure ends it. A step is
 # a program with its arguments, or a function of this script (called with the environment).
 COMMANDS: dict[str, list[Any]] = {
@@ -78,6 +95,7 @@ COMMANDS: dict[str, list[Any]] = {
     "live": [["chaser-conformance"]],
     "server": [["python", "-m", "chaser_conformance.server"]],
     "selftest": [
+        announce_selftest,
         install_express,
         [
             "python",
@@ -105,6 +123,11 @@ EXTRAS = {"selftest": ["selftest"], "lint": ["lint"]}
 
 def say(text: str) -> None:
     print(f"run.py: {text}", file=sys.stderr, flush=True)
+
+
+def near(path: Path) -> Path:
+    """A path of the checkout as seen from it (`.venv`), so that what run.py says names no machine's folders."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def wanted() -> str:
@@ -141,7 +164,7 @@ def ensure_environment(extras: list[str]) -> None:
     if have is not None and have.issuperset(extras):
         return
     if not PYTHON.exists():
-        say(f"creating the virtual environment {VENV}")
+        say(f"creating the virtual environment {near(VENV)}")
         if importlib.util.find_spec("ensurepip") is not None:
             venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
         else:
@@ -179,7 +202,7 @@ def main(argv: list[str]) -> int:
     try:
         ensure_environment(EXTRAS.get(argv[0], []))
     except (subprocess.CalledProcessError, OSError, ValueError) as exc:
-        say(f"could not set up {VENV}: {exc}")
+        say(f"could not set up {near(VENV)}: {exc}")
         return 2
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
     env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")

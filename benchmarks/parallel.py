@@ -153,7 +153,8 @@ def catalogue(tests: list[str], workers: int = 4) -> None:
     print(f"\n== fault catalogue: serial and with every suite run under -n {workers}")
     matrices = {}
     for label, extra in (("serial", ""), (f"-n {workers}", f"-n {workers}")):
-        env = os.environ | {"CHASER_SELFTEST_SUITE_ARGS": extra}
+        matrix = Path(tempfile.mkdtemp()) / "fault-matrix.txt"  # where tests/selftest/conftest.py writes it
+        env = os.environ | {"CHASER_SELFTEST_SUITE_ARGS": extra, "CHASER_SELFTEST_MATRIX": str(matrix)}
         started = time.perf_counter()
         run = subprocess.run(
             [sys.executable, "-m", "pytest", *tests, "-q", "-p", "no:cacheprovider"],
@@ -162,7 +163,8 @@ def catalogue(tests: list[str], workers: int = 4) -> None:
             capture_output=True,
             text=True,
         )
-        lines = [line for line in run.stdout.splitlines() if re.match(r"^  \S+ +\S+ +", line)]
+        written = matrix.read_text().splitlines() if matrix.is_file() else []
+        lines = [line for line in written if re.match(r"^  \S+ +\S+ +", line)]
         matrices[label] = {line.split()[0]: line.split(None, 2)[2] for line in lines}
         kill = [line for line in run.stdout.splitlines() if line.startswith("kill rate")]
         if not kill or not lines:

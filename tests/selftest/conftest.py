@@ -1,10 +1,14 @@
-"""Collects the fault catalogue's verdicts (also from xdist workers) and prints the matrix."""
+"""Collects the fault catalogue's verdicts (also from xdist workers), writes the matrix to a file and
+says its one-line summary."""
 
 import collections
+import os
+from pathlib import Path
 
 import pytest
 
 _ROWS = []
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def grouped(tests):
@@ -22,22 +26,34 @@ def pytest_runtest_logreport(report):
             _ROWS.append((kind, switch, group, tests, report.passed))
 
 
+def matrix_path():
+    """Where the matrix is written: CHASER_SELFTEST_MATRIX, else reports/selftest/fault-matrix.txt."""
+    return Path(os.environ.get("CHASER_SELFTEST_MATRIX") or ROOT / "reports" / "selftest" / "fault-matrix.txt")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter):
+    """The whole matrix to a file; on the terminal, what is wrong in it (a fault not caught, a variant
+    flagged) and the one line that sums it up."""
     if not _ROWS:
         return
-    tr = terminalreporter
     faults = sorted(r for r in _ROWS if r[0] == "fault")
     variants = sorted(r for r in _ROWS if r[0] == "variant")
-    tr.section("fault catalogue: each fault and the tests that caught it", sep="=")
-    for _, switch, group, tests, _ in faults:
-        tr.write_line(f"  {switch:<42} {group:<12} {grouped(tests) if tests else 'NOT CAUGHT'}")
-    tr.section("conformant variants: the verdict on each", sep="=")
-    for _, switch, group, tests, _ in variants:
-        tr.write_line(f"  {switch:<42} {group:<12} {'pass' if not tests else 'FLAGGED by ' + grouped(tests)}")
     caught = sum(1 for r in faults if r[3])
     false_alarms = sum(1 for r in variants if r[3] or not r[4])
     rate = 100.0 * caught / len(faults) if faults else 0.0
-    tr.write_line(
-        f"kill rate {caught}/{len(faults)} ({rate:.1f} %), false alarms {false_alarms}/{len(variants)}", bold=True
-    )
+    summary = f"kill rate {caught}/{len(faults)} ({rate:.1f} %), false alarms {false_alarms}/{len(variants)}"
+    lines = ["fault catalogue: each fault and the tests that caught it"]
+    lines += [f"  {s:<42} {g:<12} {grouped(tests) if tests else 'NOT CAUGHT'}" for _, s, g, tests, _ in faults]
+    lines.append("conformant variants: the verdict on each")
+    lines += [f"  {s:<42} {g:<12} {'pass' if not t else 'FLAGGED by ' + grouped(t)}" for _, s, g, t, _ in variants]
+    path = matrix_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([*lines, summary]) + "\n")
+    tr = terminalreporter
+    tr.section("fault catalogue", sep="=")
+    for line in lines:
+        if line.endswith("NOT CAUGHT") or "FLAGGED by" in line:
+            tr.write_line(line)
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    tr.write_line(f"{summary}; the matrix: {shown}", bold=True)

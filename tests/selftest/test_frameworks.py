@@ -66,8 +66,8 @@ def express_or_skip():
     )
     if found.returncode:
         (pytest.fail if os.environ.get("CI") else pytest.skip)(
-            f"express is not installed in {' or '.join(node_modules())}: `python3 run.py selftest` installs it "
-            "(npm ci of tests/selftest/frameworks/express/package-lock.json; needs npm)"
+            "express is not installed in NODE_PATH or the venv's node-frameworks folder: `python3 run.py selftest` "
+            "installs it (npm ci of tests/selftest/frameworks/express/package-lock.json; needs npm)"
         )
     return node
 
