@@ -64,6 +64,20 @@ class Tally:
         return grouped
 
 
+# Every word a run's verdict can be: the README's table has a row for each (a selftest checks).
+VERDICTS = (
+    "conformant",
+    "not conformant",
+    "misconfigured",
+    "incomplete",
+    "nothing checked",
+    "interrupted",
+    "unreachable",
+    "usage error",
+    "token expired",
+)
+
+
 def verdict(counts: dict[str, int], stopped: bool = False, ending: str | None = None) -> tuple[str, str]:
     """(verdict, the line that says it): the same words in every channel.
 
@@ -80,6 +94,8 @@ def verdict(counts: dict[str, int], stopped: bool = False, ending: str | None = 
         word = "nothing checked"
     else:
         word = "conformant"
+    if word not in VERDICTS:
+        raise ValueError(f"{word!r} is not a verdict of the README's table")
     parts = [f"{counts['passed']} passed"]
     parts += [f"{counts[o]} {o}" for o in ("failed", "error", "waived", "xpassed") if counts[o]]
     if counts["skipped"]:

@@ -120,3 +120,11 @@ def test_selftest_says_up_front_how_long_it_takes_and_names_no_machine_folder(ca
         assert f"about {minutes} minutes with {cores} core" in said and "reports/selftest/fault-matrix.txt" in said
         assert str(ROOT) not in said
     assert run_py.near(run_py.VENV / "node-frameworks") == run_py.VENV.relative_to(ROOT) / "node-frameworks"
+
+
+def test_every_verdict_has_a_row_in_the_readmes_verdict_table():
+    from chaser_conformance.reports.model import VERDICTS
+
+    table = [line for line in LINES[LINES.index("| verdict | means | exit |") :] if line.startswith("|")]
+    named = {word for line in table for word in re.findall(r"`([^`]+)`", line.split("|")[1])}
+    assert set(VERDICTS) <= named, set(VERDICTS) - named
