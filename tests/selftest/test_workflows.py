@@ -373,3 +373,58 @@ def test_no_answer_is_status_none_in_a_baseline_and_waives_only_itself(tmp_path)
     answered = dataclasses.replace(lost, status=502, perspective="the token")
     assert covering_waiver([waiver], [answered]) is None
     assert fixed_notes([waiver], [answered]) == [f"fixed: remove from the baseline: {waiver.label()}"]
+
+
+# --- the README's day-two commands, run as printed ----------------------------------------------
+
+
+def readme_commands(prefix):
+    """The README's shell lines that start with `prefix`, comments cut, in order."""
+    text = (ROOT / "README.md").read_text()
+    lines = [line.split("  #")[0].strip() for line in text.splitlines()]
+    return [line for line in lines if line.startswith(prefix)]
+
+
+def test_the_readmes_day_two_commands_work_as_printed(tmp_path):
+    # Each `.venv/bin/chaser-conformance ...` line of the README runs as written, in a directory that
+    # holds what the README assumes (a run's reports/, main-reports/ of an earlier run, mocks/ and a
+    # HAR capture): only the program's path, the example hosts and the job summary file are this
+    # machine's. Against two faults, so that cause 2 and test_unknown_id_returns_404_json exist.
+    printed = readme_commands(".venv/bin/chaser-conformance ")
+    assert len(printed) >= 9, printed
+    work = tmp_path / "work"
+    (work / "mocks").mkdir(parents=True)
+    with serve_in_thread([FAULT]) as earlier:
+        run_suite_forked(tmp_path / "earlier", target_env(earlier))
+    (tmp_path / "earlier" / "reports").rename(work / "main-reports")
+    (work / "mocks" / "session.json").write_text(json.dumps({"id": "ses_1"}))
+    (work / "captured.har").write_bytes((ROOT / "tests/selftest/data/mitmdump-reference-server.har").read_bytes())
+    summary_file = tmp_path / "step-summary.md"
+    with serve_in_thread([FAULT, SECOND]) as faulty, serve_in_thread() as good:
+        env = target_env(faulty)
+        assert run_suite_forked(tmp_path / "now", env).returncode == 1
+        (tmp_path / "now" / "reports").rename(work / "reports")
+        (work / "failures.jsonl").write_bytes((work / "reports" / "failures.jsonl").read_bytes())
+        machine = {
+            ".venv/bin/chaser-conformance": f"{sys.executable} -m chaser_conformance",
+            "https://preview-123.example.com": good.base_url,
+            '"$GITHUB_STEP_SUMMARY"': str(summary_file),
+        }
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("CHASER_")}
+        clean |= {"CHASER_API_TOKEN": env["CHASER_API_TOKEN"], "PYTHONPATH": str(ROOT)}
+        for line in printed:
+            command = line
+            for mine, theirs in machine.items():
+                command = command.replace(mine, theirs)
+            done = subprocess.run(
+                ["bash", "-c", command], cwd=work, env=clean, capture_output=True, text=True, timeout=120
+            )
+            said = done.stdout + done.stderr
+            assert done.returncode in (0, 1), f"{line}\n-> exit {done.returncode}\n{said[-2000:]}"
+            assert "Traceback" not in said and env["CHASER_API_TOKEN"] not in said, line
+            if "--base-url" in line:
+                assert done.returncode == 0 and "now passes" in said, said[-2000:]
+            elif " replay " in line:
+                assert done.returncode == 1 and "still failing" in said, f"{line}\n{said[-2000:]}"
+    assert (work / "chaser-baseline.toml").is_file() and load_waivers(work / "chaser-baseline.toml")
+    assert summary_file.read_text().startswith("### Chaser conformance: ")
