@@ -3,8 +3,8 @@
 The action's steps are run here as a GitHub runner runs them (`run_action`), against a reference
 server, and its inputs are checked against the real settings. The recipes run after a deployment
 as well as on demand and on a schedule, pin the suite, tolerate an optional secret that does not
-exist, and never hold a credential. (actionlint checks the GitHub one as GitHub reads it: python3
-run.py lint.)"""
+exist, and never hold a credential. (The linters check them as GitHub reads them: python3 run.py
+lint runs actionlint on the workflow and a schema check on action.yml.)"""
 
 import os
 import re
@@ -308,26 +308,29 @@ def test_every_input_is_documented_used_and_every_variable_the_action_sets_is_a_
         assert "${{" not in step.get("run", ""), f"{step['name']}: an expression in a script (script injection)"
 
 
-def test_the_github_recipe_runs_after_a_deployment_on_demand_and_on_a_schedule_with_a_pinned_suite():
-    text = (RECIPES / "github-actions.yml").read_text()
-    workflow = yaml.safe_load(text)
+def test_the_github_recipe_uses_the_action_pinned_and_names_the_environment_of_its_secrets():
+    workflow = yaml.safe_load((RECIPES / "github-actions.yml").read_text())
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
     assert {"workflow_dispatch", "schedule"} <= set(triggers)
     assert {"deployment_status", "workflow_run"} & set(triggers)
-    assert TAG.fullmatch(workflow["env"]["SUITE_REF"])
+    assert workflow["concurrency"]["group"] and workflow["concurrency"]["cancel-in-progress"] is False
     (job,) = workflow["jobs"].values()
     assert "deployment_status.state == 'success'" in job["if"] and "conclusion == 'success'" in job["if"]
-    checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@"))
-    assert checkout["with"]["ref"] == "${{ env.SUITE_REF }}"
-    assert checkout["with"]["token"] == "${{ secrets.SUITE_CHECKOUT_TOKEN || github.token }}"  # private copy
-    run = next(s for s in job["steps"] if "chaser-conformance" in s.get("run", "") and "env" in s)
-    assert run["env"]["CHASER_API_TOKEN"] == "${{ secrets.CHASER_API_TOKEN }}" and "::add-mask::" in run["run"]
-    assert {k for k, v in run["env"].items() if "secrets." in v} == {
-        "CHASER_BASE_URL",
-        "CHASER_API_TOKEN",
-        "CHASER_SESSION_ID",
-        "CHASER_FOREIGN_SESSION_ID",
+    assert job["environment"] == {"name": "staging", "deployment": False}
+    (step,) = job["steps"]
+    repository, _, ref = step["uses"].partition("@")
+    assert repository.count("/") == 1 and TAG.fullmatch(ref)
+    assert step["with"] == {
+        "base-url": "${{ secrets.CHASER_BASE_URL }}",
+        "token": "${{ secrets.CHASER_API_TOKEN }}",
+        "session-ids": "${{ secrets.CHASER_SESSION_ID }}",
+        "foreign-session-id": "${{ secrets.CHASER_FOREIGN_SESSION_ID }}",
     }
+    assert set(step["with"]) <= set(action()["inputs"])
+    # The README's "paste these lines" are the recipe's job.
+    readme = (ROOT / "README.md").read_text()
+    (pasted,) = yaml.safe_load(readme.split("```yaml\n", 1)[1].split("```", 1)[0])["jobs"].values()
+    assert pasted["steps"] == job["steps"] and pasted["environment"] == job["environment"]
 
 
 def test_a_missing_optional_secret_as_github_passes_it_does_not_stop_the_run(tmp_path):
