@@ -346,7 +346,7 @@ def test_a_missing_optional_secret_as_github_passes_it_does_not_stop_the_run(tmp
     assert settings.foreign_session_id is None and settings.empty == ("CHASER_FOREIGN_SESSION_ID",)
 
 
-def test_the_gitlab_recipe_likewise():
+def test_the_gitlab_recipe_likewise_and_in_merge_request_pipelines():
     jobs = yaml.safe_load((RECIPES / "gitlab-ci.yml").read_text())
     (job,) = jobs.values()
     assert TAG.fullmatch(job["variables"]["SUITE_REF"])
@@ -355,5 +355,16 @@ def test_the_gitlab_recipe_likewise():
     assert job["needs"][0]["job"] == "deploy_staging" and job["needs"][0]["optional"] is True
     sources = " ".join(rule["if"] for rule in job["rules"])
     assert '"schedule"' in sources and '"web"' in sources
+    assert '$CI_PIPELINE_SOURCE == "merge_request_event"' in sources  # JUnit in the merge request
     assert job["artifacts"]["when"] == "always" and job["artifacts"]["reports"]["junit"] == "reports/junit.xml"
     assert not any(k.startswith("CHASER_") and k != "CHASER_PROFILE" for k in job["variables"])  # CI/CD variables
+
+
+def test_the_gitlab_recipe_stops_before_the_embedded_server_when_the_base_url_is_missing(tmp_path):
+    # A protected CHASER_BASE_URL does not reach a merge request's pipeline: the variable is unset.
+    (job,) = yaml.safe_load((RECIPES / "gitlab-ci.yml").read_text()).values()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHASER_")}
+    guard = subprocess.run(["sh", "-ec", job["script"][0]], env=env, capture_output=True, text=True, timeout=30)
+    assert guard.returncode == 4 and "CHASER_BASE_URL is not set" in guard.stdout
+    given = subprocess.run(["sh", "-ec", job["script"][0]], env=env | {"CHASER_BASE_URL": "https://x.test"}, timeout=30)
+    assert given.returncode == 0
