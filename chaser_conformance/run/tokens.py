@@ -28,7 +28,7 @@ import requests
 from ..contract.exitcodes import UNREACHABLE
 from ..settings.fields import FIELDS_BY_NAME, Source
 from ..settings.secret import Secret, mask
-from ..transport.client import RunStopped, token_accepted
+from ..transport.client import RENEWALS_PER_REQUEST, RunStopped, token_accepted
 
 COMMAND_TIMEOUT_SECONDS = 60.0
 EXPIRED = "token expired during the run"
@@ -165,16 +165,19 @@ class TokenAuth:
         with self._lock:
             return token if token in self._known else None
 
-    def renewed_for(self, send_once: Callable[..., requests.Response], authorization: str, kwargs: Any) -> str | None:
+    def renewed_for(
+        self, send_once: Callable[..., requests.Response], authorization: str, kwargs: Any, fresh: bool = False
+    ) -> str | None:
         """After a 401 to a request sent outside requests (byte for byte): the Authorization value
-        to retry it with, when it carried the current token and that token has expired; else None."""
+        to retry it with, when it carried the current token and that token has expired; else None.
+        `fresh`: the request already carried a token renewed for it (see `_renewed`)."""
         if not authorization.startswith("Bearer "):
             return None
         token = authorization[len("Bearer ") :]
         with self._lock:
             if token not in self._known:
                 return None
-        renewed = self._renewed(send_once, token, kwargs)
+        renewed = self._renewed(send_once, token, kwargs, fresh)
         return None if renewed is None else Secret(f"Bearer {renewed}")
 
     def worked(self, authorization: str, request: requests.PreparedRequest) -> None:
@@ -210,24 +213,36 @@ class TokenAuth:
         if carried != token:
             request.headers["Authorization"] = Secret(f"Bearer {token}")  # a test built it before a refresh
         response = send_once(request, **kwargs)
-        if response.status_code != 401:
-            if token_accepted(response.status_code):
-                with self._lock:
-                    self._last_good[token] = request
-            return response
-        renewed = self._renewed(send_once, token, kwargs)
-        if renewed is None:
-            return response  # the token still works: this 401 is the server's answer to this request
-        response.close()
-        return send_once(self._with(request, renewed), **kwargs)
+        for attempt in range(RENEWALS_PER_REQUEST):
+            if response.status_code != 401:
+                break
+            renewed = self._renewed(send_once, token, kwargs, fresh=attempt > 0)
+            if renewed is None:
+                break  # the token still works: this 401 is the server's answer to this request
+            response.close()
+            token, request = renewed, self._with(request, renewed)
+            response = send_once(request, **kwargs)
+        if token_accepted(response.status_code):
+            with self._lock:
+                self._last_good[token] = request
+        return response
 
-    def _renewed(self, send_once: Callable[..., requests.Response], token: str, kwargs: Any) -> Secret | None:
-        """The token to retry with when `token` has expired; None when it has not (or never worked)."""
+    def _renewed(
+        self, send_once: Callable[..., requests.Response], token: str, kwargs: Any, fresh: bool = False
+    ) -> Secret | None:
+        """The token to retry with when `token` has expired; None when it has not (or never worked).
+
+        `fresh`: `token` was renewed for this very request and got a 401 at once. It has no request of
+        its own that worked, so a request that worked with an earlier token is sent with it instead:
+        an answer says the 401 was this request's; another 401, that it expired too before the retry
+        arrived (a lifetime shorter than a round trip under load), and it is renewed again."""
         current = self._learn(self.tokens.current())
         if current != token:
             return current  # renewed by another thread or worker meanwhile
         with self._lock:
             last_good = self._last_good.get(token)
+            if last_good is None and fresh and self._last_good:
+                last_good = self._with(next(reversed(self._last_good.values())), token)
         if last_good is None:
             return None  # it never worked here: a wrong token (which the diagnosis names), or this request's 401
         probe = send_once(last_good.copy(), **kwargs)

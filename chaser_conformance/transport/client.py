@@ -27,6 +27,9 @@ from .limits import RunLimits, RunStopped
 _DEFAULT = object()
 # 429 with Retry-After is back-pressure, not non-conformance: wait it out, within a bound.
 RATE_LIMIT_RETRIES = 3
+# A token renewed for a request (run/tokens.py) that expires again before the retry arrives is renewed
+# again, up to this many times for one request: then its 401 stands.
+RENEWALS_PER_REQUEST = 3
 RETRY_AFTER_MAX_SECONDS = 10
 # A SessionInfo is well under a kilobyte; anything past 1 MiB is reported, never read whole.
 MAX_BODY_BYTES = 1 << 20
@@ -204,11 +207,13 @@ class GuardedAdapter(HTTPAdapter):
             current = self.auth.current_for(str(authorization)) if self.auth is not None else authorization
             headers["Authorization"] = Secret(str(current))
         answer = self._verbatim(method, url, headers, timeout, verify)
-        retry = "Authorization" in headers and answer.status == 401 and self.auth is not None
-        renewed = retry and self.auth.renewed_for(
-            self._send_once, headers["Authorization"], {"timeout": timeout, "verify": verify}
-        )
-        if renewed:  # the token expired meanwhile: once more with the new one, as `send` does
+        for attempt in range(RENEWALS_PER_REQUEST):  # the token expired meanwhile: again with a new one, as `send` does
+            if "Authorization" not in headers or answer.status != 401 or self.auth is None:
+                break
+            kwargs = {"timeout": timeout, "verify": verify}
+            renewed = self.auth.renewed_for(self._send_once, headers["Authorization"], kwargs, fresh=attempt > 0)
+            if not renewed:
+                break
             headers["Authorization"] = Secret(renewed)
             self.limits.before_send()
             answer = self._verbatim(method, url, headers, timeout, verify)

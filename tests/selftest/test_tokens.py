@@ -317,6 +317,51 @@ def test_an_expired_token_is_renewed_once_and_the_request_retried_with_the_new_o
     assert server.sent[-1] == ("tok-b", "ses_full") and tokens.report()["refreshes"] == 1
 
 
+def in_turn(tmp_path, *tokens):
+    """A token command that prints `tokens` one per call, in turn."""
+    calls = tmp_path / "calls"
+    body = f"""
+        import pathlib
+        calls = pathlib.Path({str(calls)!r})
+        n = int(calls.read_text()) if calls.exists() else 0
+        calls.write_text(str(n + 1))
+        print({list(tokens)!r}[n])
+        """
+    return script(tmp_path, body)
+
+
+def test_a_renewed_token_that_expires_before_its_retry_arrives_is_renewed_again(tmp_path):
+    # Under load, a short lifetime can end between the renewal and the retry: that 401 is no answer of
+    # the server to the request, and a request that worked before, sent with the new token, tells so.
+    tokens = Tokens(Secret("tok-a"), command=in_turn(tmp_path, "tok-b", "tok-c"))
+    auth = TokenAuth(tokens)
+    expired = {"tok-b"}  # tok-b arrives expired
+    server = FakeServer(lambda token, path: 401 if token in expired else 200)
+    auth.send(server, get("ses_full", "tok-a"), {})
+    expired.add("tok-a")
+    assert auth.send(server, get("ses_nulls", "tok-a"), {}).status_code == 200
+    assert server.sent[1:] == [
+        ("tok-a", "ses_nulls"),
+        ("tok-a", "ses_full"),  # the probe: tok-a expired
+        ("tok-b", "ses_nulls"),
+        ("tok-b", "ses_full"),  # the request that worked, with the new token: expired too
+        ("tok-c", "ses_nulls"),
+    ]
+    assert tokens.report()["refreshes"] == 2
+
+
+def test_a_renewed_tokens_401_stands_when_a_request_that_worked_works_with_it(tmp_path):
+    tokens = Tokens(Secret("tok-a"), command=in_turn(tmp_path, "tok-b", "tok-c"))
+    auth = TokenAuth(tokens)
+    expired = set()
+    server = FakeServer(lambda token, path: 401 if token in expired or path == "odd" else 200)
+    auth.send(server, get("ses_full", "tok-a"), {})
+    expired.add("tok-a")
+    assert auth.send(server, get("odd", "tok-a"), {}).status_code == 401  # odd: 401 with any token
+    assert server.sent[1:] == [("tok-a", "odd"), ("tok-a", "ses_full"), ("tok-b", "odd"), ("tok-b", "ses_full")]
+    assert tokens.report()["refreshes"] == 1  # tok-b works: not renewed again
+
+
 def test_a_token_that_never_worked_is_not_renewed_and_a_fixed_one_that_expires_stops_the_run():
     from chaser_conformance.transport.client import RunStopped
 
