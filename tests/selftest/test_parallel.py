@@ -67,9 +67,12 @@ def test_the_rate_limit_holds_for_the_whole_run_measured_at_the_server(tmp_path)
     run, journal, arrivals = recorded(tmp_path, env=env, args=["-n", "4", "-k", "stable_across_reads or unknown_id"])
     assert run.returncode == 0, run.output[-3000:]
     assert len(arrivals) >= 70
-    # In any one second the server saw at most `rate` requests (+1: both ends of the window).
-    busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
-    assert busiest <= rate + 1, busiest
+    # In any two seconds the server saw at most 2 x `rate` requests (+1: both ends of the window). Two,
+    # not one: arrivals are stamped when a server thread gets to run, and on a loaded machine a few
+    # paced requests wait and then arrive together (22 in one second was seen under -n 3); a limit
+    # per worker (four times the rate) or one 10 % too high still shows.
+    busiest = max(sum(1 for t in arrivals if start <= t < start + 2.0) for start in arrivals)
+    assert busiest <= 2 * rate + 1, busiest
 
 
 def test_a_usage_error_is_one_line_and_exit_4_under_n(tmp_path):
