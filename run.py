@@ -25,6 +25,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -237,12 +238,23 @@ def run(argv: list[str], env: dict[str, str]) -> int:
 
 def wait(process: subprocess.Popen) -> int:
     """The program's exit code. Ctrl-C reaches it too (one process group): it decides how to end
-    (the suite writes its reports, the server stops), and this script waits instead of a traceback."""
-    while True:
-        try:
-            return process.wait()
-        except KeyboardInterrupt:
-            continue
+    (the suite writes its reports, the server stops), and this script waits instead of a traceback.
+    SIGTERM or SIGHUP sent to this script alone (`kill` of a server started in the background, a CI
+    job cancelled) is passed on to the program, so that none is left running, holding its port."""
+
+    def pass_on(signum: int, frame: Any) -> None:
+        process.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, pass_on) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        while True:
+            try:
+                return process.wait()
+            except KeyboardInterrupt:
+                continue
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

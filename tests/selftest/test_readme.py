@@ -128,3 +128,33 @@ def test_every_verdict_has_a_row_in_the_readmes_verdict_table():
     table = [line for line in LINES[LINES.index("| verdict | means | exit |") :] if line.startswith("|")]
     named = {word for line in table for word in re.findall(r"`([^`]+)`", line.split("|")[1])}
     assert set(VERDICTS) <= named, set(VERDICTS) - named
+
+
+def test_a_server_started_by_run_py_in_the_background_stops_with_it(tmp_path):
+    # `kill` of `python3 run.py server &` (SIGTERM to run.py alone) stops the server it started too:
+    # left running, it held the port and the next `run.py server` failed.
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "--here", "server", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # not this test's process group: only run.py gets the signal
+    )
+    try:
+        banner = proc.stdout.readline()
+        port = int(banner.rsplit(":", 1)[1])
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=20)
+        proc.stdout.close()
