@@ -35,6 +35,10 @@ class Usage(Exception):
     pass
 
 
+class Unreachable(Exception):
+    """No replayed exchange got an answer: the base URL is wrong or the target is down (exit 69)."""
+
+
 def select(run: RunReports, cause: int | None, test: str | None) -> list[Finding]:
     if cause is not None:
         causes = run.summary.get("causes", [])
@@ -80,7 +84,15 @@ def _settings(run: RunReports, base_url: str | None, env: Mapping[str, str]) -> 
         "CHASER_FOREIGN_SESSION_ID": recorded.get("foreign_session_id") or "",
     }
     merged = {**{k: v for k, v in defaults.items() if v}, **env}  # the environment first, then the record
-    return resolve({"base_url": base_url or recorded["base_url"]}, env=merged, rootdir=Path.cwd())
+    try:
+        return resolve({"base_url": base_url or recorded["base_url"]}, env=merged, rootdir=Path.cwd())
+    except SettingsError as exc:
+        if "api_token" not in exc.missing:
+            raise
+        raise Usage(  # the base URL may be the record's: "--base-url needs a token" would blame the wrong one
+            "replay sends the failing exchanges with the current token, which the reports hold masked: "
+            "set CHASER_API_TOKEN, or CHASER_TOKEN_COMMAND to a command that prints one"
+        ) from None
 
 
 def _unreplayable(finding: Finding, recorded_base: str) -> str | None:
@@ -108,6 +120,7 @@ def replay(run: RunReports, findings: list[Finding], s: Settings, out: TextIO) -
     for f in findings:
         seen.setdefault((f.method, f.url, f.perspective), []).append(f.test)
     counts = {"still failing": 0, "now passes": 0, "not replayed": 0}
+    unanswered = []  # (sent URL, why): a target that answers none of them is unreachable, not failing
     client = ApiClient(
         s.base_url,
         token,
@@ -121,7 +134,7 @@ def replay(run: RunReports, findings: list[Finding], s: Settings, out: TextIO) -
         for (method, url, perspective), tests in seen.items():
             original = next(f for f in findings if (f.method, f.url, f.perspective) == (method, url, perspective))
             why = _unreplayable(original, recorded_base)
-            tested = f" ({', '.join(sorted(set(tests)))})"
+            tested = f" ({_some(sorted({t.rsplit('::', 1)[-1] for t in tests}))})"
             if why is not None:
                 counts["not replayed"] += 1
                 print(f"not replayed: {method} {url}{tested}: {why}", file=out)
@@ -140,15 +153,33 @@ def replay(run: RunReports, findings: list[Finding], s: Settings, out: TextIO) -
                 lines = violation.finding.text().splitlines()
                 print(f"still failing: {lines[0].removeprefix('[replay] ')}{tested}", file=out)
                 print("\n".join(lines[1:]), file=out)
-            except (NoAnswer, BrokenAnswer) as exc:
+            except NoAnswer as exc:
+                unanswered.append((sent_url, tested, exc))
+            except BrokenAnswer as exc:
                 counts["still failing"] += 1
                 print(f"still failing: GET {sent_url}{tested}: {exc}", file=out)
+    if unanswered and not counts["still failing"] + counts["now passes"]:
+        raise Unreachable(f"{client.base_url} could not be reached: {unanswered[0][2].why}; nothing was replayed")
+    for sent_url, tested, exc in unanswered:  # a target that answered the others: no answer is a failure
+        counts["still failing"] += 1
+        print(f"still failing: GET {sent_url}{tested}: {exc}", file=out)
     print(", ".join(f"{n} {what}" for what, n in counts.items()), file=out)
     return exitcodes.FINDINGS if counts["still failing"] else exitcodes.CONFORMANT
 
 
+def _some(names: list[str], shown: int = 3) -> str:
+    """The first few names, and how many more: a replayed exchange can belong to dozens of tests."""
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
 def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=PROG, description="Send a run's failing exchanges again and judge them.")
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Send a run's failing exchanges again and judge them.",
+        epilog="The token: CHASER_API_TOKEN, or CHASER_TOKEN_COMMAND (the reports hold the run's masked). "
+        "Exit 0: every replayed exchange passes; 1: one still fails; 4: no run in REPORTS_DIR, a --cause or "
+        "--test that names nothing, or a bad setting; 69: the target answered none of them.",
+    )
     parser.add_argument("reports", nargs="?", default="reports", help="a run's reports directory (default: reports)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
@@ -181,3 +212,6 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
     except RunStopped as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Unreachable as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return exitcodes.UNREACHABLE

@@ -239,7 +239,7 @@ def _is_loopback(host: str) -> bool:
 def _check_required(s: Settings, blank: dict[str, str]) -> None:
     """Every required setting that is set but empty or missing, named in one error: a CI job whose
     secrets did not arrive is fixed in one round trip, not one per setting."""
-    problems = []
+    problems, missing = [], []
     if blank:
         ci = any(label.endswith("(environment)") for label in blank.values())
         problems.append(
@@ -254,11 +254,13 @@ def _check_required(s: Settings, blank: dict[str, str]) -> None:
     if s.base_url is not None:
         needs = []
         if s.api_token is None and s.token_command is None and not {"api_token", "token_command"} & set(blank):
+            missing.append("api_token")
             needs.append(
                 "a token: set CHASER_API_TOKEN (or --token), or CHASER_TOKEN_COMMAND (or --token-command) "
                 "to a command that prints one"
             )
         if not s.session_id and "session_id" not in blank:
+            missing.append("session_id")
             needs.append(
                 "at least one session that exists in the token's account: set CHASER_SESSION_ID "
                 "(or --session-id), comma-separated"
@@ -267,7 +269,7 @@ def _check_required(s: Settings, blank: dict[str, str]) -> None:
             label = _label(FIELDS_BY_NAME["base_url"], s.source_of("base_url"))
             problems.append(f"base URL {redact(s.base_url)} from {label} needs " + "; and ".join(needs))
     if problems:
-        raise SettingsError("; ".join(problems))
+        raise SettingsError("; ".join(problems), tuple(missing))
 
 
 def _check_combination(s: Settings) -> None:

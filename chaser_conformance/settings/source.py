@@ -7,7 +7,12 @@ from typing import Any
 
 
 class SettingsError(ValueError):
-    """A bad setting; the message names the setting and where it came from."""
+    """A bad setting; the message names the setting and where it came from. `missing`: the required
+    settings (field names) that were not given at all, for a command that words their absence itself."""
+
+    def __init__(self, message: str, missing: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.missing = missing
 
 
 @dataclass(frozen=True)

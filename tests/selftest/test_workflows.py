@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tomllib
@@ -106,13 +107,15 @@ def test_replay_of_one_cause_or_one_test(tmp_path):
         assert one.returncode == 1 and "[content type]" in one.stdout and "[schema required" not in one.stdout
         test = causes[number - 1]["tests"][0]
         by_test = command("replay", reports, "--test", test, env=token)
-        assert by_test.returncode == 1 and f"({test}" in by_test.stdout
+        assert by_test.returncode == 1 and f"({test.rsplit('::', 1)[-1]}" in by_test.stdout  # tests by name
         # The README's form: a test's name without its parameters replays every parametrisation,
         # and so does a glob; a name that misses says which failing tests come closest.
-        failed = {json.loads(line)["test"] for line in (reports / "failures.jsonl").read_text().splitlines()}
-        nodeid = next(t for t in sorted(failed) if "[" in t)
+        lines = (reports / "failures.jsonl").read_text().splitlines()
+        nodeids = {json.loads(line)["test"] for line in lines}
+        failed = {t.rsplit("::", 1)[-1] for t in nodeids}  # names, as replay prints them
+        nodeid = next(t for t in sorted(nodeids) if "[" in t)
         bare = nodeid.rsplit("::", 1)[-1].split("[")[0]
-        every = {t for t in failed if t.rsplit("::", 1)[-1].split("[")[0] == bare}
+        every = {t for t in failed if t.split("[")[0] == bare}
         assert len(every) > 1, every
         for name in (bare, bare[:-4] + "*", nodeid.split("[")[0]):
             replayed = command("replay", reports, "--test", name, env=token)
@@ -122,6 +125,22 @@ def test_replay_of_one_cause_or_one_test(tmp_path):
             wrong = command("replay", reports, *bad, env=token)
             assert wrong.returncode == 4 and wrong.stderr.count("\n") == 1 and "Traceback" not in wrong.stderr
         assert f"the closest failing tests: {bare}" in wrong.stderr, wrong.stderr
+
+
+def test_replay_to_a_target_that_answers_nothing_is_unreachable_and_without_a_token_says_so(adoption, tmp_path):
+    root, _, _, _ = adoption
+    reports = root / "first" / "reports"
+    token = {"CHASER_API_TOKEN": "tok-any"}  # nothing answers: any token
+    with socket.socket() as free:  # a port nothing listens on
+        free.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{free.getsockname()[1]}"
+    gone = command("replay", reports, "--base-url", nowhere, env=token)
+    assert gone.returncode == 69, gone.stdout + gone.stderr
+    assert gone.stderr.count("\n") == 1 and f"{nowhere} could not be reached" in gone.stderr
+    assert "still failing" not in gone.stdout
+    bare = command("replay", reports)
+    assert bare.returncode == 4 and bare.stderr.count("\n") == 1, bare.stderr
+    assert "set CHASER_API_TOKEN, or CHASER_TOKEN_COMMAND" in bare.stderr and "--base-url" not in bare.stderr
 
 
 def test_replay_and_compare_refuse_a_directory_that_holds_no_run(tmp_path):
