@@ -65,12 +65,21 @@ def _date(text: str) -> dt.date:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0].split(": ", 1)[1])
     parser.add_argument("reports", nargs="?", default="reports", help="a run's reports directory (default: reports)")
-    parser.add_argument("--expires", type=_date, default=None, help=f"expiry date (default: in {DEFAULT_DAYS} days)")
+    parser.add_argument(
+        "--expires",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help=f"the date the waivers stop waiving, after today (default: in {DEFAULT_DAYS} days)",
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return exitcodes.USAGE if exc.code else exitcodes.CONFORMANT
     today = dt.date.today()
+    if args.expires is not None and args.expires <= today:
+        print(f"{PROG}: --expires {args.expires} is not after today: its waivers would waive nothing", file=sys.stderr)
+        return exitcodes.USAGE
     try:
         run = read_reports(Path(args.reports))
     except ReportsError as exc:

@@ -58,7 +58,12 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog=PROG, description="New, fixed and still-failing causes between two runs.")
     parser.add_argument("old", help="the reports directory of the earlier run (e.g. the main branch's)")
     parser.add_argument("new", help="the reports directory of the later run (e.g. the pull request's)")
-    parser.add_argument("--format", choices=("text", "markdown"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="text (default), or markdown for a pull-request comment or a job summary",
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

@@ -320,8 +320,8 @@ FIELDS: tuple[Field, ...] = (
         next(iter(PROFILES)),
         f"test depth: {', '.join(PROFILES)} (default: {next(iter(PROFILES))})",
     ),
-    Field("connect_timeout", _seconds, 5.0, "seconds to wait for a connection"),
-    Field("read_timeout", _seconds, 10.0, "seconds to wait for a response"),
+    Field("connect_timeout", _seconds, 5.0, "seconds to wait for a connection (default: 5)"),
+    Field("read_timeout", _seconds, 10.0, "seconds to wait for a response (default: 10)"),
     Field("rate_limit", _rate, 0.0, "maximum requests per second; 0 = unlimited"),
     Field("waivers", _file, None, "file of known deviations (TOML, see README)"),
     Field(
@@ -340,7 +340,14 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "reports_dir", _directory, None, "where a run writes its reports (default: ./reports, in the current directory)"
     ),
-    Field("max_requests", _count, None, "cap on requests per run (default: per profile)"),
+    Field(
+        "max_requests",
+        _count,
+        None,
+        "cap on requests per run (default: per profile, "
+        + ", ".join(f"{name} {profile.max_requests}" for name, profile in PROFILES.items())
+        + ")",
+    ),
     Field("ca_bundle", _ca_bundle, None, "CA bundle (PEM) to verify the target's TLS certificate with"),
     Field("allow_insecure_http", _flag, False, "allow sending the token over plain http:// to a non-loopback host"),
 )

@@ -158,3 +158,12 @@ def test_a_server_started_by_run_py_in_the_background_stops_with_it(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=20)
         proc.stdout.close()
+
+
+def test_the_readmes_exit_codes_are_the_packages():
+    from chaser_conformance.contract.exitcodes import MEANINGS
+
+    table = LINES[LINES.index("### Exit codes") :]
+    rows = [line for line in table[: table.index("## Settings")] if re.match(r"^\| \d+ \|", line)]
+    assert [int(row.split("|")[1]) for row in rows] == list(MEANINGS)
+    assert "validate" in rows[1] and "token expired" in rows[-2].replace("fixed token expired", "token expired")

@@ -185,6 +185,8 @@ def test_the_baseline_is_the_waiver_format_keyed_by_a_causes_full_identity(adopt
     later = command("baseline", root / "first" / "reports", "--expires", "2027-01-31")
     assert all(w["expires"] == dt.date(2027, 1, 31) for w in tomllib.loads(later.stdout)["waiver"])
     assert command("baseline", root / "first" / "reports", "--expires", "soon").returncode == 4
+    past = command("baseline", root / "first" / "reports", "--expires", "2020-01-31")  # would waive nothing
+    assert past.returncode == 4 and "is not after today" in past.stderr and not past.stdout
 
 
 def test_a_run_with_the_baseline_passes_while_the_same_causes_fail(adoption):
@@ -261,7 +263,8 @@ def test_baseline_strings_are_valid_toml(text):
 def test_an_expired_baseline_entry_fails_as_any_expired_waiver(adoption, tmp_path):
     root, _, _, _ = adoption
     stale = tmp_path / "stale-baseline.toml"
-    stale.write_text(command("baseline", root / "first" / "reports", "--expires", "2020-01-31").stdout)
+    written = command("baseline", root / "first" / "reports", "--expires", "2099-01-31").stdout
+    stale.write_text(written.replace("expires = 2099-01-31", "expires = 2020-01-31"))  # a baseline grown old
     with serve_in_thread([FAULT]) as server:
         run = run_suite_forked(tmp_path, target_env(server) | {"CHASER_WAIVERS": str(stale)})
     assert run.returncode == 1
