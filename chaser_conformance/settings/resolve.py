@@ -75,10 +75,21 @@ class Settings:
                 shown = value.masked
             elif isinstance(value, tuple):
                 shown = ",".join(value) or "-"
+            elif isinstance(value, Path):
+                shown = str(_from_here(value))
             else:
                 shown = "-" if value is None else str(value)
             lines.append(f"{f.name} = {shown}  [{source}]")
         return lines
+
+
+def _from_here(path: Path) -> Path:
+    """A file or folder of the current directory as seen from it (`reports`), so that a run's header
+    and reports name none of a machine's folders; one outside it as it is."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):
+        return path
 
 
 def _label(f: Field, source: Source) -> str:
