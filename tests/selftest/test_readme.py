@@ -167,3 +167,97 @@ def test_the_readmes_exit_codes_are_the_packages():
     rows = [line for line in table[: table.index("## Settings")] if re.match(r"^\| \d+ \|", line)]
     assert [int(row.split("|")[1]) for row in rows] == list(MEANINGS)
     assert "validate" in rows[1] and "token expired" in rows[-2].replace("fixed token expired", "token expired")
+
+
+def run_py_lines():
+    """The README's shell lines that run run.py (backslash continuations joined, comments cut), but
+    `suite` and `selftest`, which CI runs as printed."""
+    lines, joined = [], ""
+    for _, language, body in blocks():
+        if language != "sh":
+            continue
+        for line in body:
+            joined += line.split("  #")[0].rstrip()
+            if joined.endswith("\\"):
+                joined = joined[:-1] + " "
+                continue
+            if "python3 run.py" in joined and not re.search(r"run\.py (suite|selftest)\b", joined):
+                lines.append(" ".join(joined.split()))
+            joined = ""
+    return lines
+
+
+def test_the_readmes_run_py_lines_work_as_printed(tmp_path):
+    # Each line runs as written; only the example host, token, ids and vault command, and port 8000
+    # (which may be taken), are this machine's, and `python3 run.py` runs in this environment.
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    printed = run_py_lines()
+    servers = [line for line in printed if " run.py server" in line]
+    lives = [line for line in printed if " run.py live" in line]
+    assert len(servers) >= 3 and len(lives) >= 4, printed
+
+    def free_port():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    def mine(line, port):
+        for theirs, here in (
+            ("https://staging.example.com", f"http://localhost:{port}"),
+            ("http://localhost:8000", f"http://localhost:{port}"),
+            ("CHASER_API_TOKEN=...", "CHASER_API_TOKEN=demo-token-primary"),
+            ("ses_1,ses_2", "ses_full,ses_nulls"),
+            ("ses_of_another_account", "ses_other"),
+            ("vault read -field=token secret/chaser/staging", "echo demo-token-primary"),
+            ("--port 8000", f"--port {port}"),
+            ("python3 run.py", f"{sys.executable} run.py --here"),
+        ):
+            line = line.replace(theirs, here)
+        if " run.py --here server" in line and "--port" not in line:
+            line += f" --port {port}"
+        return line
+
+    def serving(line, port):
+        proc = subprocess.Popen(["bash", "-c", f"exec {mine(line, port)}"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().startswith("Chaser Core API reference server on http://")
+        return proc
+
+    def stop(proc):
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) is not None
+        proc.stdout.close()
+
+    settings = {  # what the README's earlier lines exported, for a line that sets none
+        "CHASER_API_TOKEN": "demo-token-primary",
+        "CHASER_SESSION_ID": "ses_full,ses_nulls,ses_minimal",
+        "CHASER_FOREIGN_SESSION_ID": "ses_other",
+    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CHASER_")}
+    ran = []
+    for server in servers:
+        port = free_port()
+        proc = serving(server, port)
+        try:
+            # The red line ("the API has known deviations") against the server with a fault; the others
+            # against the first plain one.
+            faulty = "--switch" in server
+            todo = [line for line in lives if line.endswith("--chaser-profile=ci") == faulty and line not in ran]
+            for number, live in enumerate(todo):
+                env = clean | {"CHASER_BASE_URL": f"http://localhost:{port}", **settings}
+                env["CHASER_REPORTS_DIR"] = str(tmp_path / f"{port}-{number}")
+                if "CHASER_TOKEN_COMMAND=" in live:  # the line gives the command: exactly one of the two
+                    env.pop("CHASER_API_TOKEN")
+                done = subprocess.run(
+                    ["bash", "-c", mine(live, port)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+                )
+                said = done.stdout + done.stderr
+                assert done.returncode == (1 if faulty else 0), f"{live}\n{said[-3000:]}"
+                assert "Traceback" not in said
+                ran.append(live)
+        finally:
+            stop(proc)
+    assert sorted(ran) == sorted(set(lives))
