@@ -42,11 +42,7 @@ path with '=' (--chaser-config=PATH).
 
 
 def usage() -> str:
-    options = "\n".join(
-        f"  {f.option + '=' + ('true|false' if f.is_flag else f.name.upper()):<34} {f.help}"
-        f"{'; bare: true' if f.is_flag else ''} [{f.env}]"
-        for f in FIELDS
-    )
+    options = "\n".join(f"  {f.option + '=' + f.metavar:<34} {f.described}" for f in FIELDS)
     shared = "".join(
         f"\n{f.option} is also {SHARED_OPTIONS[f.option]}'s option (they share it); {f.alias} is the suite's alone."
         for f in FIELDS

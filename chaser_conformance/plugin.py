@@ -47,13 +47,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"exit codes: {exitcodes.describe()})",
     )
     for f in FIELDS:
-        text = f"chaser: {f.help} [{f.env}]"
+        text = f"chaser: {f.described}"
         if f.alias:
             text += f" ({f.option} is shared with {SHARED_OPTIONS[f.option]}; {f.alias} is the suite's alone)"
-        how: dict[str, Any] = {"dest": f.dest, "default": None, "metavar": f.name.upper()}
+        how: dict[str, Any] = {"dest": f.dest, "default": None, "metavar": f.metavar}
         if f.is_flag:  # bare is true; =false, =0, =no say no
-            how |= {"nargs": "?", "const": "true", "metavar": "true|false"}
-            text += "; bare: true"
+            how |= {"nargs": "?", "const": "true"}
         names = [f.option, *([f.alias] if f.alias else [])]
         try:
             group.addoption(*names, help=text, **how)

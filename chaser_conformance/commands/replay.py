@@ -54,7 +54,7 @@ def select(run: RunReports, cause: int | None, test: str | None) -> list[Finding
     return run.findings
 
 
-def _names(nodeid: str) -> tuple[str, str, str]:
+def _names(nodeid: str) -> tuple[str, str, str, str]:
     """What a test may be called by: its node id or its name, each with or without its parameters."""
     name = nodeid.rsplit("::", 1)[-1]
     return nodeid, nodeid.split("[", 1)[0], name, name.split("[", 1)[0]
@@ -120,7 +120,7 @@ def replay(run: RunReports, findings: list[Finding], s: Settings, out: TextIO) -
     for f in findings:
         seen.setdefault((f.method, f.url, f.perspective), []).append(f.test)
     counts = {"still failing": 0, "now passes": 0, "not replayed": 0}
-    unanswered = []  # (sent URL, why): a target that answers none of them is unreachable, not failing
+    unanswered = []  # (sent URL, its tests, NoAnswer): a target that answers none is unreachable, not failing
     client = ApiClient(
         s.base_url,
         token,

@@ -4,10 +4,10 @@ coverage, waivers and where the reports are."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from ..contract.exitcodes import SECRET_LEAKED
+from ..settings.paths import from_here
 from .model import RunModel
 from .text import advisory_lines, cause_lines, coverage_lines
 
@@ -43,24 +43,15 @@ def write_summary(tr: Any, model: RunModel, report_paths: list[Any]) -> None:
         tr.write_line(f"  advisory: {gap}: the schema check passed without ever seeing that state")
     for note in model.notes:
         tr.write_line(note)
-    reports = [_near(p) for p in [*report_paths, *model.files]]
+    reports = [from_here(p) for p in [*report_paths, *model.files]]
     if reports:
         folders = sorted({str(p.parent) for p in reports})
         shown = ", ".join(p.name if len(folders) == 1 else str(p) for p in reports)
         tr.write_line(f"reports{f' (in {folders[0]})' if len(folders) == 1 else ''}: {shown}")
     for path in model.leaks:
         tr.write_line(
-            f"SECRET LEAK: the token was written to {_near(path)}; the run fails (exit {SECRET_LEAKED})", red=True
+            f"SECRET LEAK: the token was written to {from_here(path)}; the run fails (exit {SECRET_LEAKED})", red=True
         )
-
-
-def _near(path: Path) -> Path:
-    """A report's path from the current directory when it is inside it (`reports/junit.xml`), so that
-    a log shows no machine's folders; else as given."""
-    try:
-        return Path(path).resolve().relative_to(Path.cwd().resolve())
-    except (ValueError, OSError):
-        return Path(path)
 
 
 def write_diagnosis(tr: Any, model: RunModel) -> None:

@@ -32,13 +32,11 @@ from . import synthetic
 from .run import Outcome, Run, RunAborted, used_settings
 
 REPORT_ATTRIBUTE = synthetic.REPORT_ATTRIBUTE
+ERROR_ATTRIBUTE = "chaser_error"  # on a TestReport: a failure's exception line, when it is no finding
 
 
 def _UNFORMATTED(*args: Any, **kwargs: Any) -> str:  # noqa: N802 - stands in for pytest's two methods
     return "(told by the test's findings)"
-
-
-ERROR_ATTRIBUTE = "chaser_error"  # on a TestReport: a failure's exception line, when it is no finding
 
 
 def abort(reports_dir: Path, aborted: RunAborted) -> None:
@@ -190,9 +188,7 @@ class RunHooks:
         error = call.excinfo.value
         if isinstance(error, (pytest.skip.Exception, pytest.xfail.Exception)) or self.run.signal is not None:
             return False
-        return self.run.ledger.pending or isinstance(
-            find_error(error, (NoAnswer, BrokenAnswer)), (NoAnswer, BrokenAnswer)
-        )
+        return self.run.ledger.pending or find_error(error, (NoAnswer, BrokenAnswer)) is not None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:

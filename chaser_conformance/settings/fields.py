@@ -300,6 +300,16 @@ class Field:
         """true or false: its option may be given bare (`--chaser-strict` is `--chaser-strict=true`)."""
         return self.parse is _flag
 
+    @property
+    def metavar(self) -> str:
+        """What its option takes, as --help shows it."""
+        return "true|false" if self.is_flag else self.name.upper()
+
+    @property
+    def described(self) -> str:
+        """Its --help text, with its variable: the same in pytest's --help and the command's own."""
+        return f"{self.help}{'; bare: true' if self.is_flag else ''} [{self.env}]"
+
 
 FIELDS: tuple[Field, ...] = (
     # --base-url is also pytest-base-url's option; the plugin shares its dest (see plugin.py).

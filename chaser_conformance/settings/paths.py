@@ -14,6 +14,15 @@ from .redact import shown, unprintable
 from .source import Source, _text
 
 
+def from_here(path: Path) -> Path:
+    """A file or folder inside the current directory as seen from it (`reports/junit.xml`), so that a
+    run's header, terminal and reports name none of a machine's folders; one outside it as it is."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve())
+    except (ValueError, OSError, RuntimeError):
+        return Path(path)
+
+
 def _path(raw: Any, source: Source) -> Path:
     text = _text(raw)
     if any(unprintable(ch) for ch in text):

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .fields import FIELDS, FIELDS_BY_NAME, REQUIRED_FIELDS, TARGET_FIELDS, Field, SettingsError, Source
+from .paths import from_here
 from .redact import redact, shown
 from .secret import Secret
 
@@ -76,20 +77,11 @@ class Settings:
             elif isinstance(value, tuple):
                 shown = ",".join(value) or "-"
             elif isinstance(value, Path):
-                shown = str(_from_here(value))
+                shown = str(from_here(value))
             else:
                 shown = "-" if value is None else str(value)
             lines.append(f"{f.name} = {shown}  [{source}]")
         return lines
-
-
-def _from_here(path: Path) -> Path:
-    """A file or folder of the current directory as seen from it (`reports`), so that a run's header
-    and reports name none of a machine's folders; one outside it as it is."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve())
-    except (ValueError, OSError):
-        return path
 
 
 def _label(f: Field, source: Source) -> str:
