@@ -81,7 +81,10 @@ def test_a_usage_error_is_one_line_and_exit_4_under_n(tmp_path):
     assert "Traceback" not in run.output
 
 
-# One fault of each group, and variants that vary by themselves: the same verdict both ways.
+# One fault of each group, and variants that vary by themselves: the same verdict both ways. Two
+# workers, not four: each worker is an interpreter that imports and collects the whole suite (some
+# 1.6 CPU-s), and two already split the run's tests and merge their findings; the runs above keep
+# four (the same requests, the same reports).
 SAMPLE = [
     "missing-id",
     "json-nan-404",
@@ -100,10 +103,10 @@ ORDER_DEPENDENT = {"flaky-1-in-4"}
 
 
 @pytest.mark.parametrize("switch", SAMPLE)
-def test_a_fault_or_variant_gets_the_same_verdict_with_four_workers(tmp_path, switch):
+def test_a_fault_or_variant_gets_the_same_verdict_with_two_workers(tmp_path, switch):
     env = {"CHASER_SEED": "20261130"}
     serial, _, _ = recorded(tmp_path / "serial", [switch], env)
-    parallel, _, _ = recorded(tmp_path / "parallel", [switch], env, ["-n", "4"])
+    parallel, _, _ = recorded(tmp_path / "parallel", [switch], env, ["-n", "2"])
     assert serial.returncode == parallel.returncode, parallel.output[-3000:]
     if switch in ORDER_DEPENDENT:
         assert bool(serial.failed) == bool(parallel.failed)  # which read is the 4th depends on interleaving
