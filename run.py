@@ -73,15 +73,19 @@ def install_express(env: dict[str, str]) -> int:
     return code
 
 
-# The selftests' work in CPU minutes, as measured on a two-core machine (about 1,200 CPU-s, issue 27):
-# with -n auto, about that divided by the cores, and some idle time.
-SELFTEST_CPU_MINUTES = 20
+# The selftests' work in CPU minutes, as measured on a two-core machine (about 1,100 CPU-s, issue 27):
+# with one worker per core and one more, about that divided by the cores, and a little idle time.
+SELFTEST_CPU_MINUTES = 18
+# One pytest -n worker more than cores: a selftest worker is not busy all the time (its suite runs
+# wait on their server, their children, their sleeps): with -n 2 two cores were 173 % busy and the
+# selftests took 647 s; with -n 3, 191 % and 567 s, back to back on one machine (issue 27).
+SELFTEST_WORKERS = (os.cpu_count() or 1) + 1
 
 
 def announce_selftest(env: dict[str, str]) -> int:
     """Say up front how long the selftests take here, and where their long output goes."""
     cores = os.cpu_count() or 1
-    minutes = max(3, math.ceil(SELFTEST_CPU_MINUTES / cores * 1.15))
+    minutes = max(3, math.ceil(SELFTEST_CPU_MINUTES / cores * 1.05))
     say(
         f"selftest: about {minutes} minutes with {cores} core{'s' if cores != 1 else ''} (the fault catalogue runs "
         "the whole suite some 300 times); its matrix goes to reports/selftest/fault-matrix.txt"
@@ -107,7 +111,7 @@ COMMANDS: dict[str, list[Any]] = {
             "pytest",
             "tests/selftest",
             "-n",
-            "auto",
+            str(SELFTEST_WORKERS),
             "--junitxml=reports/selftest/junit.xml",
             "--html=reports/selftest/report.html",
             "-ra",
