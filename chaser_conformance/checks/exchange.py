@@ -11,6 +11,7 @@ from typing import Any
 
 from requests.structures import CaseInsensitiveDict
 
+from ..settings.redact import inert
 from ..settings.secret import MASK, Secret
 
 BODY_EXCERPT = 1000
@@ -143,11 +144,13 @@ def describe(ex: Exchange) -> str:
     body = ex.content[:BODY_EXCERPT].decode("utf-8", "replace")
     if len(ex.content) > BODY_EXCERPT:
         body += f"... ({len(ex.content)} bytes)"
-    return "\n".join(
-        (
-            f"  request:  {ex.method} {ex.url} (Authorization: {ex.authorization})",
-            f"  response: {ex.status} {ex.reason}; Content-Type: {ex.headers.get('Content-Type', '(none)')}",
-            f"  body:     {body or '(empty)'}",
-            f"  reproduce: {curl_line(ex)}",
+    return inert(
+        "\n".join(
+            (
+                f"  request:  {ex.method} {ex.url} (Authorization: {ex.authorization})",
+                f"  response: {ex.status} {ex.reason}; Content-Type: {ex.headers.get('Content-Type', '(none)')}",
+                f"  body:     {body or '(empty)'}",
+                f"  reproduce: {curl_line(ex)}",
+            )
         )
     )

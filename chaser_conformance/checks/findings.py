@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ..contract import rules
+from ..settings.redact import inert
 from ..settings.secret import credentials, encoded_forms, mask
 from .exchange import BODY_EXCERPT, Exchange, curl_line, shell_word, shown_authorization
 
@@ -77,6 +78,12 @@ class Problem:
     # Where the rule bites when it is not a JSON pointer (rules.py: "500 to HEAD", "no credentials",
     # "header Cache-Control"); filled from the exchange by `placed` when the rule's kind says so.
     at: str = ""
+
+    def __post_init__(self) -> None:
+        # A problem's words quote what the server sent (a body's excerpt, a member name, a header):
+        # never as characters that would act on the terminal or the report they are read in.
+        for name in ("text", "pointer", "at"):
+            object.__setattr__(self, name, inert(getattr(self, name)))
 
     @property
     def key(self) -> tuple[str, str]:
@@ -187,7 +194,7 @@ class Finding:
         if self.derivation:
             lines.append(f"  input:    {self.input!r}: {self.derivation} (the smallest that still fails)")
         lines.append(f"  reproduce: {self.curl}")
-        return "\n".join(lines)
+        return inert("\n".join(lines))
 
     def to_dict(self) -> dict[str, Any]:
         """The failures.jsonl entry (which `validate` reads back), and what a pytest -n worker sends

@@ -11,6 +11,11 @@ from typing import Any
 
 from .secret import MASK
 
+# What would act on the screen of whoever reads a run's output rather than show: C0 and C1 control
+# characters but tab and line feed (ESC starts the sequences that clear a terminal, retitle its window
+# or write its clipboard, OSC 52; CR overwrites a line; 0x9b is a one-byte CSI), DEL, and the
+# bidirectional controls that reorder what a terminal or a browser shows.
+_ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 SHOWN_MAX = 200  # characters of a value a message shows: a megabyte of variable is not a usage line
 _QUERY_PART = re.compile(r"([^&;=]*=)?[^&;]*")
 
@@ -56,6 +61,12 @@ def shown(value: Any) -> str:
     except ValueError:  # an integer of more digits than str() will write
         text = f"<a {type(value).__name__} too long to show>"
     return repr(text if len(text) <= SHOWN_MAX else text[: SHOWN_MAX - 3] + "...")
+
+
+def inert(text: str) -> str:
+    """`text` as a person's terminal, a CI log or a report may show it: every character that would
+    act rather than show written as its escape (ESC as \\x1b), tab and line breaks kept."""
+    return _ACTING.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
 
 
 def unprintable(text: str) -> bool:

@@ -8,11 +8,14 @@ import http.client
 import requests
 import urllib3.exceptions
 
+from ..settings.redact import inert
+
 
 class NoAnswer(AssertionError):
     """The target did not answer one request (timeout, connection reset): a failure, token masked."""
 
     def __init__(self, method: str, url: str, why: str) -> None:
+        why = inert(why)  # it may quote the server's bytes
         super().__init__(f"[no answer] {method} {url}: {why}")
         self.method, self.url, self.why = method, url, why
 
@@ -23,6 +26,7 @@ class BrokenAnswer(AssertionError):
     exchange, never an error of the suite. `status` is known when the status line was."""
 
     def __init__(self, method: str, url: str, why: str, status: int | None = None) -> None:
+        why = inert(why)  # it may quote the server's bytes
         super().__init__(f"[broken answer] {method} {url}: {why}")
         self.method, self.url, self.why, self.status = method, url, why, status
 

@@ -7,6 +7,7 @@ count and size, framing, encoding, early close, slow trickle), seeded, so CI run
 
 import gzip
 import json
+import re
 import resource
 
 import pytest
@@ -22,6 +23,11 @@ BODY = (
 )
 JSON = b"Content-Type: application/json"
 PEAK_RSS_BOUND_MB = 1024
+# Characters that act on a terminal or a report rather than show (ESC sequences clear the screen,
+# retitle the window, write the clipboard: OSC 52; CR overwrites a line; 0x9b is a one-byte CSI;
+# bidirectional controls reorder text): none from the server may reach what a person reads raw.
+ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+CLEAR_SCREEN = b"\x1b[2J"
 PHASES = (
     "part_1_of or known_session_returns or unknown_id_returns or undeclared_method_is_refused "
     "or no_credentials_cannot_read_a_session or learns_nothing or unusual_id_is_not_found"
@@ -62,6 +68,10 @@ def assert_designed_answer(tmp_path, run):
         for name in ("junit.xml", "report.html", "summary.md", "failures.jsonl"):
             assert (reports / name).is_file()
     assert TOKEN not in run.output
+    assert_inert("the terminal", run.output)
+    for name in ("summary.md", "report.html"):
+        if (reports / name).is_file():
+            assert_inert(name, (reports / name).read_text(errors="replace"))
     for path in reports.iterdir():
         assert TOKEN.encode() not in path.read_bytes(), path.name
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -69,6 +79,18 @@ def assert_designed_answer(tmp_path, run):
     return summary
 
 
+def assert_inert(where, text):
+    found = ACTING.search(text)
+    assert found is None, (
+        f"{where} shows a raw {found.group(0)!r}: ...{text[max(0, found.start() - 200) : found.end() + 80]!r}"
+    )
+
+
+# A SessionInfo whose strings and one member name carry escape sequences (valid JSON: \u001b).
+ESCAPED_JSON = (
+    b'{"id":"ses_full","created_at":"2026-11-01T09:30:00Z","session_type":"\\u001b]0;title\\u0007",'
+    b'"status":"\\u001b[31mred\\u009b2J","endpoints":{"control":"c"},"\\u001b[2Jnote":"\\u202egnp.exe"}'
+)
 CLASSES = {
     "body-shorter-than-content-length": Answer(response(body=BODY, content_length=len(BODY) + 1000, headers=[JSON])),
     "random-bytes": Answer(b"\x00\xff\x13garbage\r\n\r\n"),
@@ -82,6 +104,18 @@ CLASSES = {
         Answer(response(status=b"404 Not Found", body=b"{}", headers=[JSON])) if n == 0 else Answer(silent=True)
     ),
     "slow-trickle": Answer(response(status=b"404 Not Found", body=b"{}", headers=[JSON]), trickle=0.001),
+    # Control characters in the reason phrase, a header and a body that is not JSON (raw ESC bytes)...
+    "control-characters": Answer(
+        response(
+            status=b"404 Not\x1b]0;pwned\x07 Found",
+            headers=[JSON, b"X-Note: " + CLEAR_SCREEN + b"cleared\x9b2J"],
+            body=b"\x1b]52;c;ZXZpbA==\x07" + CLEAR_SCREEN + b'\r{"error": "gone"}\x1b[31m',
+        )
+    ),
+    # ... and in the strings and a member name of a JSON body (escaped, as JSON allows).
+    "control-characters-in-json": Answer(
+        response(body=ESCAPED_JSON, headers=[JSON, b"X-Trace: \x1b]8;;http://evil.example/\x07link"])
+    ),
 }
 
 
@@ -104,6 +138,16 @@ def test_a_broken_answer_is_a_finding_with_one_line_of_why(tmp_path):
     assert lines and all(e["test"] and e["curl"].startswith("curl -i -X ") for e in lines)
 
 
+def test_control_characters_are_escaped_where_a_person_reads_and_kept_in_the_json_data(tmp_path):
+    run = hostile_run(tmp_path, CLASSES["control-characters"])
+    assert_designed_answer(tmp_path, run)  # nothing raw in the terminal, summary.md or the HTML
+    assert "response: 404 Not\\x1b]0;pwned\\x07 Found;" in run.output  # escaped, not dropped
+    lines = (tmp_path / "reports" / "failures.jsonl").read_text().splitlines()
+    answers = [json.loads(line)["response"] for line in lines]  # the data as sent, escaped as JSON
+    assert any(a["reason"] == "Not\x1b]0;pwned\x07 Found" and a["body"].startswith("\x1b]52;c;") for a in answers)
+    assert any(a["headers"].get("x-note") == "\x1b[2Jcleared\x9b2J" for a in answers)
+
+
 def test_a_target_that_stops_answering_is_exit_69_naming_the_last_request(tmp_path):
     run = hostile_run(tmp_path, CLASSES["answers-once-then-closes"])
     summary = assert_designed_answer(tmp_path, run)
@@ -123,6 +167,7 @@ STATUS_LINES = st.sampled_from(
         b"HTTP/1.1 2000 X",
         b"",
         b"\xff\xfe",
+        b"HTTP/1.1 404 Not\x1b[2J Found",
     ]
 )
 
@@ -130,11 +175,15 @@ STATUS_LINES = st.sampled_from(
 @st.composite
 def hostile_answers(draw):
     status = draw(STATUS_LINES)
-    body = draw(st.sampled_from([BODY, b"{}", b"", b"[1,2", b"\xff" * 10, BODY * 50]))
+    body = draw(
+        st.sampled_from([BODY, b"{}", b"", b"[1,2", b"\xff" * 10, BODY * 50, ESCAPED_JSON, CLEAR_SCREEN + b"{}"])
+    )
     encoding = draw(st.sampled_from(["none", "gzip", "bad-gzip"]))
     if encoding == "gzip":
         body = gzip.compress(body)
     headers = [JSON] if draw(st.booleans()) else []
+    if draw(st.booleans()):
+        headers.append(b"X-Note: " + CLEAR_SCREEN + b"\x9b2J")
     if encoding != "none":
         headers.append(b"Content-Encoding: gzip")
     headers += [
