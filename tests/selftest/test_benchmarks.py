@@ -15,7 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_SECONDS = 240  # ~30 s each on two idle cores; a CI runner under -n auto is slower
-NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|\b(?:nan|inf|infinity)\b", re.IGNORECASE)
+# A number standing alone (no exponent: a short commit hash such as 76e7782 is a word, not 7.6e7783).
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?![\d.]|[eE][-+]?\d)|\b(?:nan|inf|infinity)\b", re.IGNORECASE)
 
 
 def in_git_checkout():
