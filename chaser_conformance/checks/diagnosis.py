@@ -144,7 +144,10 @@ class Diagnostician:
                         self.witness("pre-flight read", response)
                     record.saw(Exchange.of(response), valid=True, known=True)
                     statuses.setdefault(sid, response.status_code)
-            except (NoAnswer, BrokenAnswer, RunStopped):
+            except (NoAnswer, BrokenAnswer) as missed:
+                self._missed("pre-flight read", missed)
+                return None
+            except RunStopped:
                 return None
         self.unreadable = unreadable(statuses, self.source)
         return self.unreadable or diagnose(record, self.target, self.source, self.probe, min_refused=1)
@@ -162,5 +165,13 @@ class Diagnostician:
                 if self.witness is not None:
                     self.witness("unknown-route probe", response)
                 return Exchange.of(response)
-            except (NoAnswer, BrokenAnswer, RunStopped):
+            except (NoAnswer, BrokenAnswer) as missed:
+                self._missed("unknown-route probe", missed)
                 return None
+            except RunStopped:
+                return None
+
+    def _missed(self, check: str, missed: NoAnswer | BrokenAnswer) -> None:
+        """A read of its own that got no usable answer: a finding like any other, never dropped."""
+        if self.witness is not None:
+            self.witness(check, missed)

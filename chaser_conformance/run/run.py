@@ -33,6 +33,7 @@ from ..reports import RunModel, find_secret, write_artifacts
 from ..server.process import ServerStartError
 from ..settings import Settings
 from ..settings.profiles import PROFILES
+from ..transport.answers import BrokenAnswer, NoAnswer
 from ..transport.client import ApiClient, RunLimits, RunStopped, open_target
 from ..transport.stops import check_reachable
 from .shared import RemoteLimits
@@ -153,10 +154,14 @@ class Run:
             auth=self.target.auth,
         )
 
-    def witness(self, check: str, response: Any) -> None:
-        """Judge an answer no test asked for: its findings are the running test's, or the run's own."""
+    def witness(self, check: str, answer: Any) -> None:
+        """Judge an answer no test asked for, or its absence (NoAnswer, BrokenAnswer): its findings
+        are the running test's, or the run's own."""
+        if isinstance(answer, (NoAnswer, BrokenAnswer)):
+            self.ledger.add(Finding.unanswered(answer, self.target.secrets))
+            return
         try:
-            self.judge(check, response)
+            self.judge(check, answer)
         except ContractViolation:
             pass  # kept in the ledger; the read that saw it goes on
 

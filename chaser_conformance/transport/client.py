@@ -96,8 +96,8 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
-# witness(check, response): judges an answer no test asked for (a liveness probe), so that every
-# answer the suite gets is judged.
+# witness(check, answer): judges an answer no test asked for (a liveness probe, the pre-flight), or
+# its absence (NoAnswer, BrokenAnswer), so that every answer the suite gets, or misses, is judged.
 Witness = Callable[[str, Any], None]
 
 

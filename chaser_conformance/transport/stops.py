@@ -48,8 +48,10 @@ def check_reachable(
         if witness is not None:
             witness("reachability read", response)  # every answer is judged
         response.close()
-    except BrokenAnswer:
-        return None  # it answered, badly: the tests will say how
+    except BrokenAnswer as broken:
+        if witness is not None:
+            witness("reachability read", broken)  # it answered, badly: a finding, and the run goes on
+        return None
     except requests.RequestException as exc:
         # urllib3 nests the cause several levels deep; the errno or TLS text is what a person needs.
         found = re.search(r"\[Errno [^\]]+\][^'\")]*|\[SSL[^'\")]*|timed out[^'\")]*", str(exc))

@@ -4,11 +4,13 @@ likely wrong leads the report; failures are grouped by cause, each with one repr
 import html
 import json
 import re
+import socket
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from chaser_conformance.server import serve_in_thread
+from hostile import Answer, HostileServer
 from runner import run_suite_forked, target_env
 from test_channels import from_html, from_json, from_junit, pytest_counts
 
@@ -135,3 +137,43 @@ def test_the_long_traceback_style_is_there_on_request(tmp_path):
         run = run_suite_forked(tmp_path, target_env(server), ["--tb=long"])
     assert "failures by cause" not in run.output and "= FAILURES =" in run.output
     assert "test_known_session_returns_itself_as_valid_sessioninfo" in run.output
+
+
+def forwarded(base_url):
+    """A HostileServer answer that passes each request on to the server at base_url, as sent."""
+    host, port = base_url.removeprefix("http://").rsplit(":", 1)
+
+    def answer(request):
+        with socket.create_connection((host, int(port)), timeout=5) as upstream:
+            upstream.sendall(request)
+            data = b""
+            while chunk := upstream.recv(65536):  # the reference server closes after each answer
+                data += chunk
+        return Answer(data)
+
+    return answer
+
+
+@pytest.mark.parametrize("missed", ["no-status-line", "closed-without-answer"])
+def test_a_pre_flight_read_without_a_usable_answer_is_a_finding_not_dropped(tmp_path, missed):
+    # Every request reaches a conformant server but the first one with the token, the pre-flight's
+    # read of the first session: it gets no status line, or nothing at all.
+    with serve_in_thread() as server:
+        env = target_env(server)
+        token = env["CHASER_API_TOKEN"].encode()
+        passed_on = forwarded(server.base_url)
+        seen = []
+
+        def answer(number, request):
+            if token in request and not seen:
+                seen.append(number)
+                return Answer(b"garbage\r\n\r\n") if missed == "no-status-line" else Answer(silent=True)
+            return passed_on(request)
+
+        with HostileServer(answer) as proxy:
+            run = run_suite_forked(tmp_path, env | {"CHASER_BASE_URL": proxy.base_url})
+    summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
+    assert run.returncode == 1 and summary["verdict"] == "not conformant", run.output[-3000:]
+    rule = "broken answer" if missed == "no-status-line" else "no answer"
+    assert [c["rule"] for c in summary["causes"]] == [rule], summary["causes"]
+    assert run.failed == ["reads_outside_the_tests"], run.failed
