@@ -17,7 +17,7 @@ SECRET_LEAKED = 70  # EX_SOFTWARE: the run wrote the token into an artifact
 MEANINGS = {
     CONFORMANT: "conformant (advisories may be listed)",
     FINDINGS: "not conformant or misconfigured (the diagnosis names the setting); validate: findings",
-    INTERRUPTED: "interrupted (Ctrl-C or SIGTERM)",
+    INTERRUPTED: "interrupted (Ctrl-C, SIGTERM, SIGHUP or SIGQUIT)",
     INTERNAL_ERROR: "internal error of the suite",
     USAGE: "bad configuration or input, named with its source; nothing ran",
     NO_TESTS: "no test selected (e.g. -k matched none)",

@@ -39,6 +39,11 @@ def _UNFORMATTED(*args: Any, **kwargs: Any) -> str:  # noqa: N802 - stands in fo
     return "(told by the test's findings)"
 
 
+# Ctrl-C, a CI job cancelled or a container stopped (SIGTERM), a terminal closed (SIGHUP), Ctrl-\
+# (SIGQUIT): each ends the run with its reports written.
+HANDLED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+
+
 def abort(reports_dir: Path, aborted: RunAborted) -> None:
     """End the run before any test: its verdict in the reports that can be written, no earlier run's."""
     if aborted.word is not None:
@@ -64,14 +69,17 @@ def start(hooks: RunHooks) -> Callable[[], None]:
     def on_signal(signum: int, frame: Any) -> None:
         # The first signal stops the run at its next request (a point where every report is
         # consistent; an exception raised anywhere could cut a plugin's report of a test in half,
-        # and Hypothesis may swallow it); a second one stops it at once, as Ctrl-C always does.
+        # and Hypothesis may swallow it), or abandons the exchange or pause the run waits on (a
+        # server that trickles must not hold the run past CI's SIGKILL); a second one stops it at
+        # once, as Ctrl-C always does.
         name = signal.Signals(signum).name
-        if not hooks.run.interrupt(name):
-            raise KeyboardInterrupt
         if hooks.session is not None:
             hooks.session.shouldstop = f"chaser: interrupted by {name}"
+        if not hooks.run.interrupt(name):  # may raise RunStopped where the run waits
+            raise KeyboardInterrupt
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    handled = [getattr(signal, name) for name in HANDLED_SIGNALS if hasattr(signal, name)]
+    previous = {s: signal.signal(s, on_signal) for s in handled}
 
     def restore() -> None:
         for signum, handler in previous.items():

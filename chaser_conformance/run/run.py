@@ -198,7 +198,8 @@ class Run:
         return True
 
     def interrupt(self, signal_name: str) -> bool:
-        """A signal: the run stops at its next request. False for a second one (stop at once)."""
+        """A signal: the run stops at its next request, and what it waits on now is abandoned
+        (RunLimits.interrupt raises RunStopped there). False for a second one (stop at once)."""
         if self.signal is not None:
             return False
         self.signal = signal_name

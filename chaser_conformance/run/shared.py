@@ -17,6 +17,7 @@ carries them (registered only under `pytest -n`).
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
@@ -93,6 +94,10 @@ class RemoteLimits:
             self._credit = granted - 1
         if delay > 0:
             time.sleep(delay)  # pacing towards the run-wide rate limit, not synchronisation
+
+    def waiting(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing a worker waits on is abandoned by a signal: the controller runs the handlers."""
+        return contextlib.nullcontext()
 
     def answered(self) -> None:
         if self._silent:  # only an answer after a silence changes the controller's count

@@ -134,7 +134,8 @@ class GuardedAdapter(HTTPAdapter):
         self.limits.before_send()
         method, url = str(request.method), str(request.url)
         try:
-            response = self._transmit(request, kwargs)
+            with self.limits.waiting():
+                response = self._transmit(request, kwargs)
         except (requests.RequestException, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
             why = broken_answer(exc)
             if why is not None:
@@ -150,7 +151,8 @@ class GuardedAdapter(HTTPAdapter):
         self.limits.answered()
         # Read at most max_body + 1 bytes (decompressed): a huge or endless body is reported, not loaded.
         try:
-            body = response.raw.read(self.max_body + 1, decode_content=True) or b""
+            with self.limits.waiting():
+                body = response.raw.read(self.max_body + 1, decode_content=True) or b""
         except (http.client.HTTPException, urllib3.exceptions.HTTPError, OSError) as exc:
             response.close()
             why = broken_answer(exc) or f"the connection broke while the body was read ({type(exc).__name__})"
@@ -239,7 +241,8 @@ class GuardedAdapter(HTTPAdapter):
         BrokenAnswer, silence counts towards "down", and a 429 with Retry-After is waited out."""
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             try:
-                answer = verbatim.send(method, url, headers, timeout, self.max_body, verify)
+                with self.limits.waiting():
+                    answer = verbatim.send(method, url, headers, timeout, self.max_body, verify)
             except (OSError, http.client.HTTPException, urllib3.exceptions.DecodeError) as exc:
                 why = broken_answer(exc)
                 if why is not None:
@@ -258,7 +261,8 @@ class GuardedAdapter(HTTPAdapter):
                 wait = min(rate_limit_retry().parse_retry_after(retry_after), RETRY_AFTER_MAX_SECONDS)
             except urllib3.exceptions.InvalidHeader:
                 return answer
-            time.sleep(wait)  # back-pressure the target asked for, as the requests path does (not synchronisation)
+            with self.limits.waiting():
+                time.sleep(wait)  # back-pressure the target asked for, as the requests path does (not synchronisation)
         return answer
 
     def _still_answers(self, kwargs: dict[str, Any]) -> bool:

@@ -3,8 +3,10 @@ verdict that the target has stopped answering."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 
 from ..contract.exitcodes import INTERRUPTED
 from ..contract.exitcodes import UNREACHABLE as EXIT_UNREACHABLE
@@ -37,6 +39,7 @@ class RunLimits:
         self._first_silent = ""  # the first request of the current run of requests without an answer
         self._down: str | None = None
         self._interrupted: str | None = None
+        self._waiting = 0  # the main thread waits on the target (an exchange, a pause): see `waiting`
         self._lock = threading.Lock()
 
     def reserve(self) -> float:
@@ -74,9 +77,24 @@ class RunLimits:
             return granted, 0.0
 
     def interrupt(self, reason: str) -> None:
-        """No request after this one: called from a signal handler, so it takes no lock (the
-        interrupted thread may hold it); one assignment is atomic."""
+        """No request after this one, and none waited on: called from a signal handler (in the main
+        thread), so it takes no lock (the interrupted thread may hold it); one assignment is atomic.
+        When the main thread waits on the target (a server that trickles, or never ends its answer),
+        the wait is abandoned at once: RunStopped is raised where it waits."""
         self._interrupted = reason
+        if self._waiting:
+            raise RunStopped(reason, INTERRUPTED)
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Around what waits on the target: an exchange, a pause it asked for or pacing. A signal
+        abandons it (`interrupt`); only the main thread's waits count, as only it runs handlers."""
+        main = threading.current_thread() is threading.main_thread()
+        self._waiting += main
+        try:
+            yield
+        finally:
+            self._waiting -= main
 
     def _check_interrupted(self) -> None:
         if self._interrupted:
@@ -95,7 +113,8 @@ class RunLimits:
     def before_send(self) -> None:
         delay = self.reserve()
         if delay > 0:
-            time.sleep(delay)  # pacing towards the configured rate limit, not synchronisation
+            with self.waiting():
+                time.sleep(delay)  # pacing towards the configured rate limit, not synchronisation
 
     def totals(self) -> tuple[int, int, str | None]:
         """(requests sent, the cap, why the target was taken as down): for the run's summary."""

@@ -6,12 +6,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from chaser_conformance.server import Latency
 from chaser_conformance.server.app import ReferenceApp, RunningServer
+from hostile import Answer, HostileServer, response, wait_for
 from runner import ROOT, target_env
 
 STALE = '{"verdict": "conformant", "verdict_line": "conformant: 71 passed"}'
@@ -76,6 +78,45 @@ def test_an_interrupted_run_reports_interrupted_and_lists_every_test_not_run(tmp
     named = {c.get("name") for c in cases if c.get("name")}
     assert {t.split("::", 1)[1] for t in outcomes} <= named
     assert len(cases) == len(outcomes) and all(c.get("name") for c in cases)  # one named case per test
+
+
+# After five whole answers, every answer trickles: a byte every 0.2 s, some 20 s for a 404, and each
+# byte restarts the read timeout. A signal must not wait for it (CI's SIGKILL follows SIGTERM).
+TRICKLED_AFTER = 5
+NOT_FOUND = response(
+    status=b"404 Not Found", body=b'{"error":"not_found"}', headers=[b"Content-Type: application/json"]
+)
+SIGNAL_BOUND_SECONDS = 2.0
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGQUIT"])
+def test_a_signal_abandons_the_exchange_the_run_waits_on_and_every_channel_is_written(tmp_path, name):
+    answers = lambda number, request: Answer(NOT_FOUND, trickle=0.2 if number >= TRICKLED_AFTER else 0.0)  # noqa: E731
+    with HostileServer(answers) as server:
+        env = {"CHASER_BASE_URL": server.base_url, "CHASER_API_TOKEN": "tok-trickle", "CHASER_SESSION_ID": "ses_1"}
+        reports, process = start(tmp_path, env)
+        try:
+            assert wait_for(lambda: len(server.requests) > TRICKLED_AFTER, timeout=60), "no trickled answer began"
+            sent = time.monotonic()
+            process.send_signal(getattr(signal, name))
+            output = process.communicate(timeout=60)[0]
+            took = time.monotonic() - sent
+        finally:
+            process.kill()
+    assert process.returncode == 2, output[-3000:]
+    assert took < SIGNAL_BOUND_SECONDS, f"{took:.1f} s after {name}"
+    assert "Traceback" not in output and "INTERNALERROR" not in output, output[-3000:]
+    summary = json.loads((reports / "summary.json").read_text())
+    assert summary["verdict"] == "interrupted" and f"verdict: {summary['verdict_line']}" in output
+    assert f"interrupted by {name}" in output
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "failures.jsonl",
+        "junit.xml",
+        "report.html",
+        "summary.json",
+        "summary.md",
+    ]
+    assert summary["not_run"] and all("did not run" in t["reason"] for t in summary["not_run"])
 
 
 def test_a_usage_error_replaces_an_earlier_summary_with_its_own(tmp_path):
