@@ -23,9 +23,9 @@ from .checks.generated import build_schema
 from .contract import exitcodes
 from .contract.layout import SUITE_DIR
 from .contract.spec import Contract, load_contract
-from .reports.files import clear_stale, write_verdict_only
+from .reports.files import clear_stale, unwritable, write_verdict_only
 from .reports.html import CSS
-from .run.hooks import abort
+from .run.hooks import abort, report_paths
 from .run.hooks import register as register_hooks
 from .run.run import Run, RunAborted
 from .run.shared import INPUT_KEY
@@ -96,13 +96,13 @@ def _report_usage_error(config: pytest.Config, cli: dict[str, Any], message: str
     field = FIELDS_BY_NAME["reports_dir"]
     raw = cli.get(field.dest) or os.environ.get(field.env, "").strip()
     directory = Path(raw).expanduser() if raw else Path(config.invocation_params.dir) / "reports"
+    if unwritable(directory, []) is not None:
+        return  # the reports directory is itself the bad setting: nothing is written anywhere else
     try:
-        if directory.exists() and not directory.is_dir():
-            directory = Path(config.invocation_params.dir) / "reports"
         clear_stale(directory, [])
         write_verdict_only(directory, "usage error", message)
     except OSError:
-        pass  # the usage error itself is what the user needs; the directory may be the bad setting
+        pass  # the usage error itself is what the user needs
 
 
 def _parallel(config: pytest.Config) -> bool:
@@ -128,6 +128,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # Under pytest -n, a worker's run gets the controller's seed, target and request budget.
     shared = getattr(config, "workerinput", {}).get(INPUT_KEY)
     run = Run(settings, waivers, Path(config.invocation_params.dir), shared)
+    unusable = unwritable(run.reports_dir, report_paths(config)) if conformance_run and not shared else None
+    if unusable is not None:  # before anything starts (a token command, a server): one line, and the
+        # verdict in what can be written (nothing when the reports directory is not one)
+        word = "usage error" if run.reports_dir.is_dir() else None
+        abort(run.reports_dir, RunAborted(word, f"chaser settings: {unusable}", exitcodes.USAGE))
     try:
         run.open()
     except RunAborted as aborted:

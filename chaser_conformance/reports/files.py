@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..settings.paths import from_here
 from .markdown import markdown
 from .model import OUTCOMES, RunModel
 
@@ -39,11 +40,23 @@ def find_secret(paths: list[Path], *secrets: str) -> list[Path]:
 ARTIFACTS = ("junit.xml", "report.html", "summary.json", "summary.md", "failures.jsonl")
 
 
+def unwritable(directory: Path, others: list[Path]) -> str | None:
+    """Why a run could not write its reports, found before it starts (then it writes none): the
+    directory is not one, or a report's path is taken by something that is not a file."""
+    if directory.exists() and not directory.is_dir():
+        return f"the reports directory {from_here(directory)} exists and is not a directory"
+    for path in [*(directory / name for name in ARTIFACTS), *others]:
+        if path.exists() and not path.is_file():
+            return f"{from_here(path)} is not a file, and the run writes its {path.name} there: move it away"
+    return None
+
+
 def clear_stale(directory: Path, others: list[Path]) -> None:
     """Remove an earlier run's artifacts before this run writes any, so that no summary of another
     run survives for a CI step to read (only the files the suite writes: the directory may be shared)."""
     for path in [*(directory / name for name in ARTIFACTS), *others]:
-        path.unlink(missing_ok=True)
+        if not path.is_dir():  # a directory of that name is no report (`unwritable` names it)
+            path.unlink(missing_ok=True)
 
 
 def write_verdict_only(directory: Path, word: str, message: str) -> list[Path]:
@@ -52,8 +65,13 @@ def write_verdict_only(directory: Path, word: str, message: str) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     counts = dict.fromkeys(OUTCOMES, 0)
     data = {"verdict": word, "verdict_line": f"{word}: {message}", "counts": counts, "tests": [], "causes": []}
-    summary = directory / "summary.json"
-    summary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    md = directory / "summary.md"
-    md.write_text(f"# Chaser conformance: {word}\n\n{message}\n\nNo test ran.\n", encoding="utf-8")
-    return [summary, md]
+    texts = {
+        "summary.json": json.dumps(data, indent=2) + "\n",
+        "summary.md": f"# Chaser conformance: {word}\n\n{message}\n\nNo test ran.\n",
+    }
+    written = []
+    for name, text in texts.items():
+        if not (directory / name).is_dir():  # what can be written is (`unwritable` names the other)
+            (directory / name).write_text(text, encoding="utf-8")
+            written.append(directory / name)
+    return written

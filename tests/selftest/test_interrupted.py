@@ -137,3 +137,46 @@ def test_an_unreachable_target_replaces_an_earlier_summary_with_its_own(tmp_path
     summary = json.loads((reports / "summary.json").read_text())
     assert summary["verdict"] == "unreachable"
     assert sorted(p.name for p in reports.iterdir()) == ["summary.json", "summary.md"]
+
+
+def chaser_in(folder, env):
+    """The installed command run from `folder` (its ./reports is the default), against the embedded server."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CHASER_")}
+    return subprocess.run(
+        [sys.executable, "-m", "chaser_conformance", "--embedded"],
+        cwd=folder,
+        env=clean | env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_reports_directory_that_is_a_file_is_one_line_and_nothing_is_written_elsewhere(tmp_path):
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "junit.xml").write_text("another run's")
+    (tmp_path / "afile").write_text("not a directory")
+    run = chaser_in(tmp_path, {"CHASER_REPORTS_DIR": "afile"})
+    assert run.returncode == 4 and "Traceback" not in run.stdout + run.stderr
+    assert "'afile' exists and is not a directory" in run.stdout + run.stderr
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["junit.xml"]
+    assert (tmp_path / "reports" / "junit.xml").read_text() == "another run's"
+    assert (tmp_path / "afile").read_text() == "not a directory"
+
+
+@pytest.mark.parametrize("taken", ["report.html", "junit.xml", "summary.json"])
+def test_a_report_path_taken_by_a_directory_is_one_line_and_exit_4_before_the_run(tmp_path, taken):
+    reports = tmp_path / "reports"
+    (reports / taken).mkdir(parents=True)
+    if taken != "summary.json":
+        (reports / "summary.json").write_text(STALE)  # an earlier run's, which must not survive
+    run = chaser_in(tmp_path, {})
+    output = run.stdout + run.stderr
+    assert run.returncode == 4, output[-3000:]
+    assert "Traceback" not in output and "INTERNALERROR" not in output, output[-3000:]
+    assert f"reports/{taken} is not a file, and the run writes its {taken} there" in output
+    assert (reports / taken).is_dir() and not any((reports / taken).iterdir())  # left as it was
+    assert (reports / "summary.md").read_text().startswith("# Chaser conformance: usage error")
+    if taken != "summary.json":
+        assert json.loads((reports / "summary.json").read_text())["verdict"] == "usage error"
