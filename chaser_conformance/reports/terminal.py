@@ -4,12 +4,54 @@ coverage, waivers and where the reports are."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ..contract.exitcodes import SECRET_LEAKED
 from ..settings.paths import from_here
 from .model import RunModel
 from .text import advisory_lines, cause_lines, coverage_lines
+
+
+class ClosedPipeSafe:
+    """The terminal's file, which a reader that went away (`| head`, a CI log tail) cannot break:
+    once a write or a flush meets a closed pipe, file descriptor 1 goes to /dev/null (Python's own
+    flush at exit stays silent too) and the run goes on to its verdict and its reports."""
+
+    def __init__(self, file: Any) -> None:
+        self._file = file
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._file.write(text))
+        except BrokenPipeError:
+            self._gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._file.flush()
+        except BrokenPipeError:
+            self._gone()
+
+    def _gone(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._file.fileno())
+        except (OSError, ValueError):  # no descriptor (a test's StringIO): its writes fail no more
+            pass
+        finally:
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+
+def keep_writing_when_the_reader_goes(config: Any) -> None:
+    """The terminal reporter's output through ClosedPipeSafe (pytest has no hook for it: its writer's file)."""
+    writer = getattr(config.pluginmanager.get_plugin("terminalreporter"), "_tw", None)
+    if writer is not None and not isinstance(getattr(writer, "_file", None), (ClosedPipeSafe, type(None))):
+        writer._file = ClosedPipeSafe(writer._file)
 
 
 def write_causes(tr: Any, model: RunModel) -> None:

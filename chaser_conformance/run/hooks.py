@@ -171,8 +171,11 @@ class RunHooks:
             if waiver is not None:
                 item.add_marker(pytest.mark.xfail(reason=self.run.waiving.said(waiver), strict=False))
 
+    @pytest.hookimpl(tryfirst=True)  # before the terminal writes its header
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.session = session
+        if self.controller:
+            terminal.keep_writing_when_the_reader_goes(session.config)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.run.collect([item.nodeid for item in session.items])

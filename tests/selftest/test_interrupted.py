@@ -180,3 +180,28 @@ def test_a_report_path_taken_by_a_directory_is_one_line_and_exit_4_before_the_ru
     assert (reports / "summary.md").read_text().startswith("# Chaser conformance: usage error")
     if taken != "summary.json":
         assert json.loads((reports / "summary.json").read_text())["verdict"] == "usage error"
+
+
+@pytest.mark.parametrize("args", [(), ("-n", "2")], ids=["serial", "n2"])
+def test_a_reader_that_goes_away_does_not_stop_the_run_or_its_reports(tmp_path, args):
+    # `chaser-conformance | head -2`: the pipe closes after two lines, the run goes on to its verdict.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CHASER_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chaser_conformance", "--embedded", *args],
+        cwd=tmp_path,
+        env=clean,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.readline()
+    process.stdout.readline()
+    process.stdout.close()
+    errors = process.communicate(timeout=120)[1].decode(errors="replace")
+    assert process.returncode == 0, errors[-3000:]
+    assert "Traceback" not in errors and "INTERNALERROR" not in errors and "BrokenPipe" not in errors, errors
+    reports = tmp_path / "reports"
+    assert sorted(p.name for p in reports.iterdir()) == sorted(
+        ["failures.jsonl", "junit.xml", "report.html", "summary.json", "summary.md"]
+    )
+    assert json.loads((reports / "summary.json").read_text())["verdict"] == "conformant"
