@@ -14,6 +14,10 @@ NO_TESTS = 5  # the selection ran no test (pytest: no tests collected)
 UNREACHABLE = 69  # EX_UNAVAILABLE: the target is unreachable, stopped answering, or its token expired
 SECRET_LEAKED = 70  # EX_SOFTWARE: the run wrote the token into an artifact
 
+# What ends a run with INTERRUPTED, its reports written: Ctrl-C, a CI job cancelled or a container
+# stopped (SIGTERM), a terminal closed (SIGHUP), Ctrl-\ (SIGQUIT).
+INTERRUPTING_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+
 MEANINGS = {
     CONFORMANT: "conformant (advisories may be listed)",
     FINDINGS: "not conformant or misconfigured (the diagnosis names the setting); validate: findings",

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from ..checks import ContractViolation, Finding
-from ..contract.exitcodes import INTERRUPTED
+from ..contract.exitcodes import INTERRUPTED, INTERRUPTING_SIGNALS
 from ..reports import html as html_report
 from ..reports import junit, terminal
 from ..reports.files import clear_stale, write_verdict_only
@@ -37,11 +37,6 @@ ERROR_ATTRIBUTE = "chaser_error"  # on a TestReport: a failure's exception line,
 
 def _UNFORMATTED(*args: Any, **kwargs: Any) -> str:  # noqa: N802 - stands in for pytest's two methods
     return "(told by the test's findings)"
-
-
-# Ctrl-C, a CI job cancelled or a container stopped (SIGTERM), a terminal closed (SIGHUP), Ctrl-\
-# (SIGQUIT): each ends the run with its reports written.
-HANDLED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
 
 
 def abort(reports_dir: Path, aborted: RunAborted) -> None:
@@ -78,7 +73,7 @@ def start(hooks: RunHooks) -> Callable[[], None]:
         if not hooks.run.interrupt(name):  # may raise RunStopped where the run waits
             raise KeyboardInterrupt
 
-    handled = [getattr(signal, name) for name in HANDLED_SIGNALS if hasattr(signal, name)]
+    handled = [getattr(signal, name) for name in INTERRUPTING_SIGNALS if hasattr(signal, name)]
     previous = {s: signal.signal(s, on_signal) for s in handled}
 
     def restore() -> None:

@@ -109,6 +109,8 @@ class Run:
             auth = open_tokens(self.settings, shared)
         except TokenError as exc:
             raise RunAborted("usage error", f"chaser settings: {exc}", USAGE) from None
+        except RunStopped as stop:  # a signal while the first token command ran
+            raise RunAborted("interrupted", f"chaser: {stop} while the token command ran", INTERRUPTED) from None
         try:
             self.target, self._release = open_target(
                 self.settings.base_url,

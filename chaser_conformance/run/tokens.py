@@ -16,16 +16,19 @@ of an expired one inside the HTTP adapter.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import shlex
+import signal
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
 
-from ..contract.exitcodes import UNREACHABLE
+from ..contract.exitcodes import INTERRUPTED, INTERRUPTING_SIGNALS, UNREACHABLE
 from ..settings.fields import FIELDS_BY_NAME, Source
 from ..settings.secret import Secret, mask
 from ..transport.client import RENEWALS_PER_REQUEST, RunStopped, token_accepted
@@ -45,15 +48,54 @@ class TokenError(Exception):
         return self.message
 
 
-def run_token_command(command: str, known: tuple[str, ...] = ()) -> Secret:
+@contextlib.contextmanager
+def _ended_by_signals() -> Iterator[None]:
+    """Before the run's own handlers are in place: a signal that would end the run ends the token
+    command it waits on (RunStopped, as the run's handlers raise where the run waits)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_signal(signum: int, frame: Any) -> None:
+        raise RunStopped(f"interrupted by {signal.Signals(signum).name}", INTERRUPTED)
+
+    handled = [getattr(signal, name) for name in INTERRUPTING_SIGNALS if hasattr(signal, name)]
+    previous = {s: signal.signal(s, on_signal) for s in handled}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _end_group(process: subprocess.Popen[bytes]) -> None:
+    """The command and whatever it started (its own process group) end with it, however it ends."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def run_token_command(command: str, known: tuple[str, ...] = (), first: bool = False) -> Secret:
     """The token the command prints, or TokenError naming its exit code and its stderr's last line
-    (every token known so far and whatever it printed on stdout masked in it)."""
+    (every token known so far and whatever it printed on stdout masked in it). The command runs in
+    a process group of its own, ended with it; the `first`, before the run starts, ends on a
+    signal (RunStopped)."""
     argv = shlex.split(command)
     name = argv[0] if argv else ""
     try:
-        done = subprocess.run(
-            argv, capture_output=True, stdin=subprocess.DEVNULL, timeout=COMMAND_TIMEOUT_SECONDS, check=False
-        )
+        with _ended_by_signals() if first else contextlib.nullcontext():
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+            try:
+                stdout, stderr = process.communicate(timeout=COMMAND_TIMEOUT_SECONDS)
+            finally:
+                _end_group(process)
+        done = subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
     except FileNotFoundError:
         raise TokenError(f"token command {name!r} not found (exit 127)") from None
     except PermissionError:
@@ -91,7 +133,7 @@ class Tokens:
         """The first token: the command's, run before the first request (raises TokenError)."""
         with self._lock:
             if self._command and not self._issued:
-                self._issued.append(run_token_command(self._command))
+                self._issued.append(run_token_command(self._command, first=True))
             return self._issued[-1]
 
     def current(self) -> Secret:

@@ -86,7 +86,10 @@ TRICKLED_AFTER = 5
 NOT_FOUND = response(
     status=b"404 Not Found", body=b'{"error":"not_found"}', headers=[b"Content-Type: application/json"]
 )
-SIGNAL_BOUND_SECONDS = 2.0
+# The aim is 2 s (0.14 to 0.65 s measured on an idle two-core machine); beside the other selftests
+# on two cores one took 2.5 s, so the bound here is 5 s: still far below waiting for the answer
+# (some 20 s) or the token command (300 s), which is what it tells apart.
+SIGNAL_BOUND_SECONDS = 5.0
 
 
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGQUIT"])
@@ -205,3 +208,42 @@ def test_a_reader_that_goes_away_does_not_stop_the_run_or_its_reports(tmp_path, 
         ["failures.jsonl", "junit.xml", "report.html", "summary.json", "summary.md"]
     )
     assert json.loads((reports / "summary.json").read_text())["verdict"] == "conformant"
+
+
+def alive(pid):
+    """The process exists and is no zombie (a reaped or killed child whose parent is gone may wait
+    for a busy init as a zombie: it runs no more)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGQUIT"])
+def test_a_signal_during_the_token_command_ends_the_run_and_the_command_with_all_it_started(tmp_path, name):
+    # A token command that starts a child of its own and then waits (a login that hangs).
+    script = tmp_path / "token.sh"
+    script.write_text(f'sleep 300 &\necho $! > "{tmp_path}/child.pid"\necho $$ > "{tmp_path}/command.pid"\nwait\n')
+    env = {
+        "CHASER_BASE_URL": "http://127.0.0.1:9",
+        "CHASER_SESSION_ID": "ses_1",
+        "CHASER_TOKEN_COMMAND": f"sh {script}",
+    }
+    reports, process = start(tmp_path, env)
+    try:
+        assert wait_for(lambda: (tmp_path / "command.pid").is_file(), timeout=60), "the token command did not start"
+        sent = time.monotonic()
+        process.send_signal(getattr(signal, name))
+        output = process.communicate(timeout=60)[0]
+        took = time.monotonic() - sent
+    finally:
+        process.kill()
+    assert process.returncode == 2, output[-3000:]
+    assert took < SIGNAL_BOUND_SECONDS, f"{took:.1f} s after {name}"
+    assert "Traceback" not in output and f"interrupted by {name} while the token command ran" in output, output
+    summary = json.loads((reports / "summary.json").read_text())
+    assert summary["verdict"] == "interrupted"
+    assert (reports / "summary.md").read_text().startswith("# Chaser conformance: interrupted")
+    pids = [int((tmp_path / f"{who}.pid").read_text()) for who in ("command", "child")]
+    assert wait_for(lambda: not any(alive(pid) for pid in pids), timeout=5), "a process of the token command lives on"
