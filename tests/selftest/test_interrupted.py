@@ -92,22 +92,29 @@ NOT_FOUND = response(
 SIGNAL_BOUND_SECONDS = 5.0
 
 
+def ended_by(process, name, once):
+    """The run's output after signal `name`, sent once `once()` holds: it ends with exit 2 within
+    SIGNAL_BOUND_SECONDS of the signal."""
+    try:
+        assert wait_for(once, timeout=60), "the run never got where the signal is to be sent"
+        sent = time.monotonic()
+        process.send_signal(getattr(signal, name))
+        output = process.communicate(timeout=60)[0]
+        took = time.monotonic() - sent
+    finally:
+        process.kill()
+    assert process.returncode == 2, output[-3000:]
+    assert took < SIGNAL_BOUND_SECONDS, f"{took:.1f} s after {name}"
+    return output
+
+
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGQUIT"])
 def test_a_signal_abandons_the_exchange_the_run_waits_on_and_every_channel_is_written(tmp_path, name):
     answers = lambda number, request: Answer(NOT_FOUND, trickle=0.2 if number >= TRICKLED_AFTER else 0.0)  # noqa: E731
     with HostileServer(answers) as server:
         env = {"CHASER_BASE_URL": server.base_url, "CHASER_API_TOKEN": "tok-trickle", "CHASER_SESSION_ID": "ses_1"}
         reports, process = start(tmp_path, env)
-        try:
-            assert wait_for(lambda: len(server.requests) > TRICKLED_AFTER, timeout=60), "no trickled answer began"
-            sent = time.monotonic()
-            process.send_signal(getattr(signal, name))
-            output = process.communicate(timeout=60)[0]
-            took = time.monotonic() - sent
-        finally:
-            process.kill()
-    assert process.returncode == 2, output[-3000:]
-    assert took < SIGNAL_BOUND_SECONDS, f"{took:.1f} s after {name}"
+        output = ended_by(process, name, once=lambda: len(server.requests) > TRICKLED_AFTER)  # a trickle began
     assert "Traceback" not in output and "INTERNALERROR" not in output, output[-3000:]
     summary = json.loads((reports / "summary.json").read_text())
     assert summary["verdict"] == "interrupted" and f"verdict: {summary['verdict_line']}" in output
@@ -231,16 +238,7 @@ def test_a_signal_during_the_token_command_ends_the_run_and_the_command_with_all
         "CHASER_TOKEN_COMMAND": f"sh {script}",
     }
     reports, process = start(tmp_path, env)
-    try:
-        assert wait_for(lambda: (tmp_path / "command.pid").is_file(), timeout=60), "the token command did not start"
-        sent = time.monotonic()
-        process.send_signal(getattr(signal, name))
-        output = process.communicate(timeout=60)[0]
-        took = time.monotonic() - sent
-    finally:
-        process.kill()
-    assert process.returncode == 2, output[-3000:]
-    assert took < SIGNAL_BOUND_SECONDS, f"{took:.1f} s after {name}"
+    output = ended_by(process, name, once=lambda: (tmp_path / "command.pid").is_file())  # the command runs
     assert "Traceback" not in output and f"interrupted by {name} while the token command ran" in output, output
     summary = json.loads((reports / "summary.json").read_text())
     assert summary["verdict"] == "interrupted"
