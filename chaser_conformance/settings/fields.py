@@ -54,8 +54,22 @@ def _check_host(url: str, host: str) -> bool:
     return len(encoded) <= 253
 
 
+# Bounds of what a target's settings can be, with room to spare: each is sent in every request (the
+# base URL, the token) or read by the pre-flight and each test of a known session (the ids).
+URL_MAX_CHARS = 2000  # the suite adds paths and near-miss ids; servers refuse request targets past 8,000
+TOKEN_MAX_CHARS = 16384  # servers refuse a header field past 8 to 16 KiB (Apache, nginx, Node.js)
+ID_MAX_CHARS = 1000
+IDS_MAX = 100
+
+
+def _longer(text: str, what: str, limit: int) -> None:
+    if len(text) > limit:
+        raise ValueError(f"{what} of {len(text):,} characters; at most {limit:,}")
+
+
 def _base_url(raw: Any, _: Source) -> str:
     text = _text(raw)
+    _longer(text, "a URL", URL_MAX_CHARS)
     url = shown(text)
     if any(ch.isspace() or unprintable(ch) for ch in text):
         raise ValueError(f"{url} contains white space or control characters")
@@ -115,6 +129,7 @@ def _token_problem(text: str) -> str:
 
 def _token(raw: Any, _: Source) -> Secret:
     text = _text(raw)
+    _longer(text, "a token", TOKEN_MAX_CHARS)
     if re.match(r"(?i)bearer\s", text):
         raise ValueError("give the token alone; the suite adds the 'Bearer ' scheme itself")
     if not _B64TOKEN.fullmatch(text):
@@ -135,6 +150,7 @@ def _command(raw: Any, _: Source) -> Secret:
 def _one_id(text: str, what: str = "session id") -> str:
     # Any printable text can go in the path once percent-encoded; a control character cannot be
     # meant, and a lone surrogate (bytes that were not UTF-8) cannot be encoded at all.
+    _longer(text, f"{what} {shown(text)}", ID_MAX_CHARS)
     if any(unprintable(ch) for ch in text):
         raise ValueError(f"{what} {shown(text)} contains control characters or other unprintable ones")
     return text
@@ -151,6 +167,8 @@ def _session_ids(raw: Any, _: Source) -> tuple[str, ...]:
             raise ValueError(f"session id #{number}: {exc}") from None
     if not any(texts):
         raise ValueError("no session id given")
+    if len(texts) > IDS_MAX:
+        raise ValueError(f"{len(texts):,} session ids; at most {IDS_MAX} (the pre-flight reads each one)")
     for number, text in enumerate(texts, start=1):
         if not text:
             hint = "an empty string in the array" if array else "two commas in a row, or one at an end"

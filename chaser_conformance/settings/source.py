@@ -24,9 +24,16 @@ class Source:
         return self.kind if self.kind == "default" else f"{self.kind} {self.where}"
 
 
+# A setting is text a person or a secret store writes: past this it is a mistake (a file pasted in
+# place of its path, a runaway variable), refused before anything holds, sends or prints it.
+VALUE_MAX_CHARS = 65536
+
+
 def _text(raw: Any) -> str:
     if not isinstance(raw, str):
         raise ValueError(f"expected a string, got {type(raw).__name__}")
+    if len(raw) > VALUE_MAX_CHARS:
+        raise ValueError(f"a value of {len(raw):,} characters; a setting takes at most {VALUE_MAX_CHARS:,}")
     # White space around a value is never meant (a pasted line, a trailing space in a .env file),
     # and none is part of a header field value (RFC 9110 §5.5), so it is dropped on purpose.
     return raw.strip()

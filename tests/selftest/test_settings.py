@@ -386,3 +386,36 @@ def test_a_true_or_false_option_works_bare_and_with_a_value(tmp_path):
         options = parser.parse(argv)
         cli = {"chaser_strict": options.chaser_strict}
         assert resolve({k: v for k, v in cli.items() if v is not None}, env={}, rootdir=tmp_path).strict is strict
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("CHASER_SESSION_ID", ",".join(f"ses_{i}" for i in range(101)), "101 session ids; at most 100"),
+        ("CHASER_SESSION_ID", "s" * 1001, "of 1,001 characters; at most 1,000"),
+        ("CHASER_FOREIGN_SESSION_ID", "s" * 1001, "of 1,001 characters; at most 1,000"),
+        ("CHASER_API_TOKEN", "t" * 16385, "a token of 16,385 characters; at most 16,384"),
+        ("CHASER_BASE_URL", "https://api.example.test/" + "v" * 2000, "a URL of 2,025 characters; at most 2,000"),
+        ("CHASER_TOKEN_COMMAND", "echo " + "x" * 70000, "a value of 70,005 characters; a setting takes at most 65,536"),
+    ],
+    ids=["ids", "id", "foreign-id", "token", "url", "any"],
+)
+def test_a_value_past_its_bound_is_one_line_that_shows_no_more_than_a_line(tmp_path, variable, value, said):
+    env = {
+        "CHASER_BASE_URL": "https://api.example.test",
+        "CHASER_API_TOKEN": "tok",
+        "CHASER_SESSION_ID": "ses_1",
+        variable: value,
+    }
+    with pytest.raises(SettingsError) as raised:
+        resolve({}, env=env, rootdir=tmp_path)
+    message = str(raised.value)
+    assert said in message and "\n" not in message and len(message) < 500, message
+
+
+def test_a_value_at_its_bound_is_accepted(tmp_path):
+    url = "https://api.example.test/" + "v" * (2000 - len("https://api.example.test/"))
+    ids = ["s" * 1000, *(f"ses_{i}" for i in range(99))]
+    env = {"CHASER_BASE_URL": url, "CHASER_API_TOKEN": "t" * 16384, "CHASER_SESSION_ID": ",".join(ids)}
+    found = resolve({}, env=env | {"CHASER_FOREIGN_SESSION_ID": "f" * 1000}, rootdir=tmp_path)
+    assert len(found.session_id) == 100 and found.base_url == url
