@@ -27,8 +27,7 @@ from .limits import RunLimits, RunStopped
 _DEFAULT = object()
 # 429 with Retry-After is back-pressure, not non-conformance: wait it out, within a bound.
 RATE_LIMIT_RETRIES = 3
-# A token renewed for a request (run/tokens.py) that expires again before the retry arrives is renewed
-# again, up to this many times for one request: then its 401 stands.
+# A token renewed for a request (run/tokens.py) that expires again is renewed again, this many times at most.
 RENEWALS_PER_REQUEST = 3
 RETRY_AFTER_MAX_SECONDS = 10
 # A SessionInfo is well under a kilobyte; anything past 1 MiB is reported, never read whole.
@@ -149,14 +148,17 @@ class GuardedAdapter(HTTPAdapter):
                 self.limits.down(f"{no_answer(exc)}; last request: {shown_request(method, url)}")
             raise
         self.limits.answered()
-        # Read at most max_body + 1 bytes (decompressed): a huge or endless body is reported, not loaded.
+        return self._with_body(response, request)
+
+    def _with_body(self, response: requests.Response, request: requests.PreparedRequest) -> requests.Response:
+        """Its body read within max_body (decompressed): a huge or endless one is reported, not loaded."""
         try:
             with self.limits.waiting():
                 body = response.raw.read(self.max_body + 1, decode_content=True) or b""
         except (http.client.HTTPException, urllib3.exceptions.HTTPError, OSError) as exc:
             response.close()
             why = broken_answer(exc) or f"the connection broke while the body was read ({type(exc).__name__})"
-            raise BrokenAnswer(method, url, why, response.status_code) from None
+            raise BrokenAnswer(str(request.method), str(request.url), why, response.status_code) from None
         self._last_answered = request
         truncated = len(body) > self.max_body
         if truncated:
@@ -269,13 +271,17 @@ class GuardedAdapter(HTTPAdapter):
         if self._last_answered is None:
             return False
         self.limits.count_probe()
+        probe = self._last_answered.copy()
         try:
-            response = self._transmit(self._last_answered.copy(), kwargs)
-            if self.witness is not None:
-                self.witness("liveness probe", response)  # reads the body
-            response.close()
+            with self.limits.waiting():
+                answer: Any = self._with_body(self._transmit(probe, kwargs), probe)  # within the body bound
+            answer.close()
         except (requests.RequestException, http.client.HTTPException, urllib3.exceptions.HTTPError):
             return False
+        except BrokenAnswer as broken:  # it answered, badly: a finding, and the target is not down
+            answer = broken
+        if self.witness is not None:
+            self.witness("liveness probe", answer)
         self.limits.answered()
         return True
 

@@ -22,6 +22,7 @@ BODY = (
     b'{"id":"ses_full","created_at":"2026-11-01T09:30:00Z","session_type":"b","status":"r","endpoints":{"control":"c"}}'
 )
 JSON = b"Content-Type: application/json"
+NOT_FOUND = response(status=b"404 Not Found", body=b'{"error": "not_found"}', headers=[JSON])
 PEAK_RSS_BOUND_MB = 1024
 # Characters that act on a terminal or a report rather than show (ESC sequences clear the screen,
 # retitle the window, write the clipboard: OSC 52; CR overwrites a line; 0x9b is a one-byte CSI;
@@ -212,3 +213,25 @@ def hostile_answers(draw):
 def test_any_composed_hostile_answer_has_a_designed_outcome(tmp_path_factory, answer):
     tmp_path = tmp_path_factory.mktemp("hostile")
     assert_designed_answer(tmp_path, hostile_run(tmp_path, answer))
+
+
+def test_the_liveness_probe_reads_no_more_of_a_body_than_any_request(tmp_path):
+    # Three requests in a row get no answer, so the client sends the last answered request again to
+    # see whether the target still answers: that answer floods (40 MB). It is read within the 1 MiB
+    # bound like any answer, and judged: a "body size" finding of the liveness probe.
+    flood = response(status=b"404 Not Found", body=b" " * 40_000_000, headers=[JSON])
+    silent = []
+
+    def answer(number, request):
+        if 8 <= number < 11:
+            silent.append(number)
+            return Answer(silent=True)
+        return Answer(flood) if len(silent) == 3 and number == 11 else Answer(NOT_FOUND)
+
+    run = hostile_run(tmp_path, answer)
+    assert_designed_answer(tmp_path, run)
+    lines = (tmp_path / "reports" / "failures.jsonl").read_text().splitlines()
+    probes = [json.loads(line) for line in lines if json.loads(line)["check"] == "liveness probe"]
+    assert probes, run.output[-3000:]
+    assert all(p["response"]["body_bytes"] <= 1 << 20 for p in probes)
+    assert any(problem["rule"] == "body size" for p in probes for problem in p["problems"])
