@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from ..checks import ContractViolation, Finding
-from ..contract.exitcodes import INTERRUPTED, INTERRUPTING_SIGNALS
+from ..contract.exitcodes import INTERRUPTED, INTERRUPTING_SIGNALS, UNREACHABLE
 from ..reports import html as html_report
 from ..reports import junit, terminal
 from ..reports.files import clear_stale, write_verdict_only
@@ -219,6 +219,13 @@ class RunHooks:
             report.longrepr = (path, 0, f"Skipped: did not run: the run was {why}")
             return report
         findings = run.ledger.take()  # each finding on the report of the phase that made it
+        if report.failed and not findings and isinstance(inner, RunStopped) and inner.exit_code != UNREACHABLE:
+            # The request cap stopped the run inside this test before it found anything: it did not
+            # finish, as the tests after it did not run (a conformant server's capped run is
+            # "incomplete", not "not conformant"). A target that stopped answering is its failure.
+            report.outcome = "skipped"
+            report.longrepr = (item.nodeid.partition("::")[0], 0, f"Skipped: did not run: the run stopped ({inner})")
+            return report
         if isinstance(inner, (NoAnswer, BrokenAnswer)):
             findings.append(Finding.unanswered(inner, run.target.secrets))
         elif isinstance(inner, RunStopped) and report.failed:

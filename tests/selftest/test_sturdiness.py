@@ -72,6 +72,9 @@ def test_the_request_cap_stops_the_run(tmp_path):
     assert run.returncode == 1
     assert "RUN STOPPED: request cap of 40 reached; raise CHASER_MAX_REQUESTS to allow more" in run.output
     assert sent <= 40
+    # A conformant server whose run the cap stopped is "incomplete": the test in which the cap was
+    # reached did not finish, like those after it; none failed (it was "not conformant: 1 failed").
+    assert "verdict: incomplete: " in run.output and not run.failed, run.output[-3000:]
 
 
 def test_a_request_outside_the_target_is_refused_before_it_is_sent():
