@@ -49,20 +49,34 @@ class TokenError(Exception):
 
 
 @contextlib.contextmanager
-def _ended_by_signals() -> Iterator[None]:
+def _ended_by_signals() -> Iterator[Callable[[], None]]:
     """Before the run's own handlers are in place: a signal that would end the run ends the token
-    command it waits on (RunStopped, as the run's handlers raise where the run waits)."""
+    command it waits on (RunStopped, as the run's handlers raise where the run waits). It is held
+    until the caller arms the handlers (the command started and its end assured), then raised."""
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield lambda: None
         return
+    caught: list[str] = []
+    armed = False
+
+    def raise_caught() -> None:
+        if caught:
+            raise RunStopped(f"interrupted by {caught[0]}", INTERRUPTED)
 
     def on_signal(signum: int, frame: Any) -> None:
-        raise RunStopped(f"interrupted by {signal.Signals(signum).name}", INTERRUPTED)
+        caught.append(signal.Signals(signum).name)
+        if armed:
+            raise_caught()
+
+    def arm() -> None:
+        nonlocal armed
+        armed = True
+        raise_caught()  # one that came while the command started
 
     handled = [getattr(signal, name) for name in INTERRUPTING_SIGNALS if hasattr(signal, name)]
     previous = {s: signal.signal(s, on_signal) for s in handled}
     try:
-        yield
+        yield arm
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -83,7 +97,7 @@ def run_token_command(command: str, known: tuple[str, ...] = (), first: bool = F
     argv = shlex.split(command)
     name = argv[0] if argv else ""
     try:
-        with _ended_by_signals() if first else contextlib.nullcontext():
+        with _ended_by_signals() if first else contextlib.nullcontext(lambda: None) as arm:
             process = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
@@ -92,6 +106,7 @@ def run_token_command(command: str, known: tuple[str, ...] = (), first: bool = F
                 start_new_session=True,
             )
             try:
+                arm()  # a signal raises from here on, where the command's end is assured
                 stdout, stderr = process.communicate(timeout=COMMAND_TIMEOUT_SECONDS)
             finally:
                 _end_group(process)
