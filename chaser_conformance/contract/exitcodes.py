@@ -5,6 +5,10 @@ A CI step reads them: 0 and 1 are verdicts, the others say the run could not giv
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Callable
+from typing import Any
+
 CONFORMANT = 0  # every check ran and passed (pytest: all tests passed)
 FINDINGS = 1  # at least one check failed (pytest: tests failed)
 INTERRUPTED = 2  # the run was interrupted (pytest: Ctrl-C)
@@ -17,6 +21,19 @@ SECRET_LEAKED = 70  # EX_SOFTWARE: the run wrote the token into an artifact
 # What ends a run with INTERRUPTED, its reports written: Ctrl-C, a CI job cancelled or a container
 # stopped (SIGTERM), a terminal closed (SIGHUP), Ctrl-\ (SIGQUIT).
 INTERRUPTING_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+
+
+def on_interrupting_signals(handler: Callable[[int, Any], None]) -> Callable[[], None]:
+    """`handler` for each of those signals this platform has; returns what puts the previous back."""
+    handled = [getattr(signal, name) for name in INTERRUPTING_SIGNALS if hasattr(signal, name)]
+    previous = {s: signal.signal(s, handler) for s in handled}
+
+    def restore() -> None:
+        for signum, before in previous.items():
+            signal.signal(signum, before)
+
+    return restore
+
 
 MEANINGS = {
     CONFORMANT: "conformant (advisories may be listed)",

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from ..checks import ContractViolation, Finding
-from ..contract.exitcodes import INTERRUPTED, INTERRUPTING_SIGNALS, UNREACHABLE
+from ..contract.exitcodes import INTERRUPTED, UNREACHABLE, on_interrupting_signals
 from ..reports import html as html_report
 from ..reports import junit, terminal
 from ..reports.files import clear_stale, write_verdict_only
@@ -73,14 +73,7 @@ def start(hooks: RunHooks) -> Callable[[], None]:
         if not hooks.run.interrupt(name):  # may raise RunStopped where the run waits
             raise KeyboardInterrupt
 
-    handled = [getattr(signal, name) for name in INTERRUPTING_SIGNALS if hasattr(signal, name)]
-    previous = {s: signal.signal(s, on_signal) for s in handled}
-
-    def restore() -> None:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-    return restore
+    return on_interrupting_signals(on_signal)
 
 
 def outcome_of(report: pytest.TestReport) -> Outcome:

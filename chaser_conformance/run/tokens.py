@@ -28,7 +28,7 @@ from typing import Any
 
 import requests
 
-from ..contract.exitcodes import INTERRUPTED, INTERRUPTING_SIGNALS, UNREACHABLE
+from ..contract.exitcodes import INTERRUPTED, UNREACHABLE, on_interrupting_signals
 from ..settings.fields import FIELDS_BY_NAME, Source
 from ..settings.secret import Secret, mask
 from ..transport.client import RENEWALS_PER_REQUEST, RunStopped, token_accepted
@@ -73,13 +73,11 @@ def _ended_by_signals() -> Iterator[Callable[[], None]]:
         armed = True
         raise_caught()  # one that came while the command started
 
-    handled = [getattr(signal, name) for name in INTERRUPTING_SIGNALS if hasattr(signal, name)]
-    previous = {s: signal.signal(s, on_signal) for s in handled}
+    restore = on_interrupting_signals(on_signal)
     try:
         yield arm
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        restore()
 
 
 def _end_group(process: subprocess.Popen[bytes]) -> None:
