@@ -113,7 +113,7 @@ def replay(run: RunReports, findings: list[Finding], s: Settings, out: TextIO) -
     token = auth.secrets()[-1]
     assert s.base_url is not None
     target = Target(s.base_url, token, s.session_id, s.foreign_session_id, embedded=False, auth=auth)
-    limits = RunLimits(s.max_requests or MAX_REQUESTS, s.rate_limit)
+    limits = RunLimits(s.max_requests or MAX_REQUESTS, s.rate_limit, s.exchange_deadline)
     judge = Judge(load_contract(), target, RunRecord(), strict=s.strict)
     recorded_base = str((run.summary.get("target") or {}).get("base_url") or "").rstrip("/")
     seen: dict[tuple[str, str, str], list[str]] = {}

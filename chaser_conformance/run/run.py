@@ -89,7 +89,12 @@ class Run:
         self.limits: RunLimits | RemoteLimits = (
             RemoteLimits(**shared["limits"])
             if shared
-            else RunLimits(settings.max_requests or self.profile.max_requests, settings.rate_limit)
+            else RunLimits(
+                settings.max_requests or self.profile.max_requests,
+                settings.rate_limit,
+                settings.exchange_deadline,
+                settings.retry_after_total or self.profile.retry_after_total,
+            )
         )
         self.stopped: RunStopped | None = None
         self.signal: str | None = None  # "SIGINT" or "SIGTERM" when one ended the run

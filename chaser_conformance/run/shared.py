@@ -77,6 +77,7 @@ class RemoteLimits:
         self._client.connect()
         self._limits = self._client.limits()  # type: ignore[attr-defined]
         self.max_requests: int = self._limits.totals()[1]
+        self.deadline: float = float(self._limits.exchange_deadline())
         self._credit = 0
         self._silent = False
         self._lock = threading.Lock()
@@ -110,6 +111,12 @@ class RemoteLimits:
 
     def count_probe(self) -> None:
         self._limits.count_probe()
+
+    def patience_left(self) -> float:
+        return float(self._limits.patience_left())
+
+    def spend_patience(self, seconds: float) -> float:
+        return float(self._limits.spend_patience(seconds))
 
     def down(self, reason: str) -> None:
         self._limits.down(reason)

@@ -350,7 +350,22 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field("connect_timeout", _seconds, 5.0, "seconds to wait for a connection (default: 5)"),
     Field("read_timeout", _seconds, 10.0, "seconds to wait for a response (default: 10)"),
+    Field(
+        "exchange_deadline",
+        _seconds,
+        30.0,
+        "seconds one exchange may take as a whole, connection, answer and body (default: 30); "
+        "a server that trickles past it did not answer in time",
+    ),
     Field("rate_limit", _rate, 0.0, "maximum requests per second; 0 = unlimited"),
+    Field(
+        "retry_after_total",
+        _seconds,
+        None,
+        "seconds a run may wait in all for the Retry-After of 429 answers (default: per profile, "
+        + ", ".join(f"{name} {profile.retry_after_total:g}" for name, profile in PROFILES.items())
+        + ")",
+    ),
     Field("waivers", _file, None, "file of known deviations (TOML, see README)"),
     Field(
         "strict",

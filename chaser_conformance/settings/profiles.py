@@ -21,6 +21,8 @@ class Profile:
     near_miss_credentials: int
     # The coverage phase on every known id (True), or each transformation on one known id, in turn.
     cover_every_id: bool
+    # Seconds the whole run may wait for the Retry-After of 429 answers (transport/patience.py).
+    retry_after_total: float
 
     def describe(self) -> str:
         return (
@@ -45,6 +47,7 @@ PROFILES = {
             near_miss_ids=16,
             near_miss_credentials=8,
             cover_every_id=False,
+            retry_after_total=60.0,
         ),
         Profile(
             "ci",
@@ -55,6 +58,7 @@ PROFILES = {
             near_miss_ids=150,
             near_miss_credentials=40,
             cover_every_id=True,
+            retry_after_total=180.0,
         ),
         Profile(
             "deep",
@@ -65,6 +69,7 @@ PROFILES = {
             near_miss_ids=1000,
             near_miss_credentials=200,
             cover_every_id=True,
+            retry_after_total=600.0,
         ),
         # Pre-release verification, meant for -n: tens of thousands of generated cases.
         Profile(
@@ -76,6 +81,7 @@ PROFILES = {
             near_miss_ids=5000,
             near_miss_credentials=1000,
             cover_every_id=True,
+            retry_after_total=1800.0,
         ),
     )
 }

@@ -39,6 +39,8 @@ class Settings:
     profile: str
     connect_timeout: float
     read_timeout: float
+    exchange_deadline: float
+    retry_after_total: float | None
     rate_limit: float
     waivers: Path | None
     strict: bool

@@ -9,6 +9,7 @@ import requests
 import urllib3.exceptions
 
 from ..settings.redact import inert
+from .deadline import TooSlow
 
 
 class NoAnswer(AssertionError):
@@ -61,6 +62,9 @@ _CAUSES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str]
 def no_answer(error: BaseException) -> str:
     """Why no answer came, in a person's words."""
     chain = _chain(error)
+    slow = next((e for e in chain if isinstance(e, TooSlow)), None)
+    if slow is not None:  # its words say what came within the deadline
+        return str(slow)
     for kind, words in _CAUSES:
         if any(isinstance(e, kind) for e in chain):
             return words
@@ -79,7 +83,9 @@ def broken_answer(error: BaseException) -> str | None:
     (connection refused, reset or closed before a byte of response, a timeout)."""
     chain = _chain(error)
     for e in chain:
-        if isinstance(e, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, TimeoutError)):
+        if isinstance(
+            e, (TooSlow, http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, TimeoutError)
+        ):
             return None
     for e in chain:
         if isinstance(e, urllib3.exceptions.IncompleteRead):  # a subclass of http.client's, with counts

@@ -16,20 +16,17 @@ from urllib.parse import quote, urlsplit
 import requests
 import urllib3.exceptions
 from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
-from urllib3.util.retry import Retry
 
 from ..contract.spec import SESSION_PATH
 from ..settings.secret import Secret, mask
-from . import connections, verbatim
+from . import connections, deadline, verbatim
 from .answers import BrokenAnswer, NoAnswer, broken_answer, no_answer
 from .limits import RunLimits, RunStopped
+from .patience import RATE_LIMIT_RETRIES, rate_limit_retry, retry_after
 
 _DEFAULT = object()
-# 429 with Retry-After is back-pressure, not non-conformance: wait it out, within a bound.
-RATE_LIMIT_RETRIES = 3
 # A token renewed for a request (run/tokens.py) that expires again is renewed again, this many times at most.
 RENEWALS_PER_REQUEST = 3
-RETRY_AFTER_MAX_SECONDS = 10
 # A SessionInfo is well under a kilobyte; anything past 1 MiB is reported, never read whole.
 MAX_BODY_BYTES = 1 << 20
 TRUNCATED_HEADER = "X-Chaser-Body-Truncated"
@@ -62,28 +59,6 @@ class Target:
         return f"{self.base_url} ({'embedded reference server' if self.embedded else 'configured'})"
 
 
-class RetryRateLimited(Retry):
-    """Retry only a 429 that carries Retry-After (not 413/503, and not a 429 without it)."""
-
-    RETRY_AFTER_STATUS_CODES = frozenset({429})
-
-
-def rate_limit_retry() -> Retry:
-    return RetryRateLimited(
-        total=RATE_LIMIT_RETRIES,
-        connect=0,
-        read=0,
-        redirect=0,
-        other=0,
-        status_forcelist=(),
-        allowed_methods=None,  # retrying is safe: a 429 means the request was not processed
-        respect_retry_after_header=True,
-        retry_after_max=RETRY_AFTER_MAX_SECONDS,
-        raise_on_status=False,
-        raise_on_redirect=False,
-    )
-
-
 def shown_request(method: str, url: str) -> str:
     """A request as a stop message names it: no query string (a test puts the token in one)."""
     parts = urlsplit(url)
@@ -109,7 +84,7 @@ class GuardedAdapter(HTTPAdapter):
         witness: Witness | None = None,
         auth: Any = None,
     ) -> None:
-        super().__init__(max_retries=rate_limit_retry())
+        super().__init__(max_retries=rate_limit_retry(limits))
         self.origin = origin(base_url)
         self.limits = limits
         self.max_body = max_body
@@ -132,29 +107,50 @@ class GuardedAdapter(HTTPAdapter):
             raise RunStopped(f"refusing to send a request outside the target: {urlsplit(request.url).netloc}", 1)
         self.limits.before_send()
         method, url = str(request.method), str(request.url)
-        try:
-            with self.limits.waiting():
-                response = self._transmit(request, kwargs)
-        except (requests.RequestException, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
-            why = broken_answer(exc)
-            if why is not None:
-                self.limits.answered()  # it answered: badly, which is a finding, not a target down
-                raise BrokenAnswer(method, url, why) from None
-            if not isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+        with deadline.exchange(self.limits.deadline):
+            try:
+                with self.limits.waiting():
+                    response = self._transmit(request, kwargs)
+            except (requests.RequestException, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
+                self._if_too_slow(method, url, kwargs)
+                why = broken_answer(exc)
+                if why is not None:
+                    self.limits.answered()  # it answered: badly, which is a finding, not a target down
+                    raise BrokenAnswer(method, url, why) from None
+                if not isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+                    raise
+                # A few requests without an answer may be the target's fault for those requests only
+                # (a crash on odd ids); the target is down only if a request it answered before fails too.
+                self._unanswered(method, url, kwargs, no_answer(exc))
                 raise
-            # A few requests without an answer may be the target's fault for those requests only
-            # (a crash on odd ids); the target is down only if a request it answered before fails too.
-            if self.limits.no_answer(shown_request(method, url)) and not self._still_answers(kwargs):
-                self.limits.down(f"{no_answer(exc)}; last request: {shown_request(method, url)}")
-            raise
+            try:
+                response = self._with_body(response, request)
+            except BrokenAnswer:
+                self._if_too_slow(method, url, kwargs)
+                raise
+            self._if_too_slow(method, url, kwargs)  # a body framed by the connection's end ends at the cut
         self.limits.answered()
-        return self._with_body(response, request)
+        return response
+
+    def _unanswered(self, method: str, url: str, kwargs: dict[str, Any], why: str) -> None:
+        """Count a request without an answer; when it makes too many in a row and a request answered
+        before gets none either, the target is down."""
+        if self.limits.no_answer(shown_request(method, url)) and not self._still_answers(kwargs):
+            self.limits.down(f"{why}; last request: {shown_request(method, url)}")
+
+    def _if_too_slow(self, method: str, url: str, kwargs: dict[str, Any]) -> None:
+        """An exchange cut at its deadline got no answer in time, whatever it broke: TooSlow."""
+        watch = deadline.expired()
+        if watch is not None:
+            self._unanswered(method, url, kwargs, watch.why())
+            raise deadline.TooSlow(watch.why()) from None
 
     def _with_body(self, response: requests.Response, request: requests.PreparedRequest) -> requests.Response:
         """Its body read within max_body (decompressed): a huge or endless one is reported, not loaded."""
         try:
             with self.limits.waiting():
                 body = response.raw.read(self.max_body + 1, decode_content=True) or b""
+            deadline.pause()  # read: the connection may go back to the pool
         except (http.client.HTTPException, urllib3.exceptions.HTTPError, OSError) as exc:
             response.close()
             why = broken_answer(exc) or f"the connection broke while the body was read ({type(exc).__name__})"
@@ -241,27 +237,26 @@ class GuardedAdapter(HTTPAdapter):
     ) -> verbatim.RawAnswer:
         """One request byte for byte, as `send` treats one: an answer that is not usable HTTP is a
         BrokenAnswer, silence counts towards "down", and a 429 with Retry-After is waited out."""
+        kwargs = {"timeout": timeout, "verify": verify}
         for attempt in range(RATE_LIMIT_RETRIES + 1):
-            try:
-                with self.limits.waiting():
-                    answer = verbatim.send(method, url, headers, timeout, self.max_body, verify)
-            except (OSError, http.client.HTTPException, urllib3.exceptions.DecodeError) as exc:
-                why = broken_answer(exc)
-                if why is not None:
-                    self.limits.answered()  # it answered: badly, which is a finding, not a target down
-                    raise BrokenAnswer(method, url, why) from None
-                if self.limits.no_answer(shown_request(method, url)) and not self._still_answers(
-                    {"timeout": timeout, "verify": verify}
-                ):
-                    self.limits.down(f"{no_answer(exc)}; last request: {shown_request(method, url)}")
-                raise NoAnswer(method, url, mask(no_answer(exc), str(headers.get("Authorization", "")))) from None
+            with deadline.exchange(self.limits.deadline):
+                try:
+                    with self.limits.waiting():
+                        answer = verbatim.send(method, url, headers, timeout, self.max_body, verify)
+                    if deadline.expired():  # a body framed by the connection's end ends at the cut
+                        raise deadline.TooSlow("cut at the deadline")
+                except (OSError, http.client.HTTPException, urllib3.exceptions.DecodeError) as exc:
+                    watch = deadline.expired()
+                    why = None if watch else broken_answer(exc)
+                    if why is not None:
+                        self.limits.answered()  # it answered: badly, which is a finding, not a target down
+                        raise BrokenAnswer(method, url, why) from None
+                    why = watch.why() if watch else no_answer(exc)
+                    self._unanswered(method, url, kwargs, why)
+                    raise NoAnswer(method, url, mask(why, str(headers.get("Authorization", "")))) from None
             self.limits.answered()
-            retry_after = next((v for k, v in answer.headers if k.lower() == "retry-after"), None)
-            if answer.status != 429 or retry_after is None or attempt == RATE_LIMIT_RETRIES:
-                return answer
-            try:
-                wait = min(rate_limit_retry().parse_retry_after(retry_after), RETRY_AFTER_MAX_SECONDS)
-            except urllib3.exceptions.InvalidHeader:
+            wait = retry_after(self.limits, answer.status, answer.headers) if attempt < RATE_LIMIT_RETRIES else None
+            if wait is None:
                 return answer
             with self.limits.waiting():
                 time.sleep(wait)  # back-pressure the target asked for, as the requests path does (not synchronisation)
@@ -272,14 +267,17 @@ class GuardedAdapter(HTTPAdapter):
             return False
         self.limits.count_probe()
         probe = self._last_answered.copy()
-        try:
-            with self.limits.waiting():
-                answer: Any = self._with_body(self._transmit(probe, kwargs), probe)  # within the body bound
-            answer.close()
-        except (requests.RequestException, http.client.HTTPException, urllib3.exceptions.HTTPError):
-            return False
-        except BrokenAnswer as broken:  # it answered, badly: a finding, and the target is not down
-            answer = broken
+        with deadline.exchange(self.limits.deadline):
+            try:
+                with self.limits.waiting():
+                    answer: Any = self._with_body(self._transmit(probe, kwargs), probe)  # within the body bound
+                answer.close()
+            except (requests.RequestException, http.client.HTTPException, urllib3.exceptions.HTTPError):
+                return False
+            except BrokenAnswer as broken:  # it answered, badly: a finding, and the target is not down
+                answer = broken
+            if deadline.expired():
+                return False  # not in time either
         if self.witness is not None:
             self.witness("liveness probe", answer)
         self.limits.answered()

@@ -26,6 +26,7 @@ from typing import Any
 import urllib3.connection
 import urllib3.connectionpool
 
+from . import deadline
 from .answers import no_answer
 
 # RFC 9110 §9.2.2: the methods whose repetition has the effect of one request.
@@ -72,6 +73,10 @@ class FinalResponse(http.client.HTTPResponse):
             http.client.parse_headers(self.fp)  # the interim answer's fields: not the final answer's
         raise http.client.HTTPException(f"more than {MAX_INTERIM} interim (1xx) answers")
 
+    def begin(self) -> None:
+        super().begin()  # 100 Continue without end is bounded by the exchange's deadline (deadline.py)
+        deadline.answered()
+
 
 MAX_INTERIM = 100  # a server that sends interim answers without end is not waited on forever
 
@@ -84,10 +89,12 @@ class _Counting:
     def connect(self) -> None:
         super().connect()  # type: ignore[misc]
         self.carried = 0
+        deadline.connected(self)
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         # A socket that carried a request before is a reused connection; None: it connects now.
         _last.reused = getattr(self, "sock", None) is not None and self.carried > 0
+        deadline.attempt(self)  # the exchange's time starts: connecting (if it does), answer and body
         super().request(*args, **kwargs)  # type: ignore[misc]
         self.carried += 1
 

@@ -13,6 +13,10 @@ from ..contract.exitcodes import UNREACHABLE as EXIT_UNREACHABLE
 
 # After this many requests in a row without an answer the target is taken as down.
 DEAD_AFTER = 3
+# Seconds one exchange may take as a whole (connection, answer, body): CHASER_EXCHANGE_DEADLINE.
+EXCHANGE_DEADLINE = 30.0
+# Seconds a run waits in all for the Retry-After of 429 answers: the profile's, or this by default.
+RETRY_AFTER_TOTAL = 60.0
 
 
 class RunStopped(Exception):
@@ -28,10 +32,19 @@ class RunStopped(Exception):
 
 
 class RunLimits:
-    """Shared by every client of a run: request cap, pacing, and the target-down verdict."""
+    """Shared by every client of a run: request cap, pacing, the deadline of an exchange, the time
+    waited for Retry-After in all, and the target-down verdict."""
 
-    def __init__(self, max_requests: int, rate: float = 0.0) -> None:
+    def __init__(
+        self,
+        max_requests: int,
+        rate: float = 0.0,
+        deadline: float = EXCHANGE_DEADLINE,
+        retry_after_total: float = RETRY_AFTER_TOTAL,
+    ) -> None:
         self.max_requests = max_requests
+        self.deadline = deadline
+        self._patience = retry_after_total
         self.sent = 0
         self._interval = 1.0 / rate if rate else 0.0
         self._next = 0.0
@@ -99,6 +112,21 @@ class RunLimits:
     def _check_interrupted(self) -> None:
         if self._interrupted:
             raise RunStopped(self._interrupted, INTERRUPTED)
+
+    def exchange_deadline(self) -> float:
+        return self.deadline
+
+    def patience_left(self) -> float:
+        """Seconds of Retry-After the run may still wait: a 429 is sent again only while some are left."""
+        with self._lock:
+            return self._patience
+
+    def spend_patience(self, seconds: float) -> float:
+        """Take up to `seconds` of what is left to wait for Retry-After; returns what may be waited."""
+        with self._lock:
+            granted = max(0.0, min(seconds, self._patience))
+            self._patience -= granted
+            return granted
 
     def count_probe(self) -> None:
         """Count a liveness probe as sent: it is beyond the cap (it decides whether the run goes on)."""

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import urllib3.exceptions
 
+from . import deadline
 from .connections import FinalResponse
 
 # What the suite's pooled requests ask for (requests' default without the optional br and zstd), and
@@ -60,7 +61,9 @@ def send(
         conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=connect)
     conn.response_class = FinalResponse  # past any 1xx interim answer (RFC 9110 §15.2)
     try:
+        deadline.attempt(conn)  # the exchange's time starts (deadline.py)
         conn.connect()
+        deadline.connected(conn)
         conn.sock.settimeout(read)
         conn.putrequest(method, target, skip_accept_encoding=True)
         for name, value in headers.items():

@@ -15,7 +15,9 @@ class Answer:
     data: bytes = b""  # sent as is
     close: bool = True  # close the connection after sending (else keep it for the next request)
     trickle: float = 0.0  # seconds between bytes (a slow server), bounded by the test
+    trickle_from: int = 0  # bytes of data sent at once before the trickle starts
     silent: bool = False  # read the request and close without a byte
+    endless: bytes = b""  # after data, sent again and again (one per `trickle` s) until the client goes
 
 
 @dataclass
@@ -72,12 +74,15 @@ class HostileServer:
                     if answer.silent:
                         return
                     if answer.trickle:
-                        for byte in answer.data:
+                        conn.sendall(answer.data[: answer.trickle_from])
+                        for byte in answer.data[answer.trickle_from :]:
                             if self._stop.wait(answer.trickle):
                                 return
                             conn.sendall(bytes([byte]))
                     else:
                         conn.sendall(answer.data)
+                    while answer.endless and not self._stop.wait(answer.trickle):
+                        conn.sendall(answer.endless)
                 except OSError:
                     return
                 if answer.close:

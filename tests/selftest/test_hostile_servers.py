@@ -9,6 +9,7 @@ import gzip
 import json
 import re
 import resource
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +24,12 @@ BODY = (
 )
 JSON = b"Content-Type: application/json"
 NOT_FOUND = response(status=b"404 Not Found", body=b'{"error": "not_found"}', headers=[JSON])
-PEAK_RSS_BOUND_MB = 1024
+PEAK_RSS_BOUND_MB = 512
+# What a run may take against any of these servers: the exchange deadline and the total wait for
+# Retry-After are set low below, so a run that is not bounded by them takes far longer (or hangs
+# until the runner's alarm). A bound on liveness, not a speed target.
+RUN_BOUND_SECONDS = 150
+DEADLINE = "2"
 # Characters that act on a terminal or a report rather than show (ESC sequences clear the screen,
 # retitle the window, write the clipboard: OSC 52; CR overwrites a line; 0x9b is a one-byte CSI;
 # bidirectional controls reorder text): none from the server may reach what a person reads raw.
@@ -43,11 +49,17 @@ def hostile_run(tmp_path, answer):
             "CHASER_SESSION_ID": "ses_full",
             "CHASER_SEED": "20261130",
             "CHASER_READ_TIMEOUT": "2",
+            "CHASER_EXCHANGE_DEADLINE": DEADLINE,
+            "CHASER_RETRY_AFTER_TOTAL": "2",
         }
         # Every phase meets the hostile answer (reachability, the first read of each session, a
         # generated part, explicit tests of each kind, the diagnosis, the reports), in a third of
         # the time of the whole suite.
-        return run_suite_forked(tmp_path, env, ["-k", PHASES])
+        started = time.monotonic()
+        run = run_suite_forked(tmp_path, env, ["-k", PHASES])
+        took = time.monotonic() - started
+        assert took < RUN_BOUND_SECONDS, f"the run took {took:.0f} s: {run.output[-2000:]}"
+        return run
 
 
 def assert_designed_answer(tmp_path, run):
@@ -117,6 +129,22 @@ CLASSES = {
     "control-characters-in-json": Answer(
         response(body=ESCAPED_JSON, headers=[JSON, b"X-Trace: \x1b]8;;http://evil.example/\x07link"])
     ),
+    # Past the exchange's deadline: a byte every 0.2 s; a body that never ends; interim answers
+    # without end; and, now and then only, a slow answer (the run goes on: a finding each).
+    "trickled-status-line": Answer(NOT_FOUND, trickle=0.2),
+    "trickled-body-without-end": Answer(b"HTTP/1.1 404 Not Found\r\n" + JSON + b"\r\n\r\n", endless=b" ", trickle=0.05),
+    "interim-answers-without-end": Answer(endless=b"HTTP/1.1 100 Continue\r\n\r\n", trickle=0.01),
+    "slow-now-and-then": lambda n, request: Answer(NOT_FOUND, trickle=0.1 if n in (5, 9) else 0.0),
+    # Back-pressure without end: Retry-After an hour, on every request.
+    "retry-after-every-time": Answer(
+        response(status=b"429 Too Many Requests", headers=[JSON, b"Retry-After: 3600"], body=b"{}")
+    ),
+    # A body without framing that floods until the client goes.
+    "flood-without-end": Answer(b"HTTP/1.1 404 Not Found\r\n" + JSON + b"\r\n\r\n", endless=b" " * 65536),
+    # A good first answer on a kept connection, a broken one for the request after it.
+    "broken-second-answer-on-a-connection": lambda n, request: (
+        Answer(NOT_FOUND, close=False) if n % 2 == 0 else Answer(b"\x00garbage\r\n\r\n")
+    ),
 }
 
 
@@ -127,6 +155,27 @@ def test_each_class_of_hostile_answer_has_a_designed_outcome(tmp_path, answer):
         rules = {c["rule"] for c in summary["causes"]}
         assert rules, summary
         assert all("Traceback" not in c["title"] for c in summary["causes"])
+
+
+def test_an_exchange_past_its_deadline_is_answered_too_slowly_and_the_run_goes_on(tmp_path):
+    summary = assert_designed_answer(tmp_path, hostile_run(tmp_path, CLASSES["slow-now-and-then"]))
+    slow = [c for c in summary["causes"] if "answered too slowly" in c["title"]]
+    assert [c["rule"] for c in slow] == ["no answer"], summary["causes"]
+    assert f"no answer came within {DEADLINE} s (CHASER_EXCHANGE_DEADLINE)" in slow[0]["title"]
+    assert summary["verdict"] != "unreachable" and summary["counts"]["passed"] > 0
+
+
+@pytest.mark.parametrize("name", ["trickled-status-line", "trickled-body-without-end", "interim-answers-without-end"])
+def test_a_target_that_answers_nothing_in_time_is_unreachable(tmp_path, name):
+    run = hostile_run(tmp_path, CLASSES[name])
+    summary = assert_designed_answer(tmp_path, run)
+    assert run.returncode == 69 and summary["verdict"] == "unreachable", run.output[-2000:]
+    assert "answered too slowly" in run.output
+
+
+def test_back_pressure_without_end_is_waited_within_the_runs_total_then_judged(tmp_path):
+    summary = assert_designed_answer(tmp_path, hostile_run(tmp_path, CLASSES["retry-after-every-time"]))
+    assert "429 persists" in {c["rule"] for c in summary["causes"]}, summary["causes"]
 
 
 def test_a_broken_answer_is_a_finding_with_one_line_of_why(tmp_path):
