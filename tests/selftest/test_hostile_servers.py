@@ -254,7 +254,11 @@ def hostile_answers(draw):
     cut = draw(st.sampled_from([None, None, len(data) // 2, 5]))
     if cut is not None:
         data = data[:cut]
-    return Answer(data, close=framing == "close" or cut is not None or draw(st.booleans()))
+    data = b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n" * draw(st.sampled_from([0, 0, 1, 150])) + data
+    close = framing == "close" or cut is not None or draw(st.booleans())
+    if draw(st.sampled_from([False, False, True])):  # slow from any point of the answer on, past the deadline
+        return Answer(data, close=close, trickle=0.2, trickle_from=draw(st.integers(0, len(data))))
+    return Answer(data, close=close)
 
 
 @settings(max_examples=8, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
