@@ -16,6 +16,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import hypothesis.configuration
 import pytest
 
 from .checks import Judge
@@ -33,6 +34,7 @@ from .run.waivers import WaiverError, load_waivers
 from .run.xdist import XdistExchange, schedule_one_at_a_time
 from .settings import CONFIG_CLI, CONFIG_ENV, EMBEDDED_CLI, FIELDS, FIELDS_BY_NAME, Settings, SettingsError, resolve
 from .settings.fields import SHARED_OPTIONS
+from .settings.paths import cache_dir
 from .settings.profiles import Profile
 from .transport.client import ApiClient, RunLimits, Target
 
@@ -137,6 +139,8 @@ def pytest_configure(config: pytest.Config) -> None:
         run.open()
     except RunAborted as aborted:
         abort(run.reports_dir, aborted)
+    if conformance_run:  # Hypothesis' tables go to the user's cache, not into the directory the run is started in
+        hypothesis.configuration.set_hypothesis_home_dir(cache_dir() / "hypothesis")
     if conformance_run and not getattr(config.option, "xmlpath", None):
         config.option.xmlpath = str(run.reports_dir / "junit.xml")
     if conformance_run and hasattr(config.option, "htmlpath") and not config.option.htmlpath:

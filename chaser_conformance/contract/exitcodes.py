@@ -17,6 +17,7 @@ USAGE = 4  # bad settings or input: nothing was judged (pytest: usage error)
 NO_TESTS = 5  # the selection ran no test (pytest: no tests collected)
 UNREACHABLE = 69  # EX_UNAVAILABLE: the target is unreachable, stopped answering, or its token expired
 SECRET_LEAKED = 70  # EX_SOFTWARE: the run wrote the token into an artifact
+REPORTS_UNWRITTEN = 74  # EX_IOERR: a report could not be written (a full disk, no permission)
 
 # What ends a run with INTERRUPTED, its reports written: Ctrl-C, a CI job cancelled or a container
 # stopped (SIGTERM), a terminal closed (SIGHUP), Ctrl-\ (SIGQUIT).
@@ -44,6 +45,7 @@ MEANINGS = {
     NO_TESTS: "no test selected (e.g. -k matched none)",
     UNREACHABLE: "target unreachable, or it stopped answering, or its token expired",
     SECRET_LEAKED: "the token was written to an artifact",
+    REPORTS_UNWRITTEN: "a report could not be written (a full disk); the verdict is in the terminal",
 }
 
 

@@ -11,18 +11,39 @@ from .markdown import markdown
 from .model import OUTCOMES, RunModel
 
 
-def write_artifacts(directory: Path, model: RunModel, others: list[Path]) -> list[Path]:
+def write_artifacts(directory: Path, model: RunModel, others: list[Path]) -> tuple[list[Path], list[str]]:
     """failures.jsonl (one finding a line, with its test), summary.json and summary.md; `others`
-    (JUnit, HTML) are linked from the summary."""
-    directory.mkdir(parents=True, exist_ok=True)
-    failures = directory / "failures.jsonl"
-    failures.write_text("".join(json.dumps(f.to_dict()) + "\n" for f in model.findings), encoding="utf-8")
-    summary = directory / "summary.json"
-    summary.write_text(json.dumps(model.summary(), indent=2) + "\n", encoding="utf-8")
-    md = directory / "summary.md"
-    written = [failures, summary, md]
-    md.write_text(markdown(model, [*others, *written]), encoding="utf-8")
-    return written
+    (JUnit, HTML) are linked from the summary. Returns the files written and why any was not: each
+    is tried whatever befell the others (a full disk), and one cut short is removed, never left to be
+    read as whole."""
+    texts = {
+        "failures.jsonl": lambda: "".join(json.dumps(f.to_dict()) + "\n" for f in model.findings),
+        "summary.json": lambda: json.dumps(model.summary(), indent=2) + "\n",
+        "summary.md": lambda: markdown(model, [*others, *(directory / n for n in ("failures.jsonl", "summary.json"))]),
+    }
+    written: list[Path] = []
+    errors: list[str] = []
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return [], [f"{from_here(directory)}: {exc.strerror or exc}"]
+    for name, text in texts.items():
+        path = directory / name
+        try:
+            path.write_text(text(), encoding="utf-8")
+            written.append(path)
+        except OSError as exc:
+            errors.append(f"{from_here(path)}: {exc.strerror or exc}")
+            remove_cut_short(path)
+    return written, errors
+
+
+def remove_cut_short(path: Path) -> None:
+    """A report whose writing failed may hold part of it: none is better than a cut one."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass  # nothing more can be done; the terminal names the failure
 
 
 def find_secret(paths: list[Path], *secrets: str) -> list[Path]:

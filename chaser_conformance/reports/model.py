@@ -188,6 +188,7 @@ class RunModel:
     cap: int = 0
     files: list[Path] = field(default_factory=list)  # every report written, for the links
     leaks: list[Path] = field(default_factory=list)
+    unwritten: list[str] = field(default_factory=list)  # the reports that could not be written, and why
     notes: list[str] = field(default_factory=list)  # waiver lines and the like, for the terminal
     ending: str | None = None  # "interrupted", "unreachable", "usage error": a run that did not finish
     token: dict[str, Any] | None = None  # a configured target's token: its source, refreshes (tokens.py)
@@ -217,9 +218,9 @@ class RunModel:
         self.stopped, self.configuration, self.sent, self.cap = stopped, configuration, sent, cap
         self.diagnosis, self.notes, self.ending, self.token = diagnosis, notes, ending, token
 
-    def written(self, files: list[Path], leaks: list[Path]) -> None:
+    def written(self, files: list[Path], leaks: list[Path], unwritten: list[str] | None = None) -> None:
         """The reports written, and those the token was found in."""
-        self.files, self.leaks = files, leaks
+        self.files, self.leaks, self.unwritten = files, leaks, unwritten or []
 
     @property
     def counts(self) -> dict[str, int]:

@@ -5,9 +5,10 @@ coverage, waivers and where the reports are."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
-from ..contract.exitcodes import SECRET_LEAKED
+from ..contract.exitcodes import REPORTS_UNWRITTEN, SECRET_LEAKED
 from ..settings.paths import from_here
 from .model import RunModel
 from .text import advisory_lines, cause_lines, coverage_lines
@@ -85,11 +86,13 @@ def write_summary(tr: Any, model: RunModel, report_paths: list[Any]) -> None:
         tr.write_line(f"  advisory: {gap}: the schema check passed without ever seeing that state")
     for note in model.notes:
         tr.write_line(note)
-    reports = [from_here(p) for p in [*report_paths, *model.files]]
+    reports = [from_here(p) for p in [*report_paths, *model.files] if Path(p).is_file()]
     if reports:
         folders = sorted({str(p.parent) for p in reports})
         shown = ", ".join(p.name if len(folders) == 1 else str(p) for p in reports)
         tr.write_line(f"reports{f' (in {folders[0]})' if len(folders) == 1 else ''}: {shown}")
+    for why in model.unwritten:
+        tr.write_line(f"REPORT NOT WRITTEN: {why} (exit {REPORTS_UNWRITTEN})", red=True)
     for path in model.leaks:
         tr.write_line(
             f"SECRET LEAK: the token was written to {from_here(path)}; the run fails (exit {SECRET_LEAKED})", red=True

@@ -23,7 +23,8 @@ from ..checks import ContractViolation, Finding
 from ..contract.exitcodes import INTERRUPTED, UNREACHABLE, on_interrupting_signals
 from ..reports import html as html_report
 from ..reports import junit, terminal
-from ..reports.files import clear_stale, write_verdict_only
+from ..reports.files import clear_stale, remove_cut_short, write_verdict_only
+from ..settings.paths import from_here
 from ..settings.profiles import PROFILES
 from ..settings.secret import mask
 from ..transport.client import BrokenAnswer, NoAnswer, RunStopped
@@ -271,8 +272,15 @@ class RunHooks:
         for nodeid, why in run.not_run():
             synthetic.not_run(self.config, nodeid, why, self.last_reports.get(nodeid))
         junit.add_verdict(self.config, run.model)
-        result = yield
-        status = run.write_reports(report_paths(self.config))
+        unwritten: tuple[str, ...] = ()
+        try:
+            result = yield
+        except OSError as exc:  # JUnit's or HTML's writer failed (a full disk): the others are still written
+            result, others = None, report_paths(self.config)
+            unwritten = (f"{', '.join(from_here(p).name for p in others)}: {exc.strerror or exc}",)
+            for path in others:
+                remove_cut_short(path)  # which of them was cut short is not known
+        status = run.write_reports(report_paths(self.config), unwritten)
         if status is not None:
             session.exitstatus = status
         return result

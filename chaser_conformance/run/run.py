@@ -26,7 +26,7 @@ from typing import Any
 from ..checks import ContractViolation, Finding, Judge, RunRecord
 from ..checks.diagnosis import Diagnosis, Diagnostician
 from ..checks.ledger import Ledger
-from ..contract.exitcodes import INTERNAL_ERROR, INTERRUPTED, SECRET_LEAKED, UNREACHABLE, USAGE
+from ..contract.exitcodes import INTERNAL_ERROR, INTERRUPTED, REPORTS_UNWRITTEN, SECRET_LEAKED, UNREACHABLE, USAGE
 from ..contract.rules import Levels
 from ..contract.spec import load_contract
 from ..reports import RunModel, find_secret, write_artifacts
@@ -276,17 +276,20 @@ class Run:
         ran = self.model.tally.outcomes
         return [(nodeid, why) for nodeid in self.collected if nodeid not in ran]
 
-    def write_reports(self, also: list[Path]) -> int | None:
+    def write_reports(self, also: list[Path], unwritten: tuple[str, ...] = ()) -> int | None:
         """Every report of the model, then the scan for the token in them and in `also` (JUnit,
-        HTML, written by their plugins): the files of this run, and only those. Returns the run's
-        own exit status when it is not the tests' (the token in a report, a stop, an interruption)."""
-        files = write_artifacts(self.reports_dir, self.model, also)
+        HTML, written by their plugins; `unwritten` says why they were not): the files of this run,
+        and only those. Returns the run's own exit status when it is not the tests' (the token in a
+        report, a report not written, a stop, an interruption)."""
+        files, errors = write_artifacts(self.reports_dir, self.model, also)
         # Only what this run wrote: another run's files in the same directory (the selftests', an
         # older run's) are neither this run's leak nor its to judge.
         leaks = find_secret([p for p in [*files, *also] if p.exists()], *self.target.secrets)
-        self.model.written(files, leaks)
+        self.model.written(files, leaks, [*unwritten, *errors])
         if leaks:
             return SECRET_LEAKED
+        if self.model.unwritten:
+            return REPORTS_UNWRITTEN
         if self.stopped is not None:
             return self.stopped.exit_code
         return INTERRUPTED if self.model.ending == "interrupted" else None

@@ -14,6 +14,13 @@ from .redact import shown, unprintable
 from .source import Source, _text
 
 
+def cache_dir() -> Path:
+    """Where a run keeps what it may reuse (Hypothesis' Unicode tables): the user's cache
+    (XDG_CACHE_HOME, else ~/.cache), never the directory the run is started in."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "chaser-conformance"
+
+
 def from_here(path: Path) -> Path:
     """A file or folder inside the current directory as seen from it (`reports/junit.xml`), so that a
     run's header, terminal and reports name none of a machine's folders; one outside it as it is."""

@@ -3,6 +3,7 @@ survives it: Ctrl-C and SIGTERM (serially and under -n), a usage error, an unrea
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -149,8 +150,9 @@ def test_an_unreachable_target_replaces_an_earlier_summary_with_its_own(tmp_path
     assert sorted(p.name for p in reports.iterdir()) == ["summary.json", "summary.md"]
 
 
-def chaser_in(folder, env):
-    """The installed command run from `folder` (its ./reports is the default), against the embedded server."""
+def chaser_in(folder, env, file_bytes=None):
+    """The installed command run from `folder` (its ./reports is the default), against the embedded
+    server; with `file_bytes`, no file it writes may grow past that (a disk that is full)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CHASER_")}
     return subprocess.run(
         [sys.executable, "-m", "chaser_conformance", "--embedded"],
@@ -160,7 +162,33 @@ def chaser_in(folder, env):
         capture_output=True,
         text=True,
         timeout=120,
+        preexec_fn=None if file_bytes is None else lambda: full_disk_at(file_bytes),
     )
+
+
+def full_disk_at(size):
+    """In the child: a write past `size` bytes of a file fails (EFBIG), as one to a full disk does
+    (ENOSPC); the output goes to pipes, which no size limits."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+
+def test_a_full_disk_is_one_line_per_report_exit_74_and_no_report_cut_short(tmp_path):
+    # 8 KB: summary.md and failures.jsonl fit; junit.xml, report.html and summary.json do not.
+    run = chaser_in(tmp_path, {}, file_bytes=8192)
+    output = run.stdout + run.stderr
+    assert run.returncode == 74, output[-3000:]
+    assert "Traceback" not in output and "INTERNALERROR" not in output, output[-3000:]
+    assert "verdict: conformant" in run.stdout  # the verdict, which no report now holds
+    lines = [line for line in run.stdout.splitlines() if line.startswith("REPORT NOT WRITTEN: ")]
+    assert lines == [
+        "REPORT NOT WRITTEN: junit.xml, report.html: File too large (exit 74)",
+        "REPORT NOT WRITTEN: reports/summary.json: File too large (exit 74)",
+    ], output[-3000:]
+    reports = tmp_path / "reports"
+    assert sorted(p.name for p in reports.iterdir()) == ["failures.jsonl", "summary.md"]  # none cut short
+    assert (reports / "summary.md").read_text().startswith("# Chaser conformance: conformant")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
 
 
 def test_a_reports_directory_that_is_a_file_is_one_line_and_nothing_is_written_elsewhere(tmp_path):
