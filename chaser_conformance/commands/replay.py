@@ -25,6 +25,7 @@ from ..run.tokens import TokenError, open_tokens
 from ..settings import Settings, SettingsError, resolve
 from ..settings.secret import MASK
 from ..transport.client import ApiClient, BrokenAnswer, NoAnswer, RunLimits, RunStopped, Target
+from ..transport.proxies import route
 from .saved_reports import ReportsError, RunReports, read_reports
 
 PROG = "chaser-conformance replay"
@@ -112,7 +113,11 @@ def replay(run: RunReports, findings: list[Finding], s: Settings, out: TextIO) -
     assert auth is not None
     token = auth.secrets()[-1]
     assert s.base_url is not None
-    target = Target(s.base_url, token, s.session_id, s.foreign_session_id, embedded=False, auth=auth)
+    try:
+        proxy = route(s.base_url, s.proxy, str(s.source_of("proxy"))).proxy
+    except ValueError as exc:
+        raise Usage(f"chaser settings: {exc}") from None
+    target = Target(s.base_url, token, s.session_id, s.foreign_session_id, embedded=False, auth=auth, proxy=proxy)
     limits = RunLimits(s.max_requests or MAX_REQUESTS, s.rate_limit, s.exchange_deadline)
     judge = Judge(load_contract(), target, RunRecord(), strict=s.strict)
     recorded_base = str((run.summary.get("target") or {}).get("base_url") or "").rstrip("/")
@@ -129,6 +134,7 @@ def replay(run: RunReports, findings: list[Finding], s: Settings, out: TextIO) -
         read_timeout=s.read_timeout,
         ca_bundle=s.ca_bundle,
         auth=auth,
+        proxy=proxy,
     )
     with closing(client):
         for (method, url, perspective), tests in seen.items():

@@ -35,6 +35,7 @@ from ..settings import Settings
 from ..settings.profiles import PROFILES
 from ..transport.answers import BrokenAnswer, NoAnswer
 from ..transport.client import ApiClient, RunLimits, RunStopped, open_target
+from ..transport.proxies import DIRECT_WHY, Route, route
 from ..transport.stops import check_reachable
 from .shared import RemoteLimits
 from .tokens import TokenError, open_tokens
@@ -105,6 +106,7 @@ class Run:
         self.levels = Levels(settings.strict, dict(item.rsplit("=", 1) for item in settings.rules))
         self.collected: list[str] = []  # every test of the run, to list those that never ran
         self.preflight: Diagnosis | None = None
+        self.route = Route(None, DIRECT_WHY)  # how requests reach the target (open())
         self._release: Any = lambda: None
 
     def open(self) -> None:
@@ -116,6 +118,11 @@ class Run:
             raise RunAborted("usage error", f"chaser settings: {exc}", USAGE) from None
         except RunStopped as stop:  # a signal while the first token command ran
             raise RunAborted("interrupted", f"chaser: {stop} while the token command ran", INTERRUPTED) from None
+        try:  # the embedded server is the suite's own: never through a proxy
+            if self.settings.base_url is not None:
+                self.route = route(self.settings.base_url, self.settings.proxy, str(self.settings.source_of("proxy")))
+        except ValueError as exc:
+            raise RunAborted("usage error", f"chaser settings: {exc}", USAGE) from None
         try:
             self.target, self._release = open_target(
                 self.settings.base_url,
@@ -124,6 +131,7 @@ class Run:
                 self.settings.foreign_session_id,
                 embedded_url=shared["base_url"] if shared and self.settings.embedded else None,
                 auth=auth,
+                proxy=self.route.proxy,
             )
         except ServerStartError as exc:
             raise RunAborted(
@@ -159,6 +167,7 @@ class Run:
             ca_bundle=s.ca_bundle,
             witness=self.witness,
             auth=self.target.auth,
+            proxy=self.target.proxy,
         )
 
     def witness(self, check: str, answer: Any) -> None:
@@ -313,4 +322,6 @@ def used_settings(run: Run) -> list[str]:
         used["reports_dir"] = (run.reports_dir, "default")
     if run.settings.max_requests is None:
         used["max_requests"] = (run.limits.max_requests, f"profile {run.profile.name}")
+    if run.route.proxy or run.route.why != DIRECT_WHY:  # a proxy, or one in the environment not taken
+        used["proxy"] = (run.route.shown, run.route.why)
     return run.settings.describe(used)

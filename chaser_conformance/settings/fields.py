@@ -5,17 +5,12 @@ value is shown through `shown()`, which hides URL credentials, query values and 
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
-
-from urllib3.exceptions import LocationParseError
-from urllib3.util import parse_url
 
 from ..contract import rules as rules_table
 from .paths import _ca_bundle, _directory, _file
@@ -23,7 +18,8 @@ from .profiles import PROFILES
 from .redact import shown, unprintable
 from .secret import Secret
 from .source import SettingsError as SettingsError
-from .source import Source, _text
+from .source import Source, _longer, _text
+from .urls import _base_url, _proxy
 
 # Options another pytest plugin also registers: pytest-base-url (used by pytest-playwright and
 # others) owns --base-url; the suite shares it (same dest) and also answers to --chaser-base-url.
@@ -33,70 +29,11 @@ SHARED_OPTIONS = {"--base-url": "pytest-base-url"}
 # --- parsers: (raw value, source) -> value; raise ValueError with a short reason ---
 
 
-_ASCII_HOST = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?", re.ASCII)
-
-
-def _check_host(url: str, host: str) -> bool:
-    """A host the HTTP stack can connect to, checked the way it will be: urllib3 reads a non-ASCII
-    name by IDNA 2008, and raises LocationParseError (not a request error) for an empty or long label."""
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        pass
-    if host.isascii() and not _ASCII_HOST.fullmatch(host):
-        return False
-    try:
-        parse_url(url)
-        encoded = host.encode("idna")  # the codec urllib3 and socket use; refuses empty or long labels
-    except (LocationParseError, UnicodeError):
-        return False
-    return len(encoded) <= 253
-
-
 # Bounds of what a target's settings can be, with room to spare: each is sent in every request (the
 # base URL, the token) or read by the pre-flight and each test of a known session (the ids).
-URL_MAX_CHARS = 2000  # the suite adds paths and near-miss ids; servers refuse request targets past 8,000
 TOKEN_MAX_CHARS = 16384  # servers refuse a header field past 8 to 16 KiB (Apache, nginx, Node.js)
 ID_MAX_CHARS = 1000
 IDS_MAX = 100
-
-
-def _longer(text: str, what: str, limit: int) -> None:
-    if len(text) > limit:
-        raise ValueError(f"{what} of {len(text):,} characters; at most {limit:,}")
-
-
-def _base_url(raw: Any, _: Source) -> str:
-    text = _text(raw)
-    _longer(text, "a URL", URL_MAX_CHARS)
-    url = shown(text)
-    if any(ch.isspace() or unprintable(ch) for ch in text):
-        raise ValueError(f"{url} contains white space or control characters")
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        raise ValueError(f"{url} is not a valid URL") from None
-    if parts.scheme not in ("http", "https"):
-        raise ValueError(f"{url} is not an http:// or https:// URL")
-    if "@" in parts.netloc:
-        raise ValueError(f"{url}: credentials belong in the token setting, not in the URL")
-    if "?" in text or "#" in text:
-        # Even an empty one: the suite appends paths to the base URL.
-        raise ValueError(f"{url} must not have a query or a fragment")
-    try:
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        # A password with a '/' in it ends the host early and is read as a port.
-        hint = " (or credentials, which belong in the token setting)" if "@" in text else ""
-        raise ValueError(f"{url} has an invalid port{hint}") from None
-    if not host:
-        raise ValueError(f"{url} has no host")
-    if port == 0:
-        raise ValueError(f"{url} has an invalid port")
-    if not _check_host(text, host):
-        raise ValueError(f"{url}: {shown(host)} is not a valid host name")
-    return text.rstrip("/")
 
 
 # RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token. Every real bearer token (a JWT, opaque hex,
@@ -365,6 +302,13 @@ FIELDS: tuple[Field, ...] = (
         "seconds a run may wait in all for the Retry-After of 429 answers (default: per profile, "
         + ", ".join(f"{name} {profile.retry_after_total:g}" for name, profile in PROFILES.items())
         + ")",
+    ),
+    Field(
+        "proxy",
+        _proxy,
+        None,
+        "http:// proxy to reach the target through (default: HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY "
+        "from the environment; a loopback target goes direct unless the proxy is on loopback too)",
     ),
     Field("waivers", _file, None, "file of known deviations (TOML, see README)"),
     Field(

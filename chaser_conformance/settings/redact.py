@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .secret import MASK
+from .secret import MASK, Secret
 
 # What would act on the screen of whoever reads a run's output rather than show: C0 and C1 control
 # characters but tab and line feed (ESC starts the sequences that clear a terminal, retitle its window
@@ -73,3 +73,16 @@ def unprintable(text: str) -> bool:
     # Control characters, line and paragraph separators, invisible format characters, and lone
     # surrogates (what Python makes of bytes in the environment that are not UTF-8).
     return not text.isprintable()
+
+
+class SecretURL(Secret):
+    """A URL that may carry credentials (a proxy's `user:password@`): shown with them masked."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"SecretURL({self.masked!r})"
+
+    @property
+    def masked(self) -> str:
+        return redact(self)

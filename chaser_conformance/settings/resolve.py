@@ -4,7 +4,6 @@ default, with its source; then the checks that need several settings at once."""
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ from .fields import FIELDS, FIELDS_BY_NAME, REQUIRED_FIELDS, TARGET_FIELDS, Fiel
 from .paths import from_here
 from .redact import redact, shown
 from .secret import Secret
+from .urls import is_loopback
 
 CONFIG_FILE_NAME = "chaser.toml"
 CONFIG_ENV = "CHASER_CONFIG"
@@ -41,6 +41,7 @@ class Settings:
     read_timeout: float
     exchange_deadline: float
     retry_after_total: float | None
+    proxy: str | None
     rate_limit: float
     waivers: Path | None
     strict: bool
@@ -232,15 +233,6 @@ def resolve(
     return settings
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _check_required(s: Settings, blank: dict[str, str]) -> None:
     """Every required setting that is set but empty or missing, named in one error: a CI job whose
     secrets did not arrive is fixed in one round trip, not one per setting."""
@@ -299,7 +291,7 @@ def _check_combination(s: Settings) -> None:
             "the command that prints one"
         )
     host = urlsplit(s.base_url).hostname or ""
-    if urlsplit(s.base_url).scheme == "http" and not _is_loopback(host) and not s.allow_insecure_http:
+    if urlsplit(s.base_url).scheme == "http" and not is_loopback(host) and not s.allow_insecure_http:
         raise SettingsError(
             f"{target} is plain http:// to a host that is not loopback: the token would cross the network "
             "unencrypted. Use https://, or set CHASER_ALLOW_INSECURE_HTTP=1 if you mean it"

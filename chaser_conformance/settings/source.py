@@ -37,3 +37,8 @@ def _text(raw: Any) -> str:
     # White space around a value is never meant (a pasted line, a trailing space in a .env file),
     # and none is part of a header field value (RFC 9110 §5.5), so it is dropped on purpose.
     return raw.strip()
+
+
+def _longer(text: str, what: str, limit: int) -> None:
+    if len(text) > limit:
+        raise ValueError(f"{what} of {len(text):,} characters; at most {limit:,}")

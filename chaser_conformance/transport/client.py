@@ -8,7 +8,6 @@ from __future__ import annotations
 import http.client
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -23,6 +22,8 @@ from . import connections, deadline, verbatim
 from .answers import BrokenAnswer, NoAnswer, broken_answer, no_answer
 from .limits import RunLimits, RunStopped
 from .patience import RATE_LIMIT_RETRIES, rate_limit_retry, retry_after
+from .target import Target as Target
+from .target import open_target as open_target
 
 _DEFAULT = object()
 # A token renewed for a request (run/tokens.py) that expires again is renewed again, this many times at most.
@@ -36,27 +37,6 @@ def token_accepted(status: int) -> bool:
     """An answer that shows the token was accepted: a 2xx, or a 404 (the id looked up). A 3xx proves
     nothing: routers redirect (a slash trimmed, %2F decoded) before anything authenticates."""
     return 200 <= status < 300 or status == 404
-
-
-@dataclass(frozen=True)
-class Target:
-    """What the suite runs against: resolved settings, or the embedded server's seed."""
-
-    base_url: str
-    token: Secret
-    session_ids: tuple[str, ...]
-    foreign_session_id: str | None
-    embedded: bool
-    auth: Any = None  # tokens.TokenAuth of a configured target: renews an expired token
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """Every token of the run seen here (a token command's change): each is masked everywhere."""
-        return self.auth.secrets() if self.auth is not None else (self.token,)
-
-    @property
-    def label(self) -> str:
-        return f"{self.base_url} ({'embedded reference server' if self.embedded else 'configured'})"
 
 
 def shown_request(method: str, url: str) -> str:
@@ -83,8 +63,10 @@ class GuardedAdapter(HTTPAdapter):
         max_body: int = MAX_BODY_BYTES,
         witness: Witness | None = None,
         auth: Any = None,
+        proxy: str | None = None,
     ) -> None:
         super().__init__(max_retries=rate_limit_retry(limits))
+        self.proxy = proxy  # the byte-for-byte path goes through it too
         self.origin = origin(base_url)
         self.limits = limits
         self.max_body = max_body
@@ -95,6 +77,11 @@ class GuardedAdapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = connections.POOL_CLASSES  # they know a reused connection
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = connections.POOL_CLASSES  # through a proxy too
+        return manager
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:
         if self.auth is not None:
@@ -242,7 +229,7 @@ class GuardedAdapter(HTTPAdapter):
             with deadline.exchange(self.limits.deadline):
                 try:
                     with self.limits.waiting():
-                        answer = verbatim.send(method, url, headers, timeout, self.max_body, verify)
+                        answer = verbatim.send(method, url, headers, timeout, self.max_body, verify, self.proxy)
                     if deadline.expired():  # a body framed by the connection's end ends at the cut
                         raise deadline.TooSlow("cut at the deadline")
                 except (OSError, http.client.HTTPException, urllib3.exceptions.DecodeError) as exc:
@@ -285,12 +272,18 @@ class GuardedAdapter(HTTPAdapter):
 
 
 def http_session(
-    base_url: str, limits: RunLimits, ca_bundle: Path | None = None, witness: Witness | None = None, auth: Any = None
+    base_url: str,
+    limits: RunLimits,
+    ca_bundle: Path | None = None,
+    witness: Witness | None = None,
+    auth: Any = None,
+    proxy: str | None = None,
 ) -> requests.Session:
     session = requests.Session()
-    session.trust_env = False  # no proxies or .netrc credentials from the environment: the target only
+    session.trust_env = False  # no .netrc credentials; the proxy is chosen once, by proxies.route()
+    session.proxies = {"http": proxy, "https": proxy} if proxy else {}
     session.verify = str(ca_bundle) if ca_bundle else True
-    adapter = GuardedAdapter(base_url, limits, witness=witness, auth=auth)
+    adapter = GuardedAdapter(base_url, limits, witness=witness, auth=auth, proxy=proxy)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -308,11 +301,12 @@ class ApiClient:
         ca_bundle: Path | None = None,
         witness: Witness | None = None,
         auth: Any = None,
+        proxy: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = (connect_timeout, read_timeout)
-        self.http = http_session(self.base_url, limits, ca_bundle, witness, auth)
+        self.http = http_session(self.base_url, limits, ca_bundle, witness, auth, proxy)
 
     def __repr__(self) -> str:
         return f"ApiClient({self.base_url!r}, token={self.token!r})"
@@ -364,35 +358,3 @@ class ApiClient:
 
     def close(self) -> None:
         self.http.close()
-
-
-def open_target(
-    base_url: str | None,
-    token: Secret | None,
-    session_ids: tuple[str, ...],
-    foreign_session_id: str | None,
-    *,
-    embedded_url: str | None = None,
-    auth: Any = None,
-) -> tuple[Target, Callable[[], None]]:
-    """The target of a run and how to release it: the configured one, or (no base URL) the embedded
-    reference server, started here, or the one `embedded_url` names (a pytest -n worker uses the
-    controller's). The embedded server runs in a process of its own, so it shares no GIL with a
-    serial run; its store is seeded the same way everywhere, so its token and sessions are known
-    without asking it. Raises server.process.ServerStartError when it cannot start."""
-    if base_url is not None:
-        assert token is not None  # guaranteed by settings.resolve()
-        return Target(base_url, token, session_ids, foreign_session_id, embedded=False, auth=auth), lambda: None
-    from ..server import Store
-    from ..server.process import serve_in_process
-
-    store = Store()
-    server = None if embedded_url else serve_in_process()
-    target = Target(
-        base_url=embedded_url or server.base_url,
-        token=store.primary.token,
-        session_ids=tuple(store.primary.sessions),
-        foreign_session_id=next(iter(store.other.sessions)),
-        embedded=True,
-    )
-    return target, (server.stop if server else lambda: None)

@@ -42,7 +42,7 @@ def check_reachable(
     """One unauthenticated read before any test: an unreachable target is one clear line, not N
     failures. Returns that line, or None when the target answered (well or badly)."""
     url = target.base_url + SESSION_PATH + quote(target.session_ids[0], safe="")
-    http = http_session(target.base_url, limits, settings.ca_bundle)
+    http = http_session(target.base_url, limits, settings.ca_bundle, proxy=target.proxy)
     try:
         response = http.get(url, timeout=(settings.connect_timeout, settings.read_timeout), allow_redirects=False)
         if witness is not None:
@@ -56,5 +56,6 @@ def check_reachable(
         # urllib3 nests the cause several levels deep; the errno or TLS text is what a person needs.
         found = re.search(r"\[Errno [^\]]+\][^'\")]*|\[SSL[^'\")]*|timed out[^'\")]*", str(exc))
         reason = found.group(0).strip() if found else no_answer(exc)
-        return f"chaser: target unreachable: {target.base_url}: {reason}"
+        via = f" through the proxy {target.proxy.masked}" if target.proxy is not None else ""
+        return f"chaser: target unreachable: {target.base_url}{via}: {reason}"
     return None

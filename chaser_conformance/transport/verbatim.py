@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import urllib3.exceptions
 
-from . import deadline
+from . import deadline, proxies
 from .connections import FinalResponse
 
 # What the suite's pooled requests ask for (requests' default without the optional br and zstd), and
@@ -44,21 +44,33 @@ def send(
     timeout: tuple[float, float],
     max_body: int,
     verify: bool | str = True,
+    proxy: str | None = None,
 ) -> RawAnswer:
-    """Send one request on a connection of its own. Raises OSError, http.client.HTTPException or
-    urllib3's DecodeError when there is no usable answer."""
+    """Send one request on a connection of its own, through `proxy` (an http:// proxy) if given:
+    an http:// request with its absolute URL as the target, an https:// one through a CONNECT
+    tunnel. Raises OSError, http.client.HTTPException or urllib3's DecodeError when there is no
+    usable answer."""
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     connect, read = timeout
+    host, port = parts.hostname or "", parts.port
+    via = urlsplit(proxy) if proxy else None
+    if via is not None:
+        host, port = via.hostname or "", via.port or 80
     if parts.scheme == "https":
         context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
         if verify is False:
             context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-            parts.hostname or "", parts.port, timeout=connect, context=context
-        )
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection(host, port, timeout=connect, context=context)
     else:
-        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=connect)
+        conn = http.client.HTTPConnection(host, port, timeout=connect)
+    if proxy is not None:
+        auth = proxies.authorization(proxy)
+        if parts.scheme == "https":
+            conn.set_tunnel(parts.hostname or "", parts.port, {"Proxy-Authorization": auth} if auth else None)
+        else:
+            target = f"{parts.scheme}://{parts.netloc}{target}"  # absolute-form (RFC 9112 §3.2.2)
+            headers = {**headers, **({"Proxy-Authorization": auth} if auth else {})}
     conn.response_class = FinalResponse  # past any 1xx interim answer (RFC 9110 §15.2)
     try:
         deadline.attempt(conn)  # the exchange's time starts (deadline.py)

@@ -3,6 +3,7 @@ says its one-line summary."""
 
 import collections
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,34 @@ def pytest_terminal_summary(terminalreporter):
             tr.write_line(line)
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     tr.write_line(f"{summary}; the matrix: {shown}", bold=True)
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1, (cert, key): the cert is its own CA bundle."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return str(cert), str(key)

@@ -20,12 +20,11 @@ class Answer:
     endless: bytes = b""  # after data, sent again and again (one per `trickle` s) until the client goes
 
 
-@dataclass
-class HostileServer:
-    answer: object  # Answer, or a function (request number, request bytes) -> Answer
-    requests: list = field(default_factory=list)
+class LoopbackServer:
+    """A TCP server on 127.0.0.1 that hands each connection to `_handle` in a thread of its own; a
+    subclass calls `_listen()` when it is made."""
 
-    def __post_init__(self):
+    def _listen(self):
         self._sock = socket.create_server(("127.0.0.1", 0))
         self._sock.settimeout(0.05)
         self._stop = threading.Event()
@@ -55,17 +54,23 @@ class HostileServer:
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, conn):
+        raise NotImplementedError
+
+
+@dataclass
+class HostileServer(LoopbackServer):
+    answer: object  # Answer, or a function (request number, request bytes) -> Answer
+    requests: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self._listen()
+
+    def _handle(self, conn):
         conn.settimeout(5)
         with conn:
             while not self._stop.is_set():
-                request = b""
-                try:
-                    while b"\r\n\r\n" not in request:
-                        chunk = conn.recv(65536)
-                        if not chunk:
-                            return
-                        request += chunk
-                except OSError:
+                request = read_head(conn)
+                if request is None:
                     return
                 number = len(self.requests)
                 self.requests.append(request)
@@ -91,6 +96,20 @@ class HostileServer:
                     except OSError:
                         pass
                     return
+
+
+def read_head(conn, buffered=b""):
+    """`buffered` and what the connection sends until the end of a request's header fields
+    (CRLF CRLF); None when it closes or fails first."""
+    try:
+        while b"\r\n\r\n" not in buffered:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return None
+            buffered += chunk
+    except OSError:
+        return None
+    return buffered
 
 
 def response(status=b"200 OK", headers=(), body=b"", content_length=None):

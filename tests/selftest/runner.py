@@ -88,7 +88,8 @@ def standalone_server(*args):
 
 def _environment(tmp_path, env):
     tmp_path.mkdir(parents=True, exist_ok=True)
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CHASER_")}
+    # Nor a proxy of the machine's (a CI job's, for its package registries): a test that wants one sets it.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CHASER_") and not k.lower().endswith("_proxy")}
     clean["CHASER_REPORTS_DIR"] = str(tmp_path / "reports")  # JUnit, HTML and summaries of this run
     # Let pytest cache its rewritten modules between runs (this machine sets it, CI may too).
     clean.pop("PYTHONDONTWRITEBYTECODE", None)

@@ -48,6 +48,7 @@ def baseline(name, root):
         "exchange_deadline": "45",
         "rate_limit": "5",
         "retry_after_total": "30",
+        "proxy": "http://proxy.example.test:3128",
         "waivers": str(root / "waivers.toml"),
         "strict": "1",
         "seed": "42",

@@ -2,7 +2,6 @@
 
 import collections
 import os
-import subprocess
 import threading
 import time
 
@@ -128,36 +127,6 @@ def test_the_reference_server_serves_thousands_of_concurrent_requests_in_stable_
 def resident_bytes():
     with open("/proc/self/statm") as statm:  # Linux: pages resident now (not the peak)
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return str(cert), str(key)
 
 
 def test_tls_is_verified_by_default_and_a_ca_bundle_makes_a_private_ca_work(tmp_path, certificate):
