@@ -220,19 +220,16 @@ class TokenAuth:
         with self._lock:
             return token if token in self._known else None
 
-    def renewed_for(
-        self, send_once: Callable[..., requests.Response], authorization: str, kwargs: Any, fresh: bool = False
-    ) -> str | None:
+    def renewed_for(self, send_once: Callable[..., requests.Response], authorization: str, kwargs: Any) -> str | None:
         """After a 401 to a request sent outside requests (byte for byte): the Authorization value
-        to retry it with, when it carried the current token and that token has expired; else None.
-        `fresh`: the request already carried a token renewed for it (see `_renewed`)."""
+        to retry it with, when it carried the current token and that token has expired; else None."""
         if not authorization.startswith("Bearer "):
             return None
         token = authorization[len("Bearer ") :]
         with self._lock:
             if token not in self._known:
                 return None
-        renewed = self._renewed(send_once, token, kwargs, fresh)
+        renewed = self._renewed(send_once, token, kwargs)
         return None if renewed is None else Secret(f"Bearer {renewed}")
 
     def worked(self, authorization: str, request: requests.PreparedRequest) -> None:
@@ -268,10 +265,10 @@ class TokenAuth:
         if carried != token:
             request.headers["Authorization"] = Secret(f"Bearer {token}")  # a test built it before a refresh
         response = send_once(request, **kwargs)
-        for attempt in range(RENEWALS_PER_REQUEST):
+        for _ in range(RENEWALS_PER_REQUEST):
             if response.status_code != 401:
                 break
-            renewed = self._renewed(send_once, token, kwargs, fresh=attempt > 0)
+            renewed = self._renewed(send_once, token, kwargs)
             if renewed is None:
                 break  # the token still works: this 401 is the server's answer to this request
             response.close()
@@ -282,21 +279,19 @@ class TokenAuth:
                 self._last_good[token] = request
         return response
 
-    def _renewed(
-        self, send_once: Callable[..., requests.Response], token: str, kwargs: Any, fresh: bool = False
-    ) -> Secret | None:
+    def _renewed(self, send_once: Callable[..., requests.Response], token: str, kwargs: Any) -> Secret | None:
         """The token to retry with when `token` has expired; None when it has not (or never worked).
 
-        `fresh`: `token` was renewed for this very request and got a 401 at once. It has no request of
-        its own that worked, so a request that worked with an earlier token is sent with it instead:
-        an answer says the 401 was this request's; another 401, that it expired too before the retry
-        arrived (a lifetime shorter than a round trip under load), and it is renewed again."""
+        A token that has no request of its own that worked here (renewed for this very request, or
+        by another worker, and refused at once: a lifetime shorter than a round trip under load) is
+        probed with the last request that worked with an earlier token: an answer says the 401 was
+        this request's; another 401, that it expired too, and it is renewed again."""
         current = self._learn(self.tokens.current())
         if current != token:
             return current  # renewed by another thread or worker meanwhile
         with self._lock:
             last_good = self._last_good.get(token)
-            if last_good is None and fresh and self._last_good:
+            if last_good is None and self._last_good:
                 last_good = self._with(next(reversed(self._last_good.values())), token)
         if last_good is None:
             return None  # it never worked here: a wrong token (which the diagnosis names), or this request's 401

@@ -194,11 +194,11 @@ class GuardedAdapter(HTTPAdapter):
             current = self.auth.current_for(str(authorization)) if self.auth is not None else authorization
             headers["Authorization"] = Secret(str(current))
         answer = self._verbatim(method, url, headers, timeout, verify)
-        for attempt in range(RENEWALS_PER_REQUEST):  # the token expired meanwhile: again with a new one, as `send` does
+        for _ in range(RENEWALS_PER_REQUEST):  # the token expired meanwhile: again with a new one, as `send` does
             if "Authorization" not in headers or answer.status != 401 or self.auth is None:
                 break
             kwargs = {"timeout": timeout, "verify": verify}
-            renewed = self.auth.renewed_for(self._send_once, headers["Authorization"], kwargs, fresh=attempt > 0)
+            renewed = self.auth.renewed_for(self._send_once, headers["Authorization"], kwargs)
             if not renewed:
                 break
             headers["Authorization"] = Secret(renewed)

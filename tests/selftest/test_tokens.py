@@ -350,6 +350,23 @@ def test_a_renewed_token_that_expires_before_its_retry_arrives_is_renewed_again(
     assert tokens.report()["refreshes"] == 2
 
 
+def test_a_token_that_never_worked_here_is_probed_with_a_request_that_worked_before(tmp_path):
+    # A renewed token whose first answers here proved nothing (a 400) expires before any request
+    # works with it (under pytest -n, another worker's requests use up its lifetime): its 401 is no
+    # answer of the server to the request. Seen as a false "401 with the valid token" of a near miss.
+    tokens = Tokens(Secret("tok-a"), command=in_turn(tmp_path, "tok-b", "tok-c"))
+    auth = TokenAuth(tokens)
+    expired = set()
+    server = FakeServer(lambda token, path: 401 if token in expired else (400 if path == "bad" else 200))
+    auth.send(server, get("ses_full", "tok-a"), {})
+    expired.add("tok-a")
+    assert auth.send(server, get("bad", "tok-a"), {}).status_code == 400  # renewed: tok-b, not yet known to work
+    expired.add("tok-b")
+    assert auth.send(server, get("ses_nulls", "tok-b"), {}).status_code == 200
+    assert server.sent[-3:] == [("tok-b", "ses_nulls"), ("tok-b", "ses_full"), ("tok-c", "ses_nulls")]
+    assert tokens.report()["refreshes"] == 2
+
+
 def test_a_renewed_tokens_401_stands_when_a_request_that_worked_works_with_it(tmp_path):
     tokens = Tokens(Secret("tok-a"), command=in_turn(tmp_path, "tok-b", "tok-c"))
     auth = TokenAuth(tokens)
