@@ -259,7 +259,11 @@ def alive(pid):
 def test_a_signal_during_the_token_command_ends_the_run_and_the_command_with_all_it_started(tmp_path, name):
     # A token command that starts a child of its own and then waits (a login that hangs).
     script = tmp_path / "token.sh"
-    script.write_text(f'sleep 300 &\necho $! > "{tmp_path}/child.pid"\necho $$ > "{tmp_path}/command.pid"\nwait\n')
+    # command.pid appears whole (renamed into place): the signal is sent as soon as it exists.
+    script.write_text(
+        f'sleep 300 &\necho $! > "{tmp_path}/child.pid"\n'
+        f'echo $$ > "{tmp_path}/command.tmp" && mv "{tmp_path}/command.tmp" "{tmp_path}/command.pid"\nwait\n'
+    )
     env = {
         "CHASER_BASE_URL": "http://127.0.0.1:9",
         "CHASER_SESSION_ID": "ses_1",
