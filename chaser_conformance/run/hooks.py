@@ -30,7 +30,7 @@ from ..settings.secret import mask
 from ..transport.client import BrokenAnswer, NoAnswer, RunStopped
 from ..transport.stops import find_error, run_stopped
 from . import synthetic
-from .run import Outcome, Run, RunAborted, used_settings
+from .run import CONTROLLER_INTERRUPTED, WORKER_SIGNAL, Outcome, Run, RunAborted, used_settings
 
 REPORT_ATTRIBUTE = synthetic.REPORT_ATTRIBUTE
 ERROR_ATTRIBUTE = "chaser_error"  # on a TestReport: a failure's exception line, when it is no finding
@@ -55,10 +55,12 @@ def report_paths(config: pytest.Config) -> list[Path]:
 
 
 def start(hooks: RunHooks) -> Callable[[], None]:
-    """The controller's start: no earlier run's reports survive, and SIGTERM (a CI job cancelled,
-    a container stopped) ends the run as Ctrl-C does, so that its reports are still written.
+    """A process of the run starts: in the controller, no earlier run's reports survive; in every
+    process (the controller and each pytest -n worker), SIGTERM (a CI job cancelled, a container
+    stopped), SIGHUP and SIGQUIT end the run as Ctrl-C does, so that its reports are still written.
     Returns what puts the previous signal handlers back."""
-    clear_stale(hooks.run.reports_dir, report_paths(hooks.config))
+    if hooks.controller:
+        clear_stale(hooks.run.reports_dir, report_paths(hooks.config))
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
 
@@ -67,14 +69,30 @@ def start(hooks: RunHooks) -> Callable[[], None]:
         # consistent; an exception raised anywhere could cut a plugin's report of a test in half,
         # and Hypothesis may swallow it), or abandons the exchange or pause the run waits on (a
         # server that trickles must not hold the run past CI's SIGKILL); a second one stops it at
-        # once, as Ctrl-C always does.
+        # once, as Ctrl-C always does. The controller tells its workers (Run.interrupt).
         name = signal.Signals(signum).name
         if hooks.session is not None:
             hooks.session.shouldstop = f"chaser: interrupted by {name}"
         if not hooks.run.interrupt(name):  # may raise RunStopped where the run waits
             raise KeyboardInterrupt
 
-    return on_interrupting_signals(on_signal)
+    def on_controller_interrupted(signum: int, frame: Any) -> None:
+        # A worker: the controller was interrupted and tells it so (several times, or after the
+        # signal itself reached the whole process group: it is never a second signal).
+        if hooks.session is not None:
+            hooks.session.shouldstop = "chaser: interrupted"
+        hooks.run.interrupt(CONTROLLER_INTERRUPTED)
+
+    restore = on_interrupting_signals(on_signal)
+    if hooks.controller or not hasattr(signal, WORKER_SIGNAL):
+        return restore
+    previous = signal.signal(getattr(signal, WORKER_SIGNAL), on_controller_interrupted)
+
+    def restore_both() -> None:
+        restore()
+        signal.signal(getattr(signal, WORKER_SIGNAL), previous)
+
+    return restore_both
 
 
 def outcome_of(report: pytest.TestReport) -> Outcome:
@@ -125,7 +143,7 @@ class RunHooks:
     def pytest_configure(self, config: pytest.Config) -> None:
         # Called as the plugin registers it (pytest_configure is historic): before the pre-flight,
         # so that a signal during it ends the run as well.
-        if self.controller:
+        if self.conformance_run:
             self.restore_signals = start(self)
 
     # --- collection ---------------------------------------------------------------------------

@@ -17,8 +17,11 @@ A plain script drives it as the adapter does: `Run(settings, []).open()`, `api_c
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import random
+import signal
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,10 @@ from ..transport.stops import check_reachable
 from .shared import RemoteLimits
 from .tokens import TokenError, open_tokens
 from .waivers import Waiver, Waiving
+
+# What a pytest -n worker is sent when the controller is interrupted, and what it then says.
+WORKER_SIGNAL = "SIGUSR1"
+CONTROLLER_INTERRUPTED = "a signal to the run's controller"
 
 
 class RunAborted(Exception):
@@ -215,10 +222,15 @@ class Run:
 
     def interrupt(self, signal_name: str) -> bool:
         """A signal: the run stops at its next request, and what it waits on now is abandoned
-        (RunLimits.interrupt raises RunStopped there). False for a second one (stop at once)."""
+        (RunLimits.interrupt raises RunStopped there); the controller's pytest -n workers are told
+        (WORKER_SIGNAL), as they wait on exchanges of their own. False for a second one (stop at once)."""
         if self.signal is not None:
             return False
         self.signal = signal_name
+        if isinstance(self.limits, RunLimits) and hasattr(signal, WORKER_SIGNAL):
+            for pid in self.limits.workers():
+                with contextlib.suppress(OSError):  # a worker that has ended
+                    os.kill(pid, getattr(signal, WORKER_SIGNAL))
         self.limits.interrupt(f"interrupted by {signal_name}")
         return True
 

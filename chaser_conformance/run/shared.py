@@ -17,7 +17,7 @@ carries them (registered only under `pytest -n`).
 
 from __future__ import annotations
 
-import contextlib
+import os
 import secrets
 import threading
 import time
@@ -25,6 +25,7 @@ from multiprocessing.managers import BaseManager
 from typing import Any
 
 from ..transport.client import RunLimits
+from ..transport.limits import Interruptible
 
 INPUT_KEY = "chaser"  # workerinput["chaser"]: target, seed, the limits server
 OUTPUT_KEY = "chaser"  # workeroutput["chaser"]: what the worker's tests saw
@@ -58,7 +59,7 @@ class LimitsServer:
         return {"address": list(self.address), "authkey": self.authkey.hex()}
 
 
-class RemoteLimits:
+class RemoteLimits(Interruptible):
     """A worker's view of the controller's RunLimits: the same calls, answered by the controller.
 
     Without a rate limit, requests are granted a few at a time (the controller still counts them
@@ -78,6 +79,7 @@ class RemoteLimits:
         self._limits = self._client.limits()  # type: ignore[attr-defined]
         self.max_requests: int = self._limits.totals()[1]
         self.deadline: float = float(self._limits.exchange_deadline())
+        self._limits.register_worker(os.getpid())  # the controller tells it when the run is interrupted
         self._credit = 0
         self._silent = False
         self._lock = threading.Lock()
@@ -87,6 +89,7 @@ class RemoteLimits:
         return int(self._limits.totals()[0])
 
     def before_send(self) -> None:
+        self._check_interrupted()  # a signal reached this worker: no request after it
         with self._lock:
             if self._credit > 0:
                 self._credit -= 1
@@ -94,11 +97,8 @@ class RemoteLimits:
             granted, delay = self._limits.reserve_many(self.BATCH)  # raises RunStopped as locally
             self._credit = granted - 1
         if delay > 0:
-            time.sleep(delay)  # pacing towards the run-wide rate limit, not synchronisation
-
-    def waiting(self) -> contextlib.AbstractContextManager[None]:
-        """Nothing a worker waits on is abandoned by a signal: the controller runs the handlers."""
-        return contextlib.nullcontext()
+            with self.waiting():
+                time.sleep(delay)  # pacing towards the run-wide rate limit, not synchronisation
 
     def answered(self) -> None:
         if self._silent:  # only an answer after a silence changes the controller's count

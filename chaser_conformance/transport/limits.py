@@ -31,7 +31,38 @@ class RunStopped(Exception):
         return self.message
 
 
-class RunLimits:
+class Interruptible:
+    """What a signal does to a process's limits: no request after it, and none waited on."""
+
+    _interrupted: str | None = None
+    _waiting = 0  # the main thread waits on the target (an exchange, a pause): see `waiting`
+
+    def interrupt(self, reason: str) -> None:
+        """No request after this one, and none waited on: called from a signal handler (in the main
+        thread), so it takes no lock (the interrupted thread may hold it); one assignment is atomic.
+        When the main thread waits on the target (a server that trickles, or never ends its answer),
+        the wait is abandoned at once: RunStopped is raised where it waits."""
+        self._interrupted = reason
+        if self._waiting:
+            raise RunStopped(reason, INTERRUPTED)
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Around what waits on the target: an exchange, a pause it asked for or pacing. A signal
+        abandons it (`interrupt`); only the main thread's waits count, as only it runs handlers."""
+        main = threading.current_thread() is threading.main_thread()
+        self._waiting += main
+        try:
+            yield
+        finally:
+            self._waiting -= main
+
+    def _check_interrupted(self) -> None:
+        if self._interrupted:
+            raise RunStopped(self._interrupted, INTERRUPTED)
+
+
+class RunLimits(Interruptible):
     """Shared by every client of a run: request cap, pacing, the deadline of an exchange, the time
     waited for Retry-After in all, and the target-down verdict."""
 
@@ -51,8 +82,7 @@ class RunLimits:
         self._silent_in_a_row = 0
         self._first_silent = ""  # the first request of the current run of requests without an answer
         self._down: str | None = None
-        self._interrupted: str | None = None
-        self._waiting = 0  # the main thread waits on the target (an exchange, a pause): see `waiting`
+        self._workers: set[int] = set()  # the processes of pytest -n workers that share these limits
         self._lock = threading.Lock()
 
     def reserve(self) -> float:
@@ -89,29 +119,14 @@ class RunLimits:
             self.sent += granted
             return granted, 0.0
 
-    def interrupt(self, reason: str) -> None:
-        """No request after this one, and none waited on: called from a signal handler (in the main
-        thread), so it takes no lock (the interrupted thread may hold it); one assignment is atomic.
-        When the main thread waits on the target (a server that trickles, or never ends its answer),
-        the wait is abandoned at once: RunStopped is raised where it waits."""
-        self._interrupted = reason
-        if self._waiting:
-            raise RunStopped(reason, INTERRUPTED)
+    def register_worker(self, pid: int) -> None:
+        """A pytest -n worker's process: told when the run is interrupted (hooks.start)."""
+        with self._lock:
+            self._workers.add(pid)
 
-    @contextlib.contextmanager
-    def waiting(self) -> Iterator[None]:
-        """Around what waits on the target: an exchange, a pause it asked for or pacing. A signal
-        abandons it (`interrupt`); only the main thread's waits count, as only it runs handlers."""
-        main = threading.current_thread() is threading.main_thread()
-        self._waiting += main
-        try:
-            yield
-        finally:
-            self._waiting -= main
-
-    def _check_interrupted(self) -> None:
-        if self._interrupted:
-            raise RunStopped(self._interrupted, INTERRUPTED)
+    def workers(self) -> list[int]:
+        with self._lock:
+            return sorted(self._workers)
 
     def exchange_deadline(self) -> float:
         return self.deadline

@@ -109,12 +109,18 @@ def ended_by(process, name, once):
     return output
 
 
-@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGQUIT"])
-def test_a_signal_abandons_the_exchange_the_run_waits_on_and_every_channel_is_written(tmp_path, name):
+@pytest.mark.parametrize(
+    "name, workers",
+    [("SIGTERM", ()), ("SIGHUP", ()), ("SIGQUIT", ()), ("SIGTERM", ("-n", "2"))],
+    ids=["SIGTERM", "SIGHUP", "SIGQUIT", "SIGTERM-two-workers"],
+)
+def test_a_signal_abandons_the_exchange_the_run_waits_on_and_every_channel_is_written(tmp_path, name, workers):
+    # With workers, the signal reaches the controller alone (as `kill PID` sends it), and the
+    # exchange that trickles is a worker's: the controller tells its workers.
     answers = lambda number, request: Answer(NOT_FOUND, trickle=0.2 if number >= TRICKLED_AFTER else 0.0)  # noqa: E731
     with HostileServer(answers) as server:
         env = {"CHASER_BASE_URL": server.base_url, "CHASER_API_TOKEN": "tok-trickle", "CHASER_SESSION_ID": "ses_1"}
-        reports, process = start(tmp_path, env)
+        reports, process = start(tmp_path, env, workers)
         output = ended_by(process, name, once=lambda: len(server.requests) > TRICKLED_AFTER)  # a trickle began
     assert "Traceback" not in output and "INTERNALERROR" not in output, output[-3000:]
     summary = json.loads((reports / "summary.json").read_text())
@@ -128,6 +134,8 @@ def test_a_signal_abandons_the_exchange_the_run_waits_on_and_every_channel_is_wr
         "summary.md",
     ]
     assert summary["not_run"] and all("did not run" in t["reason"] for t in summary["not_run"])
+    counts = summary["counts"]
+    assert len(summary["tests"]) == sum(counts.values()) and len(summary["tests"]) > 60  # every test, told
 
 
 def test_a_usage_error_replaces_an_earlier_summary_with_its_own(tmp_path):
