@@ -41,7 +41,7 @@ from ..transport.client import ApiClient, RunLimits, RunStopped, open_target
 from ..transport.proxies import DIRECT_WHY, Route, route
 from ..transport.stops import check_reachable
 from .shared import RemoteLimits
-from .tokens import TokenError, open_tokens
+from .tokens import TokenError, end_running_commands, open_tokens
 from .waivers import Waiver, Waiving
 
 # What a pytest -n worker is sent when the controller is interrupted, and what it then says.
@@ -151,6 +151,7 @@ class Run:
 
     def close(self) -> None:
         self._release()
+        end_running_commands()  # a renewal a signal or a stop left running
 
     def check_target(self) -> None:
         """Before any test, against a configured target: one read says whether it answers at all
@@ -227,6 +228,7 @@ class Run:
         if self.signal is not None:
             return False
         self.signal = signal_name
+        end_running_commands(f"interrupted by {signal_name}")  # a renewal's token command ends at once
         if isinstance(self.limits, RunLimits) and hasattr(signal, WORKER_SIGNAL):
             for pid in self.limits.workers():
                 with contextlib.suppress(OSError):  # a worker that has ended

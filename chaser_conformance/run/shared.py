@@ -77,16 +77,21 @@ class RemoteLimits(Interruptible):
         self._client = Client(address=(address[0], int(address[1])), authkey=bytes.fromhex(authkey))
         self._client.connect()
         self._limits = self._client.limits()  # type: ignore[attr-defined]
-        self.max_requests: int = self._limits.totals()[1]
-        self.deadline: float = float(self._limits.exchange_deadline())
-        self._limits.register_worker(os.getpid())  # the controller tells it when the run is interrupted
+        self.max_requests: int = self._call("totals")[1]
+        self.deadline: float = float(self._call("exchange_deadline"))
+        self._call("register_worker", os.getpid())  # the controller tells it when the run is interrupted
         self._credit = 0
         self._silent = False
         self._lock = threading.Lock()
 
+    def _call(self, name: str, *args: Any) -> Any:
+        """One call to the controller's limits, which a signal does not cut in two (`whole`)."""
+        with self.whole():
+            return getattr(self._limits, name)(*args)
+
     @property
     def sent(self) -> int:
-        return int(self._limits.totals()[0])
+        return int(self._call("totals")[0])
 
     def before_send(self) -> None:
         self._check_interrupted()  # a signal reached this worker: no request after it
@@ -94,7 +99,7 @@ class RemoteLimits(Interruptible):
             if self._credit > 0:
                 self._credit -= 1
                 return
-            granted, delay = self._limits.reserve_many(self.BATCH)  # raises RunStopped as locally
+            granted, delay = self._call("reserve_many", self.BATCH)  # raises RunStopped as locally
             self._credit = granted - 1
         if delay > 0:
             with self.waiting():
@@ -103,26 +108,26 @@ class RemoteLimits(Interruptible):
     def answered(self) -> None:
         if self._silent:  # only an answer after a silence changes the controller's count
             self._silent = False
-            self._limits.answered()
+            self._call("answered")
 
     def no_answer(self, request: str = "") -> bool:
         self._silent = True
-        return bool(self._limits.no_answer(request))
+        return bool(self._call("no_answer", request))
 
     def count_probe(self) -> None:
-        self._limits.count_probe()
+        self._call("count_probe")
 
     def patience_left(self) -> float:
-        return float(self._limits.patience_left())
+        return float(self._call("patience_left"))
 
     def spend_patience(self, seconds: float) -> float:
-        return float(self._limits.spend_patience(seconds))
+        return float(self._call("spend_patience", seconds))
 
     def down(self, reason: str) -> None:
-        self._limits.down(reason)
+        self._call("down", reason)
 
     def release_unused(self) -> None:
         with self._lock:
             unused, self._credit = self._credit, 0
         if unused:
-            self._limits.release(unused)
+            self._call("release", unused)

@@ -85,6 +85,27 @@ def _end_group(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    with _RUNNING_LOCK:
+        _RUNNING.discard(process)
+
+
+# The token commands running now (a renewal runs in a thread of the controller when a pytest -n
+# worker asks for it), ended when the run ends however it ends, or at once on a signal, when the
+# command that was running says why it gave no token (`end_running_commands`).
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+_RUNNING_LOCK = threading.Lock()
+_ENDED_BY: list[str] = []
+
+
+def end_running_commands(why: str | None = None) -> None:
+    """End every token command running now; with `why` (a signal), each raises RunStopped(why)."""
+    if why is not None:
+        _ENDED_BY.append(why)
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for process in running:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)  # its thread waits on it and reaps it (_end_group)
 
 
 def run_token_command(command: str, known: tuple[str, ...] = (), first: bool = False) -> Secret:
@@ -103,11 +124,15 @@ def run_token_command(command: str, known: tuple[str, ...] = (), first: bool = F
                 stderr=subprocess.PIPE,
                 start_new_session=True,
             )
+            with _RUNNING_LOCK:
+                _RUNNING.add(process)
             try:
                 arm()  # a signal raises from here on, where the command's end is assured
                 stdout, stderr = process.communicate(timeout=COMMAND_TIMEOUT_SECONDS)
             finally:
                 _end_group(process)
+                if _ENDED_BY:  # a signal ended it (a renewal: the handler of the controller's run)
+                    raise RunStopped(_ENDED_BY[0], INTERRUPTED)
         done = subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
     except FileNotFoundError:
         raise TokenError(f"token command {name!r} not found (exit 127)") from None
@@ -140,7 +165,8 @@ class Tokens:
         self._issued: list[Secret] = [token] if token else []
         self._refreshes: list[str] = []  # when each refresh happened (UTC, ISO 8601)
         self._expired: str | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # never held while a command runs: report() must not wait on one
+        self._renewing = threading.Lock()  # one renewal at a time
 
     def start(self) -> Secret:
         """The first token: the command's, run before the first request (raises TokenError)."""
@@ -160,19 +186,22 @@ class Tokens:
     def renew(self, stale: str) -> Secret | None:
         """A token to use in place of `stale`, which has expired: the current one if another thread
         or worker renewed it already, else a new one from the command; None with a fixed token."""
-        with self._lock:
-            if self._issued[-1] != stale:
-                return self._issued[-1]
-            if not self._command:
-                self._expired = self._expired or (
-                    f"{EXPIRED}: the token had worked, then the request that had last "
-                    "succeeded with it got 401 when sent again. Use a fresh token, or CHASER_TOKEN_COMMAND so "
-                    "that the suite gets a new one when it expires"
-                )
-                return None
-            token = run_token_command(self._command, tuple(self._issued))
-            self._issued.append(token)
-            self._refreshes.append(dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"))
+        with self._renewing:
+            with self._lock:
+                if self._issued[-1] != stale:
+                    return self._issued[-1]
+                if not self._command:
+                    self._expired = self._expired or (
+                        f"{EXPIRED}: the token had worked, then the request that had last "
+                        "succeeded with it got 401 when sent again. Use a fresh token, or CHASER_TOKEN_COMMAND so "
+                        "that the suite gets a new one when it expires"
+                    )
+                    return None
+                command, known = self._command, tuple(self._issued)
+            token = run_token_command(command, known)
+            with self._lock:
+                self._issued.append(token)
+                self._refreshes.append(dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"))
             return token
 
     def expired(self) -> str | None:

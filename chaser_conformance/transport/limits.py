@@ -36,15 +36,30 @@ class Interruptible:
 
     _interrupted: str | None = None
     _waiting = 0  # the main thread waits on the target (an exchange, a pause): see `waiting`
+    _whole = 0  # the main thread is in a call that must not be cut in two: see `whole`
 
     def interrupt(self, reason: str) -> None:
         """No request after this one, and none waited on: called from a signal handler (in the main
         thread), so it takes no lock (the interrupted thread may hold it); one assignment is atomic.
         When the main thread waits on the target (a server that trickles, or never ends its answer),
-        the wait is abandoned at once: RunStopped is raised where it waits."""
+        the wait is abandoned at once: RunStopped is raised where it waits (or, within a `whole`
+        call, as that call ends)."""
         self._interrupted = reason
-        if self._waiting:
+        if self._waiting and not self._whole:
             raise RunStopped(reason, INTERRUPTED)
+
+    @contextlib.contextmanager
+    def whole(self) -> Iterator[None]:
+        """Around a call a signal must not cut in two (a worker's call to the controller: its answer
+        would be left on the connection, and read as the next call's)."""
+        main = threading.current_thread() is threading.main_thread()
+        self._whole += main
+        try:
+            yield
+        finally:
+            self._whole -= main
+        if main and self._interrupted and self._waiting and not self._whole:
+            raise RunStopped(self._interrupted, INTERRUPTED)
 
     @contextlib.contextmanager
     def waiting(self) -> Iterator[None]:

@@ -16,6 +16,7 @@ from chaser_conformance.server import Latency
 from chaser_conformance.server.app import ReferenceApp, RunningServer
 from hostile import Answer, HostileServer, response, wait_for
 from runner import ROOT, target_env
+from test_tokens import env_for, short_lived_server, token_command
 
 STALE = '{"verdict": "conformant", "verdict_line": "conformant: 71 passed"}'
 
@@ -251,6 +252,30 @@ def test_a_reader_that_goes_away_does_not_stop_the_run_or_its_reports(tmp_path, 
         ["failures.jsonl", "junit.xml", "report.html", "summary.json", "summary.md"]
     )
     assert json.loads((reports / "summary.json").read_text())["verdict"] == "conformant"
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "two-workers"])
+def test_a_signal_during_a_token_renewal_ends_the_run_and_the_command(tmp_path, workers):
+    # Tokens live 100 requests: the command gives the first, and hangs when asked for the second
+    # (a login that hangs mid-run), with a child of its own. With workers, a worker asked for the
+    # renewal and the controller runs the command.
+    server, store, _ = short_lived_server()
+    script = tmp_path / "token.sh"
+    script.write_text(
+        f'if [ -e "{tmp_path}/first" ]; then\n'
+        f'  sleep 300 &\n  echo $! > "{tmp_path}/child.pid"\n'
+        f'  echo $$ > "{tmp_path}/command.tmp" && mv "{tmp_path}/command.tmp" "{tmp_path}/command.pid"\n  wait\n'
+        f'else\n  touch "{tmp_path}/first"\n  exec {token_command(server)}\nfi\n'
+    )
+    with server:
+        env = env_for(server, store, CHASER_TOKEN_COMMAND=f"sh {script}", CHASER_PROFILE="quick")
+        reports, process = start(tmp_path, env, workers)
+        output = ended_by(process, "SIGTERM", once=lambda: (tmp_path / "command.pid").is_file())  # the renewal hangs
+    assert "Traceback" not in output and "INTERNALERROR" not in output, output[-3000:]
+    summary = json.loads((reports / "summary.json").read_text())
+    assert summary["verdict"] == "interrupted" and "interrupted by SIGTERM" in output
+    pids = [int((tmp_path / f"{who}.pid").read_text()) for who in ("command", "child")]
+    assert wait_for(lambda: not any(alive(pid) for pid in pids), timeout=5), "a process of the token command lives on"
 
 
 def alive(pid):
