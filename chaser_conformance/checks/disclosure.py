@@ -25,7 +25,7 @@ from . import strict_json
 from .exchange import Exchange
 from .findings import Problem
 
-SCANNED_BYTES = 65536  # a SessionInfo or an error body is far smaller
+SCANNED_BYTES = 65536  # of the body, and of the header fields: a SessionInfo or an error body is far smaller
 EXCERPT = 80
 
 STACK_TRACES = {
@@ -110,7 +110,17 @@ def _body_texts(ex: Exchange) -> list[tuple[str, str]]:
 
 
 def _header_texts(ex: Exchange) -> list[tuple[str, str]]:
-    return [(f"header {name}", str(value)) for name, value in ex.headers.items()]
+    """(where, text) of each header field, up to SCANNED_BYTES of them in all, as for the body: a
+    field section past what servers and proxies accept (8 to 16 KiB) is not scanned whole (100
+    fields of 64 KiB cost seconds of CPU per response, for every response of a server that sends them)."""
+    texts, left = [], SCANNED_BYTES
+    for name, value in ex.headers.items():
+        if left <= 0:
+            break
+        text = str(value)[:left]
+        texts.append((f"header {name}", text))
+        left -= len(text)
+    return texts
 
 
 def _sent(ex: Exchange) -> str:

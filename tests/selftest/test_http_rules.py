@@ -18,6 +18,7 @@ from chaser_conformance.checks import ContractViolation, Exchange, Finding, Judg
 from chaser_conformance.checks.disclosure import (
     EVERYWHERE,
     OUTSIDE_SESSION_DATA,
+    SCANNED_BYTES,
     disclosure_problems,
     reflection_problems,
 )
@@ -119,6 +120,17 @@ DISCLOSED = {
 @pytest.mark.parametrize("body", DISCLOSED.values(), ids=DISCLOSED.keys())
 def test_disclosure_in_an_error_body_is_found(body):
     assert disclosure_problems(exchange(404, body), TOKEN)
+
+
+def test_the_header_fields_are_scanned_within_the_same_bound_as_the_body():
+    # A stack trace in a header field is found within the first SCANNED_BYTES of the field section;
+    # past it (100 fields of 64 KiB, the most http.client reads) the scan stops, as for the body.
+    trace = DISCLOSED["python"]["trace"].replace("\n", " ")
+    within = {f"X-Pad-{i}": "p" * 1000 for i in range(30)} | {"X-Debug": trace}
+    past = {f"X-Pad-{i}": "p" * 60_000 for i in range(2)} | {"X-Debug": trace}
+    assert "stack trace" in [p.rule for p in disclosure_problems(exchange(404, **within), TOKEN)]
+    assert disclosure_problems(exchange(404, **past), TOKEN) == []
+    assert SCANNED_BYTES < 2 * 60_000
 
 
 # What a text may hold beside a match: characters that the patterns' lookarounds and word boundaries test.
