@@ -108,7 +108,9 @@ def end_running_commands(why: str | None = None) -> None:
             os.killpg(process.pid, signal.SIGKILL)  # its thread waits on it and reaps it (_end_group)
 
 
-def run_token_command(command: str, known: tuple[str, ...] = (), first: bool = False) -> Secret:
+def run_token_command(
+    command: str, known: tuple[str, ...] = (), first: bool = False, timeout: float = COMMAND_TIMEOUT_SECONDS
+) -> Secret:
     """The token the command prints, or TokenError naming its exit code and its stderr's last line
     (every token known so far and whatever it printed on stdout masked in it). The command runs in
     a process group of its own, ended with it; the `first`, before the run starts, ends on a
@@ -128,7 +130,7 @@ def run_token_command(command: str, known: tuple[str, ...] = (), first: bool = F
                 _RUNNING.add(process)
             try:
                 arm()  # a signal raises from here on, where the command's end is assured
-                stdout, stderr = process.communicate(timeout=COMMAND_TIMEOUT_SECONDS)
+                stdout, stderr = process.communicate(timeout=timeout)
             finally:
                 _end_group(process)
                 if _ENDED_BY:  # a signal ended it (a renewal: the handler of the controller's run)
@@ -139,7 +141,9 @@ def run_token_command(command: str, known: tuple[str, ...] = (), first: bool = F
     except PermissionError:
         raise TokenError(f"token command {name!r} cannot be run: permission denied (exit 126)") from None
     except subprocess.TimeoutExpired:
-        raise TokenError(f"token command {name!r} did not finish within {COMMAND_TIMEOUT_SECONDS:g} s") from None
+        raise TokenError(
+            f"token command {name!r} did not finish within {timeout:g} s (CHASER_TOKEN_COMMAND_TIMEOUT)"
+        ) from None
     except OSError as exc:
         raise TokenError(f"token command {name!r} cannot be run: {exc.strerror or type(exc).__name__}") from None
     out = done.stdout.decode("utf-8", "replace").strip()
@@ -160,8 +164,11 @@ class Tokens:
     """The run's tokens. Every method is safe from several threads, and from pytest -n workers
     through a multiprocessing proxy (hence methods, no attributes)."""
 
-    def __init__(self, token: Secret | None, command: str | None = None) -> None:
+    def __init__(
+        self, token: Secret | None, command: str | None = None, timeout: float = COMMAND_TIMEOUT_SECONDS
+    ) -> None:
         self._command = command
+        self._timeout = timeout
         self._issued: list[Secret] = [token] if token else []
         self._refreshes: list[str] = []  # when each refresh happened (UTC, ISO 8601)
         self._expired: str | None = None
@@ -172,7 +179,7 @@ class Tokens:
         """The first token: the command's, run before the first request (raises TokenError)."""
         with self._lock:
             if self._command and not self._issued:
-                self._issued.append(run_token_command(self._command, first=True))
+                self._issued.append(run_token_command(self._command, first=True, timeout=self._timeout))
             return self._issued[-1]
 
     def current(self) -> Secret:
@@ -198,7 +205,7 @@ class Tokens:
                     )
                     return None
                 command, known = self._command, tuple(self._issued)
-            token = run_token_command(command, known)
+            token = run_token_command(command, known, timeout=self._timeout)
             with self._lock:
                 self._issued.append(token)
                 self._refreshes.append(dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"))
@@ -361,6 +368,6 @@ def open_tokens(settings: Any, shared: dict[str, Any] | None) -> TokenAuth | Non
         return None
     if shared and shared.get("tokens"):
         return TokenAuth(remote_tokens(**shared["limits"]))
-    tokens = Tokens(token, command)
+    tokens = Tokens(token, command, settings.token_command_timeout)
     tokens.start()
     return TokenAuth(tokens)

@@ -271,6 +271,12 @@ FIELDS: tuple[Field, ...] = (
     Field("base_url", _base_url, None, "target base URL; unset = embedded reference server", "--base-url"),
     Field("api_token", _token, None, "bearer token of the account under test", "--token"),
     Field("token_command", _command, None, "command that prints a token (when it expires too)", "--token-command"),
+    Field(
+        "token_command_timeout",
+        _seconds,
+        60.0,
+        "seconds the token command may take before it is ended, with all it started (default: 60)",
+    ),
     Field("session_id", _session_ids, (), "comma-separated ids of sessions that exist in that account", "--session-id"),
     Field(
         "foreign_session_id",

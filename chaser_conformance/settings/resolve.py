@@ -34,6 +34,7 @@ class Settings:
     base_url: str | None
     api_token: Secret | None
     token_command: Secret | None
+    token_command_timeout: float
     session_id: tuple[str, ...]
     foreign_session_id: str | None
     profile: str

@@ -58,6 +58,7 @@ def baseline(name, root):
         "allow_insecure_http": "0",
         "rules": "401 undocumented=off",
         "token_command": "get-token --profile staging",
+        "token_command_timeout": "30",
     }[name]
 
 

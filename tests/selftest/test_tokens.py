@@ -6,6 +6,7 @@ number of requests, and a run crosses several expiries without waiting for anyth
 
 import itertools
 import json
+import os
 import sys
 import textwrap
 
@@ -147,6 +148,27 @@ def test_a_failing_token_command_stops_the_run_before_it_with_a_usage_error(tmp_
     assert "failed (exit 7): oops: no credentials" in run.output and "Traceback" not in run.output
     assert summary(tmp_path)["verdict"] == "usage error"
     assert [m for m, _, _ in server.app.journal] == []  # not one request was sent
+
+
+def test_a_token_command_that_hangs_is_ended_at_its_timeout_with_all_it_started(tmp_path):
+    command = script(
+        tmp_path,
+        f"""
+        import subprocess, pathlib
+        child = subprocess.Popen(["sleep", "300"])
+        pathlib.Path({str(tmp_path / "child.pid")!r}).write_text(str(child.pid))
+        child.wait()
+        """,
+    )
+    with serve_in_thread() as server:
+        store = server.app.store
+        env = env_for(server, store, CHASER_TOKEN_COMMAND=command, CHASER_TOKEN_COMMAND_TIMEOUT="1")
+        run = run_suite_forked(tmp_path, env)
+    assert run.returncode == 4, run.output[-2000:]
+    assert "did not finish within 1 s (CHASER_TOKEN_COMMAND_TIMEOUT)" in run.output and "Traceback" not in run.output
+    assert summary(tmp_path)["verdict"] == "usage error"
+    child = int((tmp_path / "child.pid").read_text())
+    assert not os.path.exists(f"/proc/{child}") or "zombie" in open(f"/proc/{child}/status").read().lower()
 
 
 # --- runs across expiries -----------------------------------------------------------------------
