@@ -336,6 +336,8 @@ def used_settings(run: Run) -> list[str]:
         used["reports_dir"] = (run.reports_dir, "default")
     if run.settings.max_requests is None:
         used["max_requests"] = (run.limits.max_requests, f"profile {run.profile.name}")
+    if run.settings.retry_after_total is None:
+        used["retry_after_total"] = (run.profile.retry_after_total, f"profile {run.profile.name}")
     if run.route.proxy or run.route.why != DIRECT_WHY:  # a proxy, or one in the environment not taken
         used["proxy"] = (run.route.shown, run.route.why)
     return run.settings.describe(used)
