@@ -93,15 +93,15 @@ def _end_group(process: subprocess.Popen[bytes]) -> None:
 # worker asks for it), ended when the run ends however it ends, or at once on a signal, when the
 # command that was running says why it gave no token (`end_running_commands`).
 _RUNNING: set[subprocess.Popen[bytes]] = set()
-_RUNNING_LOCK = threading.Lock()
+_RUNNING_LOCK = threading.RLock()  # taken by a signal handler too, maybe in the thread that holds it
 _ENDED_BY: list[str] = []
 
 
 def end_running_commands(why: str | None = None) -> None:
     """End every token command running now; with `why` (a signal), each raises RunStopped(why)."""
-    if why is not None:
-        _ENDED_BY.append(why)
-    with _RUNNING_LOCK:
+    with _RUNNING_LOCK:  # a command started from here on ends at once (run_token_command)
+        if why is not None:
+            _ENDED_BY.append(why)
         running = list(_RUNNING)
     for process in running:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -128,6 +128,10 @@ def run_token_command(
             )
             with _RUNNING_LOCK:
                 _RUNNING.add(process)
+                ended = bool(_ENDED_BY)  # a signal came before: another worker's renewal waited for this one
+            if ended:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
             try:
                 arm()  # a signal raises from here on, where the command's end is assured
                 stdout, stderr = process.communicate(timeout=timeout)
@@ -364,6 +368,7 @@ def open_tokens(settings: Any, shared: dict[str, Any] | None) -> TokenAuth | Non
     own (its command run now, before the first request; TokenError if it fails), or, in a pytest
     -n worker, the controller's."""
     token, command = settings.api_token, settings.token_command
+    _ENDED_BY.clear()  # a run of its own (a process runs one; the selftests run several in one)
     if settings.embedded:
         return None
     if shared and shared.get("tokens"):

@@ -105,6 +105,7 @@ def ended_by(process, name, once):
         took = time.monotonic() - sent
     finally:
         process.kill()
+        process.wait()  # reaped here, not reported as still running by a later test's garbage collection
     assert process.returncode == 2, output[-3000:]
     assert took < SIGNAL_BOUND_SECONDS, f"{took:.1f} s after {name}"
     return output
