@@ -49,10 +49,11 @@ class TokenError(Exception):
 
 
 @contextlib.contextmanager
-def _ended_by_signals() -> Iterator[Callable[[], None]]:
-    """Before the run's own handlers are in place: a signal that would end the run ends the token
-    command it waits on (RunStopped, as the run's handlers raise where the run waits). It is held
-    until the caller arms the handlers (the command started and its end assured), then raised."""
+def ended_by_signals() -> Iterator[Callable[[], None]]:
+    """Before the run's own handlers are in place (Run.open: the first token command, the embedded
+    server's start): a signal that would end the run raises RunStopped where it waits, as the run's
+    handlers do. It is held until the caller arms the handlers (for a command: once it started and
+    its end is assured), then raised."""
     if threading.current_thread() is not threading.main_thread():
         yield lambda: None
         return
@@ -118,7 +119,7 @@ def run_token_command(
     argv = shlex.split(command)
     name = argv[0] if argv else ""
     try:
-        with _ended_by_signals() if first else contextlib.nullcontext(lambda: None) as arm:
+        with ended_by_signals() if first else contextlib.nullcontext(lambda: None) as arm:
             process = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,

@@ -7,6 +7,7 @@ import resource
 import signal
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 
@@ -15,7 +16,7 @@ import pytest
 from chaser_conformance.server import Latency
 from chaser_conformance.server.app import ReferenceApp, RunningServer
 from hostile import Answer, HostileServer, response, wait_for
-from runner import ROOT, target_env
+from runner import ROOT, run_suite_forked, target_env
 from test_tokens import env_for, short_lived_server, token_command
 
 STALE = '{"verdict": "conformant", "verdict_line": "conformant: 71 passed"}'
@@ -277,6 +278,32 @@ def test_a_signal_during_a_token_renewal_ends_the_run_and_the_command(tmp_path, 
     assert summary["verdict"] == "interrupted" and "interrupted by SIGTERM" in output
     pids = [int((tmp_path / f"{who}.pid").read_text()) for who in ("command", "child")]
     assert wait_for(lambda: not any(alive(pid) for pid in pids), timeout=5), "a process of the token command lives on"
+
+
+def test_a_signal_while_the_embedded_server_starts_ends_the_run_as_interrupted(tmp_path, monkeypatch):
+    # The run's own handlers are in place once it is open; before (its token command, the embedded
+    # server's start), a signal ends it as interrupted too, not by the default death with no report.
+    # The forked run inherits this process's modules: its embedded server is slow to start.
+    from chaser_conformance.server import process as server_process
+
+    marker, started = tmp_path / "starting", server_process.serve_in_process
+
+    def slow_start(*args, **kwargs):
+        (tmp_path / "starting.tmp").write_text(str(os.getpid()))
+        (tmp_path / "starting.tmp").rename(marker)  # whole when it appears
+        time.sleep(60)  # a server slow to start: the signal comes meanwhile (not synchronisation)
+        return started(*args, **kwargs)
+
+    monkeypatch.setattr(server_process, "serve_in_process", slow_start)
+    killer = threading.Thread(
+        target=lambda: wait_for(marker.is_file, timeout=60) and os.kill(int(marker.read_text()), signal.SIGTERM)
+    )
+    killer.start()
+    run = run_suite_forked(tmp_path, {})
+    killer.join()
+    assert run.returncode == 2, run.output[-3000:]
+    assert "interrupted by SIGTERM while the run started" in run.output and "Traceback" not in run.output
+    assert json.loads((tmp_path / "reports" / "summary.json").read_text())["verdict"] == "interrupted"
 
 
 def alive(pid):

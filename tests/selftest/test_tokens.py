@@ -6,9 +6,9 @@ number of requests, and a run crosses several expiries without waiting for anyth
 
 import itertools
 import json
-import os
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import requests
@@ -168,7 +168,8 @@ def test_a_token_command_that_hangs_is_ended_at_its_timeout_with_all_it_started(
     assert "did not finish within 1 s (CHASER_TOKEN_COMMAND_TIMEOUT)" in run.output and "Traceback" not in run.output
     assert summary(tmp_path)["verdict"] == "usage error"
     child = int((tmp_path / "child.pid").read_text())
-    assert not os.path.exists(f"/proc/{child}") or "zombie" in open(f"/proc/{child}/status").read().lower()
+    status = Path(f"/proc/{child}/status")
+    assert not status.exists() or "zombie" in status.read_text().lower()
 
 
 # --- runs across expiries -----------------------------------------------------------------------
