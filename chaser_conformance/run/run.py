@@ -41,7 +41,8 @@ from ..transport.client import ApiClient, RunLimits, RunStopped, open_target
 from ..transport.proxies import DIRECT_WHY, Route, route
 from ..transport.stops import check_reachable
 from .shared import RemoteLimits
-from .tokens import TokenError, end_running_commands, ended_by_signals, open_tokens
+from .token_command import end_running_commands
+from .tokens import TokenError, open_tokens
 from .waivers import Waiver, Waiving
 
 # What a pytest -n worker is sent when the controller is interrupted, and what it then says.
@@ -117,17 +118,7 @@ class Run:
         self._release: Any = lambda: None
 
     def open(self) -> None:
-        """The token (its command run now) and the target (the embedded server started now). A
-        signal meanwhile, before the run's handlers are in place, ends the run as interrupted."""
-        with ended_by_signals() as arm:
-            arm()  # a signal raises RunStopped from here on
-            try:
-                self._open()
-            except RunStopped as stop:  # while the embedded server started
-                self._release()
-                raise RunAborted("interrupted", f"chaser: {stop} while the run started", INTERRUPTED) from None
-
-    def _open(self) -> None:
+        """The token (its command run now) and the target (the embedded server started now)."""
         shared = self.shared
         try:
             auth = open_tokens(self.settings, shared)

@@ -16,153 +16,21 @@ of an expired one inside the HTTP adapter.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import shlex
-import signal
-import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
-from ..contract.exitcodes import INTERRUPTED, UNREACHABLE, on_interrupting_signals
-from ..settings.fields import FIELDS_BY_NAME, Source
-from ..settings.secret import Secret, mask
+from ..contract.exitcodes import UNREACHABLE
+from ..contract.spec import SESSION_PATH
+from ..settings.secret import Secret
 from ..transport.client import RENEWALS_PER_REQUEST, RunStopped, token_accepted
+from .token_command import COMMAND_TIMEOUT_SECONDS, TokenError, clear_interruption, run_token_command
 
-COMMAND_TIMEOUT_SECONDS = 60.0
 EXPIRED = "token expired during the run"
-
-
-class TokenError(Exception):
-    """The token command failed or printed no usable token; str() is the one line to print."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)  # in args: it crosses to a pytest -n worker pickled
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@contextlib.contextmanager
-def ended_by_signals() -> Iterator[Callable[[], None]]:
-    """Before the run's own handlers are in place (Run.open: the first token command, the embedded
-    server's start): a signal that would end the run raises RunStopped where it waits, as the run's
-    handlers do. It is held until the caller arms the handlers (for a command: once it started and
-    its end is assured), then raised."""
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: None
-        return
-    caught: list[str] = []
-    armed = False
-
-    def raise_caught() -> None:
-        if caught:
-            raise RunStopped(f"interrupted by {caught[0]}", INTERRUPTED)
-
-    def on_signal(signum: int, frame: Any) -> None:
-        caught.append(signal.Signals(signum).name)
-        if armed:
-            raise_caught()
-
-    def arm() -> None:
-        nonlocal armed
-        armed = True
-        raise_caught()  # one that came while the command started
-
-    restore = on_interrupting_signals(on_signal)
-    try:
-        yield arm
-    finally:
-        restore()
-
-
-def _end_group(process: subprocess.Popen[bytes]) -> None:
-    """The command and whatever it started (its own process group) end with it, however it ends."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    with _RUNNING_LOCK:
-        _RUNNING.discard(process)
-
-
-# The token commands running now (a renewal runs in a thread of the controller when a pytest -n
-# worker asks for it), ended when the run ends however it ends, or at once on a signal, when the
-# command that was running says why it gave no token (`end_running_commands`).
-_RUNNING: set[subprocess.Popen[bytes]] = set()
-_RUNNING_LOCK = threading.RLock()  # taken by a signal handler too, maybe in the thread that holds it
-_ENDED_BY: list[str] = []
-
-
-def end_running_commands(why: str | None = None) -> None:
-    """End every token command running now; with `why` (a signal), each raises RunStopped(why)."""
-    with _RUNNING_LOCK:  # a command started from here on ends at once (run_token_command)
-        if why is not None:
-            _ENDED_BY.append(why)
-        running = list(_RUNNING)
-    for process in running:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)  # its thread waits on it and reaps it (_end_group)
-
-
-def run_token_command(
-    command: str, known: tuple[str, ...] = (), first: bool = False, timeout: float = COMMAND_TIMEOUT_SECONDS
-) -> Secret:
-    """The token the command prints, or TokenError naming its exit code and its stderr's last line
-    (every token known so far and whatever it printed on stdout masked in it). The command runs in
-    a process group of its own, ended with it; the `first`, before the run starts, ends on a
-    signal (RunStopped)."""
-    argv = shlex.split(command)
-    name = argv[0] if argv else ""
-    try:
-        with ended_by_signals() if first else contextlib.nullcontext(lambda: None) as arm:
-            process = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-            with _RUNNING_LOCK:
-                _RUNNING.add(process)
-                ended = bool(_ENDED_BY)  # a signal came before: another worker's renewal waited for this one
-            if ended:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, signal.SIGKILL)
-            try:
-                arm()  # a signal raises from here on, where the command's end is assured
-                stdout, stderr = process.communicate(timeout=timeout)
-            finally:
-                _end_group(process)
-                if _ENDED_BY:  # a signal ended it (a renewal: the handler of the controller's run)
-                    raise RunStopped(_ENDED_BY[0], INTERRUPTED)
-        done = subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
-    except FileNotFoundError:
-        raise TokenError(f"token command {name!r} not found (exit 127)") from None
-    except PermissionError:
-        raise TokenError(f"token command {name!r} cannot be run: permission denied (exit 126)") from None
-    except subprocess.TimeoutExpired:
-        raise TokenError(
-            f"token command {name!r} did not finish within {timeout:g} s (CHASER_TOKEN_COMMAND_TIMEOUT)"
-        ) from None
-    except OSError as exc:
-        raise TokenError(f"token command {name!r} cannot be run: {exc.strerror or type(exc).__name__}") from None
-    out = done.stdout.decode("utf-8", "replace").strip()
-    lines = [line for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-    last = mask(lines[-1].strip(), out, *known)[:200] if lines else ""
-    said = f": {last}" if last else " (nothing on stderr)"
-    if done.returncode != 0:
-        raise TokenError(f"token command {name!r} failed (exit {done.returncode}){said}")
-    if not out:
-        raise TokenError(f"token command {name!r} printed no token (exit 0){said}")
-    try:
-        return FIELDS_BY_NAME["api_token"].parse(out, Source("command", ""))  # the rules of CHASER_API_TOKEN
-    except ValueError as exc:  # its text never holds the value
-        raise TokenError(f"token command {name!r} printed something that is not a bearer token: {exc}") from None
 
 
 class Tokens:
@@ -179,6 +47,7 @@ class Tokens:
         self._expired: str | None = None
         self._lock = threading.Lock()  # never held while a command runs: report() must not wait on one
         self._renewing = threading.Lock()  # one renewal at a time
+        self._worked = False  # a token of the run was accepted, in some process of the run
 
     def start(self) -> Secret:
         """The first token: the command's, run before the first request (raises TokenError)."""
@@ -190,6 +59,13 @@ class Tokens:
     def current(self) -> Secret:
         with self._lock:
             return self._issued[-1]
+
+    def worked(self) -> None:
+        self._worked = True  # one assignment: atomic
+
+    def has_worked(self) -> bool:
+        with self._lock:
+            return self._worked
 
     def issued(self) -> tuple[Secret, ...]:
         with self._lock:
@@ -241,6 +117,16 @@ class TokenAuth:
         self._known: list[Secret] = list(tokens.issued())
         self._last_good: dict[str, requests.PreparedRequest] = {}  # token -> a request it succeeded with
         self._lock = threading.Lock()
+        # A read any valid token passes (open_tokens): the probe of a process where no request has
+        # worked yet, once one has worked elsewhere in the run.
+        self.probe_url: str | None = None
+
+    def _succeeded(self, token: str, request: requests.PreparedRequest) -> None:
+        with self._lock:
+            first = not self._last_good
+            self._last_good[token] = request
+        if first:
+            self.tokens.worked()  # the run's other processes may probe with a known read now
 
     def secrets(self) -> tuple[Secret, ...]:
         """Every token this process has seen: each is masked in what it writes."""
@@ -278,8 +164,9 @@ class TokenAuth:
         `send` does, to probe the token with when a 401 comes."""
         token = authorization[len("Bearer ") :] if authorization.startswith("Bearer ") else None
         with self._lock:
-            if token in self._known:
-                self._last_good[token] = request
+            known = token in self._known
+        if known and token is not None:
+            self._succeeded(token, request)
 
     def current_for(self, authorization: str) -> str:
         """An Authorization value with a token of the run carries the current one (a request sent
@@ -316,8 +203,7 @@ class TokenAuth:
             token, request = renewed, self._with(request, renewed)
             response = send_once(request, **kwargs)
         if token_accepted(response.status_code):
-            with self._lock:
-                self._last_good[token] = request
+            self._succeeded(token, request)
         return response
 
     def _renewed(self, send_once: Callable[..., requests.Response], token: str, kwargs: Any) -> Secret | None:
@@ -334,8 +220,12 @@ class TokenAuth:
             last_good = self._last_good.get(token)
             if last_good is None and self._last_good:
                 last_good = self._with(next(reversed(self._last_good.values())), token)
+        if last_good is None and self.probe_url and self.tokens.has_worked():
+            # Nothing has worked in this process yet (a pytest -n worker that starts once the token
+            # has expired), but a token worked elsewhere in the run: a known session's read tells.
+            last_good = self._with(requests.Request("GET", self.probe_url).prepare(), token)
         if last_good is None:
-            return None  # it never worked here: a wrong token (which the diagnosis names), or this request's 401
+            return None  # it never worked in the run: a wrong token (which the diagnosis names), or this request's 401
         probe = send_once(last_good.copy(), **kwargs)
         probe.close()
         if probe.status_code != 401:
@@ -367,13 +257,16 @@ def remote_tokens(address: list[Any], authkey: str) -> Any:
 def open_tokens(settings: Any, shared: dict[str, Any] | None) -> TokenAuth | None:
     """The tokens of a run against a configured target (None: the embedded server): the controller's
     own (its command run now, before the first request; TokenError if it fails), or, in a pytest
-    -n worker, the controller's."""
+    -n worker, the controller's. Its probe is a read of the first known session."""
     token, command = settings.api_token, settings.token_command
-    _ENDED_BY.clear()  # a run of its own (a process runs one; the selftests run several in one)
+    clear_interruption()
     if settings.embedded:
         return None
     if shared and shared.get("tokens"):
-        return TokenAuth(remote_tokens(**shared["limits"]))
-    tokens = Tokens(token, command, settings.token_command_timeout)
-    tokens.start()
-    return TokenAuth(tokens)
+        auth = TokenAuth(remote_tokens(**shared["limits"]))
+    else:
+        tokens = Tokens(token, command, settings.token_command_timeout)
+        tokens.start()
+        auth = TokenAuth(tokens)
+    auth.probe_url = settings.base_url + SESSION_PATH + quote(settings.session_id[0], safe="")
+    return auth

@@ -34,9 +34,11 @@ TRUNCATED_HEADER = "X-Chaser-Body-Truncated"
 
 
 def token_accepted(status: int) -> bool:
-    """An answer that shows the token was accepted: a 2xx, or a 404 (the id looked up). A 3xx proves
-    nothing: routers redirect (a slash trimmed, %2F decoded) before anything authenticates."""
-    return 200 <= status < 300 or status == 404
+    """An answer that proves the token was accepted: a 2xx (a known session read). A 404 proves
+    nothing: a router answers it before anything authenticates (an id with an encoded slash or a dot
+    segment), so a request answered 404 cannot tell later whether the token has expired; nor a 3xx
+    (routers redirect before authenticating too)."""
+    return 200 <= status < 300
 
 
 def shown_request(method: str, url: str) -> str:

@@ -390,6 +390,43 @@ def test_a_token_that_never_worked_here_is_probed_with_a_request_that_worked_bef
     assert tokens.report()["refreshes"] == 2
 
 
+def test_a_404_proves_nothing_of_a_token_and_is_never_its_probe(tmp_path):
+    # A router answers 404 for a path it has no route for (an id with an encoded slash) before
+    # anything authenticates: sent again with an expired token, it still gets 404. As the probe, it
+    # made an expired token look valid, and every later 401 of that worker a false finding.
+    tokens = Tokens(Secret("tok-a"), command=in_turn(tmp_path, "tok-b"))
+    auth = TokenAuth(tokens)
+    expired = set()
+    server = FakeServer(lambda token, path: 404 if path == "unrouted" else 401 if token in expired else 200)
+    auth.send(server, get("ses_full", "tok-a"), {})
+    auth.send(server, get("unrouted", "tok-a"), {})
+    expired.add("tok-a")
+    assert auth.send(server, get("ses_nulls", "tok-a"), {}).status_code == 200
+    assert server.sent[2:] == [("tok-a", "ses_nulls"), ("tok-a", "ses_full"), ("tok-b", "ses_nulls")]
+
+
+def test_a_process_where_nothing_worked_yet_probes_a_known_read_once_a_token_worked_elsewhere(tmp_path):
+    # Under pytest -n, a worker whose first requests come after the token expired has no request of
+    # its own that worked: a known session's read (TokenAuth.probe_url) tells expiry from the
+    # request's own 401. Seen as 15 false "401 with the valid token" of unusual ids in one worker.
+    tokens = Tokens(Secret("tok-a"), command=in_turn(tmp_path, "tok-b"))
+    elsewhere, here = TokenAuth(tokens), TokenAuth(tokens)
+    here.probe_url = "http://127.0.0.1:9/v1/sessions/ses_full"
+    expired = set()
+    server = FakeServer(lambda token, path: 401 if token in expired else 200)
+    elsewhere.send(server, get("ses_full", "tok-a"), {})  # the token works in another process
+    expired.add("tok-a")
+    assert here.send(server, get("odd", "tok-a"), {}).status_code == 200
+    assert server.sent[1:] == [("tok-a", "odd"), ("tok-a", "ses_full"), ("tok-b", "odd")]
+    # A token that worked nowhere in the run is not probed, nor renewed: a wrong one.
+    (tmp_path / "x").mkdir()
+    never = TokenAuth(Tokens(Secret("tok-x"), command=in_turn(tmp_path / "x", "tok-y")))
+    never.probe_url = here.probe_url
+    refused = FakeServer(lambda token, path: 401)
+    assert never.send(refused, get("odd", "tok-x"), {}).status_code == 401
+    assert refused.sent == [("tok-x", "odd")]
+
+
 def test_a_renewed_tokens_401_stands_when_a_request_that_worked_works_with_it(tmp_path):
     tokens = Tokens(Secret("tok-a"), command=in_turn(tmp_path, "tok-b", "tok-c"))
     auth = TokenAuth(tokens)
