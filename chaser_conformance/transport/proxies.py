@@ -11,13 +11,13 @@
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import requests.utils
+import urllib3.util
 
 from ..settings.redact import SecretURL
 from ..settings.urls import is_loopback
@@ -33,10 +33,6 @@ class Route:
     def shown(self) -> str:
         return self.proxy.masked if self.proxy else "none"
 
-    def via(self) -> str:
-        """' through the proxy URL' for a message about the target, or ''."""
-        return f" through the proxy {self.shown}" if self.proxy else ""
-
 
 DIRECT_WHY = "no proxy in the environment"
 
@@ -44,7 +40,8 @@ DIRECT_WHY = "no proxy in the environment"
 def route(base_url: str, configured: str | None, source: str, environ: Mapping[str, str] = os.environ) -> Route:
     """The route to `base_url`: through the configured proxy (named by `source`), the environment's,
     or direct. Raises ValueError for a proxy in the environment that cannot be used."""
-    scheme, host = urlsplit(base_url).scheme, urlsplit(base_url).hostname or ""
+    parts = urlsplit(base_url)
+    scheme, host = parts.scheme, parts.hostname or ""
     if configured:
         chosen = Route(SecretURL(configured), source)
     else:
@@ -69,8 +66,7 @@ def _names(scheme: str) -> list[str]:
 
 def authorization(proxy: str) -> str | None:
     """The Proxy-Authorization value for a proxy URL with credentials (Basic), else None."""
-    parts = urlsplit(proxy)
-    if parts.username is None:
+    user, password = requests.utils.get_auth_from_url(proxy)  # percent-decoded
+    if not user and not password:
         return None
-    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-    return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+    return str(urllib3.util.make_headers(proxy_basic_auth=f"{user}:{password}")["proxy-authorization"])
