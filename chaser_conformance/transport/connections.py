@@ -63,7 +63,12 @@ def forget() -> None:
 
 class FinalResponse(http.client.HTTPResponse):
     """http.client's response that reads past every interim (1xx) answer to the final one. 101
-    (Switching Protocols) is final: the suite never asks for an upgrade."""
+    (Switching Protocols) is final: the suite never asks for an upgrade. Its bytes are counted for
+    the exchange's deadline ("N bytes in D s")."""
+
+    def __init__(self, sock: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.fp = deadline.Tally(self.fp)
 
     def _read_status(self) -> tuple[str, int, str]:
         for _ in range(MAX_INTERIM):

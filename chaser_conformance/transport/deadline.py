@@ -31,6 +31,7 @@ class Watch:
         self.seconds = seconds
         self.expired = False
         self.answered = False  # the status line and header fields came
+        self.received = 0  # bytes of answer that came in this attempt
         self._conn: Any = None
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
@@ -41,6 +42,7 @@ class Watch:
         self.pause()
         with self._lock:
             self._conn, self.expired, self.answered, self._done = conn, False, False, False
+            self.received = 0
             self._timer = threading.Timer(self.seconds, self._expire)
             self._timer.daemon = True
             self._timer.start()
@@ -67,8 +69,8 @@ class Watch:
         _shut(conn)
 
     def why(self) -> str:
-        came = "the status line and header fields came, the body did not end" if self.answered else "no answer came"
-        return f"answered too slowly: {came} within {self.seconds:g} s (CHASER_EXCHANGE_DEADLINE)"
+        came = "the body did not end" if self.answered else "no complete status line and header fields"
+        return f"answered too slowly: {self.received:,} bytes in {self.seconds:g} s, {came} (CHASER_EXCHANGE_DEADLINE)"
 
 
 def _shut(conn: Any) -> None:
@@ -113,6 +115,42 @@ def answered() -> None:
     watch = current()
     if watch is not None and not watch.expired:
         watch.answered = True
+
+
+def received(count: int) -> None:
+    """`count` bytes of the current attempt's answer came (interim answers included)."""
+    watch = current()
+    if watch is not None:
+        watch.received += count
+
+
+class Tally:
+    """A response's buffered reader that tells the current exchange how many bytes were read from it.
+    Only what http.client consumes is counted (`peek` is not); anything else is the reader's own."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def _counted(self, data: bytes) -> bytes:
+        received(len(data))
+        return data
+
+    def read(self, *args: Any) -> bytes:
+        return self._counted(self._reader.read(*args))
+
+    def read1(self, *args: Any) -> bytes:
+        return self._counted(self._reader.read1(*args))
+
+    def readline(self, *args: Any) -> bytes:
+        return self._counted(self._reader.readline(*args))
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._reader.readinto(buffer)
+        received(count or 0)
+        return count
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
 
 
 def pause() -> None:

@@ -112,32 +112,41 @@ HEADER_BYTES = 1 << 16
 INTERIM = re.compile(rb"HTTP/\d(\.\d)? 1(0[02-9]|[1-9]\d)\b")  # 1xx, but 101 (the suite never upgrades)
 
 
+def _final_head(raw: bytes) -> tuple[bytes, bytes, bytes]:
+    """The final answer's header section, the CRLF CRLF that ends it (empty: not yet), what follows."""
+    fields, found, content = raw.partition(b"\r\n\r\n")
+    while found and INTERIM.match(fields):  # a 1xx before the final answer (RFC 9110 §15.2)
+        fields, found, content = content.partition(b"\r\n\r\n")
+    return fields, found, content
+
+
 def _head_answer(sock: Any, max_body: int, read: float) -> RawAnswer:
     """A HEAD's answer read to the end of the connection (the request says Connection: close):
     http.client stops after the header fields, but whatever follows them is content that a HEAD
     must not have (RFC 9110 §9.3.2), and the check needs to see it. The read timeout bounds the
     whole answer, not each read: a server that trickles bytes does not make it longer."""
     raw = b""
-    deadline = time.monotonic() + read
+    ends = time.monotonic() + read
     try:
         while len(raw) <= HEADER_BYTES + max_body:
-            left = deadline - time.monotonic()
+            left = ends - time.monotonic()
             if left <= 0:
                 raise TimeoutError("the HEAD's answer did not end within the read timeout")
             sock.settimeout(left)
             chunk = sock.recv(65536)
+            deadline.received(len(chunk))
             if not chunk:
                 break
             raw += chunk
+            if _final_head(raw)[1]:
+                deadline.answered()
     except TimeoutError:
         if b"\r\n\r\n" not in raw:
             raise  # no answer in time
         # the header fields came; a server that keeps the connection open sent nothing more in time
     if not raw:
         raise http.client.RemoteDisconnected("the connection was closed before any response")
-    fields, found, content = raw.partition(b"\r\n\r\n")
-    while found and INTERIM.match(fields):  # a 1xx before the final answer (RFC 9110 §15.2)
-        fields, found, content = content.partition(b"\r\n\r\n")
+    fields, found, content = _final_head(raw)
     if not found:
         raise http.client.IncompleteRead(raw)
     stream = io.BytesIO(fields + b"\r\n\r\n")

@@ -16,6 +16,7 @@ from chaser_conformance.transport import verbatim
 from chaser_conformance.transport.answers import NoAnswer, no_answer
 from chaser_conformance.transport.client import ApiClient, RunLimits
 from chaser_conformance.transport.connections import asks_close, needs_own_connection
+from hostile import Answer, HostileServer
 from runner import run_suite_forked, target_env
 
 TOKEN = "demo-token-primary"
@@ -127,3 +128,28 @@ def test_an_interim_answer_is_read_past_on_every_path():
             assert (head.status_code, head.content) == (200, b"")
         finally:
             api.close()
+
+
+HEAD_FIELDS = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+
+
+# A pooled HEAD reads no body, so a trickle after the header fields is not its answer's.
+@pytest.mark.parametrize("method, path", [("GET", "pooled"), ("GET", "verbatim"), ("HEAD", "verbatim")])
+@pytest.mark.parametrize(
+    "at_once, came",
+    [(5, "no complete status line and header fields"), (len(HEAD_FIELDS) + 10, "the body did not end")],
+)
+def test_an_answer_past_its_deadline_says_how_many_bytes_came_in_how_long(method, path, at_once, came):
+    body = b'{"id": "ses_full"' + b" " * 983
+    # `at_once` bytes at once, then a byte a second: past a 0.5 s deadline.
+    with HostileServer(Answer(HEAD_FIELDS + body, trickle=1.0, trickle_from=at_once)) as server:
+        api = ApiClient(
+            server.base_url, Secret(TOKEN), limits=RunLimits(100, deadline=0.5), connect_timeout=5, read_timeout=5
+        )
+        send = api.request if path == "pooled" else api.request_verbatim
+        try:
+            with pytest.raises((NoAnswer, requests.ConnectionError)) as slow:
+                send(method, api.session_url("ses_full"))
+        finally:
+            api.close()
+    assert f"answered too slowly: {at_once} bytes in 0.5 s, {came}" in str(slow.value)
