@@ -18,7 +18,7 @@ from .exchange import Exchange
 from .findings import Problem
 from .headers import cors_problems, shared_cache_problems
 from .record import RunRecord
-from .statuses import HEAD_UNSUPPORTED, HTTP_REFUSALS, http_malformed, normalised_redirect, server_error
+from .statuses import HEAD_UNSUPPORTED, HTTP_REFUSALS, http_malformed, normalised_redirect, oversized, server_error
 
 DOCUMENTED_METHOD = GET_SESSION[0]
 JSON_MEDIA_TYPE = re.compile(r"[a-z0-9!#$&^_.-]+/[a-z0-9!#$&^_.+-]+\+json")  # RFC 6839 structured syntax suffix
@@ -245,7 +245,12 @@ class Assessor:
             text = f"HEAD answered {ex.status}: HEAD not supported (general-purpose servers MUST, RFC 9110 §9.1)"
             return [Problem("HEAD not supported", text)]
         if ex.status in HTTP_REFUSALS and http_malformed(ex):
-            return []  # HTTP's own answer to a request the suite made malformed or too large
+            # HTTP's own answer to a request the suite made malformed, or too large to say anything
+            too_large = oversized(ex)
+            if not too_large:
+                return []
+            text = f"inconclusive: {ex.status} for {too_large}: the server's limit, not the contract's answer"
+            return [Problem("request too large", text, inconclusive=True)]
         redirect = normalised_redirect(ex, self.requested_segment(ex) is not None)
         if redirect:
             return [Problem("route normalised", redirect)]

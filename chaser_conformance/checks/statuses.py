@@ -32,13 +32,20 @@ def malformed_field_value(value: str) -> bool:
 def http_malformed(ex: Exchange) -> bool:
     """The suite made the request malformed or oversized at the HTTP level: a control character in a
     field value (RFC 9110 §5.5), a request target or field section past common limits."""
-    headers = ex.request_headers
-    if any(malformed_field_value(str(v)) for v in headers.values()):
-        return True
+    return any(malformed_field_value(str(v)) for v in ex.request_headers.values()) or bool(oversized(ex))
+
+
+def oversized(ex: Exchange) -> str:
+    """What of the request is past what servers commonly read ("" when nothing): a refusal of it is
+    the server's limit, which says nothing about the contract (inconclusive)."""
     split = urlsplit(ex.url)
-    target = split.path + (f"?{split.query}" if split.query else "")
-    size = sum(len(str(k)) + len(str(v)) + 4 for k, v in headers.items())
-    return len(target.encode()) > REQUEST_TARGET_LIMIT or size > FIELD_SECTION_LIMIT
+    target = len((split.path + (f"?{split.query}" if split.query else "")).encode())
+    if target > REQUEST_TARGET_LIMIT:
+        return f"a request target of {target:,} octets (every server should read {REQUEST_TARGET_LIMIT:,}, RFC 9112 §3)"
+    size = sum(len(str(k)) + len(str(v)) + 4 for k, v in ex.request_headers.items())
+    if size > FIELD_SECTION_LIMIT:
+        return f"header fields of {size:,} octets (common servers read {FIELD_SECTION_LIMIT:,})"
+    return ""
 
 
 def normalised_path(path: str) -> str:

@@ -107,6 +107,7 @@ RULES: tuple[Rule, ...] = (
     Rule("client coding", "inconclusive", "a real client library that cannot decode an answer the contract allows", "RFC 9110 §8.4"),
     Rule("host probe inconclusive", "inconclusive", "a host-header probe the server refused cannot show reflection", "RFC 9110 §7.2"),
     Rule("429", "inconclusive", "back-pressure in a recording is not judged offline", "RFC 6585 §4"),
+    Rule("request too large", "inconclusive", "a refusal of a request target or header section past what servers commonly read is the server's limit", "RFC 9112 §3"),
 )
 # fmt: on
 BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}

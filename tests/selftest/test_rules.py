@@ -189,8 +189,16 @@ def test_a_redirect_anywhere_else_keeps_todays_rules(requested, location):
 def test_http_refusals_of_a_request_the_suite_made_malformed_are_not_findings():
     vt = exchange(400, auth=f"Bearer {TOKEN}\x0b")
     assert judge().assess(vt) == ([], []) and judge().settled(vt)
-    long_url = exchange(414, sid="s" * 9000)
-    assert judge().assess(long_url) == ([], [])
+    # A refusal of a request too large to read is the server's limit: inconclusive, never a failure.
+    big_fields = exchange(431)
+    big_fields.request_headers["X-Big"] = "b" * 9000
+    for long_request, what in (
+        (exchange(414, sid="s" * 9000), "a request target of 9,013 octets"),
+        (big_fields, "header fields of 9,"),
+    ):
+        failures, advisories = judge().assess(long_request)
+        assert not failures and [(p.rule, p.inconclusive) for p in advisories] == [("request too large", True)]
+        assert what in advisories[0].text and Levels(strict=True).of("request too large") == "advise"
     # The same request answered 200 is judged as ever; a 400 to a well-formed request is a finding.
     assert [p.rule for p in judge().assess(exchange(400))[0]] == ["undocumented status"]
 
