@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from ..checks import ContractViolation, Finding
+from ..checks.diagnosis import PREFLIGHT_SHARE
 from ..contract.exitcodes import INTERRUPTED, UNREACHABLE, on_interrupting_signals
 from ..reports import html as html_report
 from ..reports import junit, terminal
@@ -153,6 +154,12 @@ class RunHooks:
         lines = [f"chaser target: {run.target.label}"]
         if run.preflight is not None:
             lines.append(f"chaser DIAGNOSIS (a first read of each session): {run.preflight.message}")
+        if run.diagnostician.not_read:
+            read = len(run.target.session_ids) - run.diagnostician.not_read
+            lines.append(
+                f"chaser pre-flight: read the first {read} of {len(run.target.session_ids)} sessions "
+                f"(its share of the request cap is {PREFLIGHT_SHARE:.0%}); the tests read them all"
+            )
         # The settings that were set (or decided by the run); with -v all of them. Every artifact has all.
         at_default = tuple(f"[{s}]" for s in ("default", *(f"profile {p}" for p in PROFILES)))
         shown = [line for line in used_settings(run) if config.option.verbose > 0 or not line.endswith(at_default)]

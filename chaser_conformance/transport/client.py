@@ -308,6 +308,7 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = (connect_timeout, read_timeout)
+        self.limits = limits
         self.http = http_session(self.base_url, limits, ca_bundle, witness, auth, proxy)
 
     def __repr__(self) -> str:

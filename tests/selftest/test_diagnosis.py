@@ -177,3 +177,23 @@ def test_a_pre_flight_read_without_a_usable_answer_is_a_finding_not_dropped(tmp_
     rule = "broken answer" if missed == "no-status-line" else "no answer"
     assert [c["rule"] for c in summary["causes"]] == [rule], summary["causes"]
     assert run.failed == ["reads_outside_the_tests"], run.failed
+
+
+def test_the_pre_flight_spends_only_its_share_of_the_request_cap():
+    from chaser_conformance.checks.diagnosis import PREFLIGHT_SHARE, Diagnostician
+    from chaser_conformance.settings.secret import Secret
+    from chaser_conformance.transport.client import ApiClient, RunLimits
+    from chaser_conformance.transport.target import Target
+
+    limits = RunLimits(50)
+    with serve_in_thread() as server:
+        store = server.app.store
+        ids = (*store.primary.sessions, *(f"ses_extra_{n}" for n in range(30)))
+        target = Target(server.base_url, Secret(str(store.primary.token)), ids, None, embedded=False)
+        timeouts = {"connect_timeout": 5, "read_timeout": 5}
+        doctor = Diagnostician(
+            target, lambda: ApiClient(target.base_url, target.token, limits=limits, **timeouts), lambda s: "env"
+        )
+        doctor.preflight()
+    share = int(50 * PREFLIGHT_SHARE)
+    assert limits.sent == share and doctor.not_read == len(ids) - share
