@@ -30,14 +30,13 @@ from .run.hooks import abort, report_paths
 from .run.hooks import register as register_hooks
 from .run.run import Run, RunAborted
 from .run.shared import INPUT_KEY
-from .run.token_command import ended_by_signals
 from .run.waivers import WaiverError, load_waivers
 from .run.xdist import XdistExchange, schedule_one_at_a_time
 from .settings import CONFIG_CLI, CONFIG_ENV, EMBEDDED_CLI, FIELDS, FIELDS_BY_NAME, Settings, SettingsError, resolve
 from .settings.fields import SHARED_OPTIONS
 from .settings.paths import cache_dir
 from .settings.profiles import Profile
-from .transport.client import ApiClient, RunLimits, RunStopped, Target
+from .transport.client import ApiClient, RunLimits, Target
 
 PLUGIN_NAME = "chaser-conformance"
 XDIST_PLUGIN_NAME = "chaser-conformance-xdist"
@@ -136,17 +135,13 @@ def pytest_configure(config: pytest.Config) -> None:
         # verdict in what can be written (nothing when the reports directory is not one)
         word = "usage error" if run.reports_dir.is_dir() else None
         abort(run.reports_dir, RunAborted(word, f"chaser settings: {unusable}", exitcodes.USAGE))
-    try:  # a signal before the run's handlers are in place (its token command, the embedded server) ends it too
-        with ended_by_signals() as arm:
-            arm()
-            run.open()
-    except RunStopped as stop:
-        run.close()
-        abort(
-            run.reports_dir, RunAborted("interrupted", f"chaser: {stop} while the run started", exitcodes.INTERRUPTED)
-        )
+    try:
+        run.open()
     except RunAborted as aborted:
         abort(run.reports_dir, aborted)
+    if run.signal is not None and conformance_run and not shared:
+        # Interrupted while it started: each test is reported as not run, serially (no worker starts).
+        config.option.dist, config.option.tx, config.option.numprocesses = "no", [], 0
     if conformance_run:  # Hypothesis' tables go to the user's cache, not into the directory the run is started in
         hypothesis.configuration.set_hypothesis_home_dir(cache_dir() / "hypothesis")
     if conformance_run and not getattr(config.option, "xmlpath", None):

@@ -181,6 +181,8 @@ class RunHooks:
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
+            if self.run.signal is not None:  # interrupted before any test (while the run started)
+                item.add_marker(pytest.mark.skip(reason=f"did not run: the run was interrupted by {self.run.signal}"))
             waiver = self.run.waiving.by_name(item.nodeid, item.name)
             if waiver is not None:
                 item.add_marker(pytest.mark.xfail(reason=self.run.waiving.said(waiver), strict=False))

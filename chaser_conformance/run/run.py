@@ -22,6 +22,7 @@ import datetime as dt
 import os
 import random
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,9 @@ from ..transport.answers import BrokenAnswer, NoAnswer
 from ..transport.client import ApiClient, RunLimits, RunStopped, open_target
 from ..transport.proxies import DIRECT_WHY, Route, route
 from ..transport.stops import check_reachable
+from ..transport.target import Target, unopened_target
 from .shared import RemoteLimits
-from .token_command import end_running_commands
+from .token_command import end_running_commands, ended_by_signals
 from .tokens import TokenError, open_tokens
 from .waivers import Waiver, Waiving
 
@@ -70,6 +72,39 @@ class Outcome:
     findings: tuple[Finding, ...] = ()
     error: str = ""  # a failure without findings: its exception's line (the cause's key)
     reason: str = ""  # a cause waiver's words, when `add()` waived the failure
+
+
+def _connect(settings: Settings, shared: dict[str, Any] | None) -> tuple[Route, Target, Callable[[], None]]:
+    """How requests reach the target, the target (the embedded server started now, a token command
+    run now) and how to release it. RunAborted for a setting that cannot work; RunStopped when a
+    signal came meanwhile, saying during what."""
+    try:
+        auth = open_tokens(settings, shared)
+    except TokenError as exc:
+        raise RunAborted("usage error", f"chaser settings: {exc}", USAGE) from None
+    except RunStopped as stop:  # a signal while the first token command ran
+        raise RunStopped(f"{stop} while the token command ran", INTERRUPTED) from None
+    way = Route(None, DIRECT_WHY)  # the embedded server is the suite's own: never through a proxy
+    try:
+        if settings.base_url is not None:
+            way = route(settings.base_url, settings.proxy, str(settings.source_of("proxy")))
+    except ValueError as exc:
+        raise RunAborted("usage error", f"chaser settings: {exc}", USAGE) from None
+    try:
+        target, release = open_target(
+            settings.base_url,
+            auth.secrets()[-1] if auth else None,
+            settings.session_id,
+            settings.foreign_session_id,
+            embedded_url=shared["base_url"] if shared and settings.embedded else None,
+            auth=auth,
+            proxy=way.proxy,
+        )
+    except ServerStartError as exc:
+        raise RunAborted(None, f"chaser: the embedded reference server did not start: {exc}", INTERNAL_ERROR) from None
+    except RunStopped as stop:
+        raise RunStopped(f"{stop} while the run started", INTERRUPTED) from None
+    return way, target, release
 
 
 class Run:
@@ -106,7 +141,8 @@ class Run:
             )
         )
         self.stopped: RunStopped | None = None
-        self.signal: str | None = None  # "SIGINT" or "SIGTERM" when one ended the run
+        # The signal that ended the run ("SIGTERM"; "SIGTERM while the token command ran" before it was open)
+        self.signal: str | None = None
         self.contract = load_contract()
         tracked = tuple(f.pointer for f in self.contract.fields() if f.nullable or not f.required)
         self.record = RunRecord(tracked=tracked)
@@ -118,33 +154,18 @@ class Run:
         self._release: Any = lambda: None
 
     def open(self) -> None:
-        """The token (its command run now) and the target (the embedded server started now)."""
-        shared = self.shared
+        """The token (its command run now) and the target (the embedded server started now). A signal
+        meanwhile, before the run's own handlers are in place, ends the run as interrupted at once:
+        its target is then the settings' and nothing is sent; every test is reported as not run."""
         try:
-            auth = open_tokens(self.settings, shared)
-        except TokenError as exc:
-            raise RunAborted("usage error", f"chaser settings: {exc}", USAGE) from None
-        except RunStopped as stop:  # a signal while the first token command ran
-            raise RunAborted("interrupted", f"chaser: {stop} while the token command ran", INTERRUPTED) from None
-        try:  # the embedded server is the suite's own: never through a proxy
-            if self.settings.base_url is not None:
-                self.route = route(self.settings.base_url, self.settings.proxy, str(self.settings.source_of("proxy")))
-        except ValueError as exc:
-            raise RunAborted("usage error", f"chaser settings: {exc}", USAGE) from None
-        try:
-            self.target, self._release = open_target(
-                self.settings.base_url,
-                auth.secrets()[-1] if auth else None,
-                self.settings.session_id,
-                self.settings.foreign_session_id,
-                embedded_url=shared["base_url"] if shared and self.settings.embedded else None,
-                auth=auth,
-                proxy=self.route.proxy,
-            )
-        except ServerStartError as exc:
-            raise RunAborted(
-                None, f"chaser: the embedded reference server did not start: {exc}", INTERNAL_ERROR
-            ) from None
+            with ended_by_signals() as arm:
+                arm()
+                self.route, self.target, self._release = _connect(self.settings, self.shared)
+        except RunStopped as stop:
+            self.signal = str(stop).removeprefix("interrupted by ")
+            self.limits.interrupt(str(stop))
+            s = self.settings
+            self.target = unopened_target(s.base_url, s.api_token, s.session_id, s.foreign_session_id)
         self.judge = Judge(self.contract, self.target, self.record, levels=self.levels, ledger=self.ledger)
         self.model = RunModel(self.target, self.profile.name, self.seed, [], record=self.record, levels=self.levels)
         source = lambda name: f"{name} from {self.settings.source_of(name)}"  # noqa: E731
@@ -157,7 +178,7 @@ class Run:
     def check_target(self) -> None:
         """Before any test, against a configured target: one read says whether it answers at all
         (else RunAborted, exit 69), then one read of each known session names a setup mistake."""
-        if self.target.embedded:
+        if self.target.embedded or self.signal is not None:
             return
         unreachable = check_reachable(self.target, self.settings, self.limits, self.witness)  # type: ignore[arg-type]
         if unreachable:

@@ -63,3 +63,18 @@ def open_target(
         embedded=True,
     )
     return target, (server.stop if server else lambda: None)
+
+
+def unopened_target(
+    base_url: str | None, token: Secret | None, session_ids: tuple[str, ...], foreign: str | None
+) -> Target:
+    """The target a run names when a signal ended it before it was open (during its token command or
+    the embedded server's start): nothing is sent to it, and its token may be unknown."""
+    if base_url is not None:
+        return Target(base_url, token or Secret(""), session_ids, foreign, embedded=False)
+    from ..server import Store
+
+    store = Store()
+    sessions = tuple(store.primary.sessions)
+    # Port 0: no server listens (a URL, as the tests are collected against one)
+    return Target("http://127.0.0.1:0", store.primary.token, sessions, next(iter(store.other.sessions)), embedded=True)

@@ -129,6 +129,11 @@ def test_a_signal_abandons_the_exchange_the_run_waits_on_and_every_channel_is_wr
     summary = json.loads((reports / "summary.json").read_text())
     assert summary["verdict"] == "interrupted" and f"verdict: {summary['verdict_line']}" in output
     assert f"interrupted by {name}" in output
+    assert summary["not_run"] and all("did not run" in t["reason"] for t in summary["not_run"])
+    assert_every_channel_tells_every_test(reports, summary)
+
+
+def assert_every_channel_tells_every_test(reports, summary):
     assert sorted(p.name for p in reports.iterdir()) == [
         "failures.jsonl",
         "junit.xml",
@@ -136,9 +141,11 @@ def test_a_signal_abandons_the_exchange_the_run_waits_on_and_every_channel_is_wr
         "summary.json",
         "summary.md",
     ]
-    assert summary["not_run"] and all("did not run" in t["reason"] for t in summary["not_run"])
     counts = summary["counts"]
     assert len(summary["tests"]) == sum(counts.values()) and len(summary["tests"]) > 60  # every test, told
+    cases = list(ET.parse(reports / "junit.xml").getroot().iter("testcase"))
+    assert len(cases) == len(summary["tests"])
+    assert f"Verdict: {summary['verdict_line']}" in (reports / "report.html").read_text()
 
 
 def test_a_usage_error_replaces_an_earlier_summary_with_its_own(tmp_path):
@@ -303,7 +310,9 @@ def test_a_signal_while_the_embedded_server_starts_ends_the_run_as_interrupted(t
     killer.join()
     assert run.returncode == 2, run.output[-3000:]
     assert "interrupted by SIGTERM while the run started" in run.output and "Traceback" not in run.output
-    assert json.loads((tmp_path / "reports" / "summary.json").read_text())["verdict"] == "interrupted"
+    summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
+    assert summary["verdict"] == "interrupted" and summary["counts"]["passed"] == 0
+    assert_every_channel_tells_every_test(tmp_path / "reports", summary)
 
 
 def alive(pid):
@@ -316,8 +325,12 @@ def alive(pid):
         return False
 
 
-@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGQUIT"])
-def test_a_signal_during_the_token_command_ends_the_run_and_the_command_with_all_it_started(tmp_path, name):
+@pytest.mark.parametrize(
+    "name, workers",
+    [("SIGTERM", ()), ("SIGHUP", ()), ("SIGQUIT", ()), ("SIGTERM", ("-n", "2"))],
+    ids=["SIGTERM", "SIGHUP", "SIGQUIT", "SIGTERM-two-workers"],
+)
+def test_a_signal_during_the_token_command_ends_the_run_and_the_command_with_all_it_started(tmp_path, name, workers):
     # A token command that starts a child of its own and then waits (a login that hangs).
     script = tmp_path / "token.sh"
     # command.pid appears whole (renamed into place): the signal is sent as soon as it exists.
@@ -330,11 +343,15 @@ def test_a_signal_during_the_token_command_ends_the_run_and_the_command_with_all
         "CHASER_SESSION_ID": "ses_1",
         "CHASER_TOKEN_COMMAND": f"sh {script}",
     }
-    reports, process = start(tmp_path, env)
+    reports, process = start(tmp_path, env, workers)
     output = ended_by(process, name, once=lambda: (tmp_path / "command.pid").is_file())  # the command runs
     assert "Traceback" not in output and f"interrupted by {name} while the token command ran" in output, output
     summary = json.loads((reports / "summary.json").read_text())
-    assert summary["verdict"] == "interrupted"
+    assert summary["verdict"] == "interrupted" and f"verdict: {summary['verdict_line']}" in output
     assert (reports / "summary.md").read_text().startswith("# Chaser conformance: interrupted")
+    # Every test is told, as not run, in every channel: none ran, and none is missing.
+    assert_every_channel_tells_every_test(reports, summary)
+    why = f"did not run: the run was interrupted by {name} while the token command ran"
+    assert summary["counts"]["passed"] == 0 and {t["message"] for t in summary["tests"]} == {why}
     pids = [int((tmp_path / f"{who}.pid").read_text()) for who in ("command", "child")]
     assert wait_for(lambda: not any(alive(pid) for pid in pids), timeout=5), "a process of the token command lives on"
