@@ -28,7 +28,7 @@ def prefix(model: RunModel) -> list[str]:
         f'<p class="chaser-verdict" style="color:{colour}">Verdict: {escape(line)}</p>',
         f"<p>Target: {escape(model.target.label)}; profile {escape(model.profile)}; "
         f"seed <code>{model.seed}</code> (replay: <code>CHASER_SEED={model.seed}</code>); "
-        f"{model.sent} requests sent</p>",
+        f"{escape(model.requests_line())}</p>",
     ]
     if model.stopped:
         parts.append(f"<p><strong>Run stopped:</strong> {escape(str(model.stopped))}</p>")

@@ -25,7 +25,7 @@ def markdown(model: RunModel, files: list[Path]) -> str:
         f"# Chaser conformance: {line}",
         "",
         f"Target `{model.target.base_url}`{where}, profile `{model.profile}`, seed `{model.seed}` "
-        f"(replay with `CHASER_SEED={model.seed}`), spec `{spec_hash()[:19]}`.",
+        f"(replay with `CHASER_SEED={model.seed}`), spec `{spec_hash()[:19]}`; {model.requests_line()}.",
         "",
     ]
     if model.stopped:

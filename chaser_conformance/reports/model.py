@@ -185,6 +185,7 @@ class RunModel:
     diagnosis: Diagnosis | None = None
     workers: dict[str, str] = field(default_factory=dict)  # pytest -n: worker -> base URL it used
     sent: int = 0
+    resent: int = 0  # of them, sent again by the client on its own (connections.py)
     cap: int = 0
     files: list[Path] = field(default_factory=list)  # every report written, for the links
     leaks: list[Path] = field(default_factory=list)
@@ -209,13 +210,14 @@ class RunModel:
         configuration: list[str],
         sent: int,
         cap: int,
+        resent: int = 0,
         diagnosis: Diagnosis | None,
         notes: list[str],
         ending: str | None,
         token: dict[str, Any] | None,
     ) -> None:
         """How the run ended, as the run decided it (run.Run.finish), before any channel renders it."""
-        self.stopped, self.configuration, self.sent, self.cap = stopped, configuration, sent, cap
+        self.stopped, self.configuration, self.sent, self.cap, self.resent = stopped, configuration, sent, cap, resent
         self.diagnosis, self.notes, self.ending, self.token = diagnosis, notes, ending, token
 
     def written(self, files: list[Path], leaks: list[Path], unwritten: list[str] | None = None) -> None:
@@ -277,6 +279,7 @@ class RunModel:
             "verdict_line": line,
             "stopped": str(self.stopped) if self.stopped else None,
             "requests_sent": self.sent,
+            "requests_resent": self.resent,
             "counts": self.counts,
             "not_run": [{"test": n, "reason": r} for n, r in self.tally.not_run().items()],
             "diagnosis": self.diagnosis.message if self.diagnosis else None,
@@ -319,6 +322,18 @@ class RunModel:
             "token": self.token,
             "notes": self.notes,  # waivers no longer needed, causes of a baseline fixed, ...
         }
+
+    def requests_line(self) -> str:
+        """What was sent: the same words in every channel. A request sent again on its own is
+        recorded (RFC 9112 §9.3.1 allows it when a reused connection closed before any answer; its
+        answer is judged as any other)."""
+        again = (
+            f"; {self.resent} sent again on a new connection after a reused one closed before any answer,"
+            " as RFC 9112 §9.3.1 allows"
+            if self.resent
+            else ""
+        )
+        return f"{self.sent} requests sent (cap {self.cap}{again})"
 
     def token_line(self) -> str | None:
         """How the token held up: the same words in the terminal and summary.md."""

@@ -64,10 +64,7 @@ def write_causes(tr: Any, model: RunModel) -> None:
 
 def write_summary(tr: Any, model: RunModel, report_paths: list[Any]) -> None:
     tr.section("chaser conformance", sep="=")
-    tr.write_line(
-        f"target: {model.target.label}; profile {model.profile}; seed {model.seed}; "
-        f"{model.sent} requests sent (cap {model.cap})"
-    )
+    tr.write_line(f"target: {model.target.label}; profile {model.profile}; seed {model.seed}; {model.requests_line()}")
     if model.stopped is not None:
         tr.write_line(f"RUN STOPPED: {model.stopped} (exit {model.stopped.exit_code})", red=True)
     word, line = model.verdict

@@ -152,6 +152,7 @@ class Run:
         self.preflight: Diagnosis | None = None
         self.route = Route(None, DIRECT_WHY)  # how requests reach the target (open())
         self._release: Any = lambda: None
+        self._resent_by_workers = 0  # pytest -n: the requests the workers' clients sent again
 
     def open(self) -> None:
         """The token (its command run now) and the target (the embedded server started now). A signal
@@ -267,12 +268,14 @@ class Run:
             "base_url": self.target.base_url,
             "waived": self.waiving.worker_output(),
             "stopped": [self.stopped.message, self.stopped.exit_code] if self.stopped else None,
+            "resent": self.limits.resent,
         }
 
     def merge(self, worker: str, data: dict[str, Any]) -> None:
         self.record.merge(data["record"])
         self.model.worker(worker, data["base_url"])
         self.waiving.merge(data["waived"])
+        self._resent_by_workers += data["resent"]
         if data["stopped"]:
             self.stop(RunStopped(*data["stopped"]))
 
@@ -302,6 +305,7 @@ class Run:
             stopped=self.stopped,
             configuration=used_settings(self),
             sent=self.limits.sent,
+            resent=self.limits.resent + self._resent_by_workers,
             cap=self.limits.max_requests,
             diagnosis=diagnosis,
             notes=self.waiving.notes(self.model, finished),

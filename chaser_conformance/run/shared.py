@@ -82,6 +82,7 @@ class RemoteLimits(Interruptible):
         self._call("register_worker", os.getpid())  # the controller tells it when the run is interrupted
         self._credit = 0
         self._silent = False
+        self.resent = 0  # sent again by the client on its own, in this worker
         self._lock = threading.Lock()
 
     def _call(self, name: str, *args: Any) -> Any:
@@ -93,9 +94,10 @@ class RemoteLimits(Interruptible):
     def sent(self) -> int:
         return int(self._call("totals")[0])
 
-    def before_send(self) -> None:
+    def before_send(self, again: bool = False) -> None:
         self._check_interrupted()  # a signal reached this worker: no request after it
         with self._lock:
+            self.resent += again  # this worker's: the controller adds them up (Run.merge)
             if self._credit > 0:
                 self._credit -= 1
                 return

@@ -177,7 +177,7 @@ class GuardedAdapter(HTTPAdapter):
                     raise
                 if not connections.closed_before_answer(exc):
                     raise
-            self.limits.before_send()  # sent again: a request of its own, within the cap
+            self.limits.before_send(again=True)  # sent again: a request of its own, within the cap, recorded
 
     def send_verbatim(
         self, method: str, url: str, authorization: object, timeout: tuple[float, float], verify: Any

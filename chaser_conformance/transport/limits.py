@@ -92,6 +92,7 @@ class RunLimits(Interruptible):
         self.deadline = deadline
         self._patience = retry_after_total
         self.sent = 0
+        self.resent = 0  # sent again by the client on its own (a reused connection closed first)
         self._interval = 1.0 / rate if rate else 0.0
         self._next = 0.0
         self._silent_in_a_row = 0
@@ -168,8 +169,12 @@ class RunLimits(Interruptible):
         with self._lock:
             self.sent -= unused
 
-    def before_send(self) -> None:
+    def before_send(self, again: bool = False) -> None:
+        """A request goes out (`again`: one the client sends again on its own, connections.py)."""
         delay = self.reserve()
+        if again:
+            with self._lock:
+                self.resent += 1
         if delay > 0:
             with self.waiting():
                 time.sleep(delay)  # pacing towards the configured rate limit, not synchronisation

@@ -89,6 +89,21 @@ def test_a_reused_connection_closed_under_a_request_is_retried_only_when_idempot
             api.close()
         served = [entry for entry in server.app.journal if entry[0] == "POST"]
         assert len(served) == 1  # sent once, on a new connection: never repeated
+    assert api.limits.resent == 3 and api.limits.sent == 5 + 3  # each resend recorded, within the cap
+
+
+@pytest.mark.parametrize("args", [(), ("-n", "2")], ids=["serial", "two-workers"])
+def test_the_requests_sent_again_are_told_in_every_channel(tmp_path, args):
+    with serve_in_thread(["idle-close-on-reuse"]) as server:
+        run = run_suite_forked(tmp_path, target_env(server), args)
+    reports = tmp_path / "reports"
+    summary = json.loads((reports / "summary.json").read_text())
+    assert run.returncode == 0 and summary["verdict"] == "conformant", run.output[-3000:]
+    resent = summary["requests_resent"]
+    assert 0 < resent < summary["requests_sent"]
+    words = f"{summary['requests_sent']} requests sent (cap 2000; {resent} sent again on a new connection"
+    assert words in run.output and words in (reports / "summary.md").read_text()
+    assert words in (reports / "report.html").read_text()
 
 
 def test_a_request_without_accept_encoding_is_never_sent_byte_for_byte(tmp_path):
