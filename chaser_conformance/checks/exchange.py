@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
@@ -125,9 +126,13 @@ def curl_line(ex: Exchange, token: str | None = None) -> str:
     """A curl command that sends the request again. Where the request carried the run's token (in
     Authorization, another header, a cookie or the URL) the line says `$CHASER_API_TOKEN` instead;
     other credentials (a truncated token, another scheme) stay masked, as in the rest of the report."""
-    parts = [shlex.quote(p) for p in ("curl", "-i", "-X", ex.method)] + [shell_word(ex.url, token)]
+    # curl -X HEAD would wait for a body that never comes: -I sends HEAD and reads the header alone.
+    method = ("curl", "-I") if ex.method == "HEAD" else ("curl", "-i", "-X", ex.method)
+    parts = [shlex.quote(p) for p in method] + [shell_word(ex.url, token)]
     if any(ch in ex.url for ch in "[]{}"):
         parts.append("--globoff")  # curl would read brackets and braces in the URL as a pattern
+    if any(segment in (".", "..") for segment in urlsplit(ex.url).path.split("/")):
+        parts.append("--path-as-is")  # curl would remove the dot segments the request sent
     for name, value in ex.request_headers.items():
         if name.lower() in CURL_SKIPS:
             continue

@@ -70,6 +70,7 @@ RULES: tuple[Rule, ...] = (
     # exposure
     Rule("read without valid credentials", "exposure", "a credential that does not carry the token must not read a session", "RFC 6750 §3.1", PERSPECTIVE),
     Rule("foreign session readable", "exposure", "one account's token must not read another account's session", f"{OAS} BearerAuth", PERSPECTIVE),
+    Rule("read through another shape", "exposure", "a caller who may not read a session must not read it through another method, route spelling, parameter or header field either", "RFC 6750 §3.1", PERSPECTIVE),
     Rule("existence disclosed", "exposure", "a caller who may not read a session must get the same answer as for an id that does not exist", "RFC 9110 §15.5.5", PERSPECTIVE),
     # protocol
     Rule("server error", "protocol", "no request a client can send may cause a 5xx", "RFC 9110 §15.6", STATUS),
@@ -88,6 +89,7 @@ RULES: tuple[Rule, ...] = (
     Rule("lenient credential", "leniency", "a credential that still carries the whole token (another spelling, scheme or place) read a session: the caller held the token", "RFC 6750 §2.1", CHECK),
     Rule("HEAD disagrees with GET", "leniency", "HEAD SHOULD answer with GET's status and header fields: a HEAD that is not GET without content is HEAD half supported", "RFC 9110 §9.3.2"),
     Rule("HEAD not supported", "leniency", "general-purpose servers must support HEAD, but openapi.yaml documents GET only", "RFC 9110 §9.1", STATUS),
+    Rule("route spelling read", "leniency", "the owner's token read a session through a spelling of its route that keeps the id (a trailing or doubled slash, a dot segment, the fixed path's case): a lenient router, harmless while it checks credentials there too", "RFC 3986 §6.2"),
     Rule("route normalised", "leniency", "a redirect to the request's own URL after the normalisation frameworks apply (%2F, slashes)", "RFC 9110 §15.4", STATUS),
     Rule("404 media type", "leniency", "a 404 in another JSON media type (+json) parses for every JSON client", "RFC 6839 §3.1"),
     # hygiene

@@ -180,7 +180,13 @@ class GuardedAdapter(HTTPAdapter):
             self.limits.before_send(again=True)  # sent again: a request of its own, within the cap, recorded
 
     def send_verbatim(
-        self, method: str, url: str, authorization: object, timeout: tuple[float, float], verify: Any
+        self,
+        method: str,
+        url: str,
+        authorization: object,
+        timeout: tuple[float, float],
+        verify: Any,
+        more: Mapping[str, str] | None = None,
     ) -> requests.Response:
         """`send` for a request target sent byte for byte (verbatim.py), as a requests.Response."""
         if origin(url) != self.origin:
@@ -191,6 +197,7 @@ class GuardedAdapter(HTTPAdapter):
             "Accept-Encoding": verbatim.ACCEPT_ENCODING,
             "Accept": "*/*",
             "Connection": "close",
+            **(more or {}),
         }
         if authorization is not None:
             current = self.auth.current_for(str(authorization)) if self.auth is not None else authorization
@@ -347,14 +354,17 @@ class ApiClient:
         except (requests.Timeout, requests.ConnectionError) as exc:
             raise NoAnswer(method, mask(url, self.token), mask(no_answer(exc), self.token)) from None
 
-    def request_verbatim(self, method: str, url: str, *, authorization: object = _DEFAULT) -> requests.Response:
+    def request_verbatim(
+        self, method: str, url: str, *, authorization: object = _DEFAULT, headers: Mapping[str, str] | None = None
+    ) -> requests.Response:
         """Send `url`'s path byte for byte (requests and urllib3 re-encode an invalid
-        percent-escape), within the run's limits: for near-miss and malformed ids."""
+        percent-escape, and remove dot segments), within the run's limits: for near-miss and
+        malformed ids, and the request shapes. `headers`: more header fields."""
         __tracebackhide__ = True  # its locals hold credentials
         auth = self.authorization() if authorization is _DEFAULT else authorization
         adapter = self.http.get_adapter(url)
         assert isinstance(adapter, GuardedAdapter)
-        return adapter.send_verbatim(method, url, auth, self.timeout, self.http.verify)
+        return adapter.send_verbatim(method, url, auth, self.timeout, self.http.verify, headers)
 
     def get_session(self, session_id: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", self.session_url(session_id), **kwargs)

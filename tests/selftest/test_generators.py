@@ -144,3 +144,30 @@ def test_no_seed_and_no_id_shape_makes_a_generator_fail():
         for sid in IDS:
             assert list(near_misses([sid], seed).compositions([sid], 40))
         assert list(near_credentials(f"{TOKEN}-{seed}", seed).compositions([f"Bearer {TOKEN}-{seed}"], 40))
+
+
+def test_each_request_shape_is_covered_once_and_only_an_id_change_is_lossy():
+    from chaser_conformance.generators.shapes import Shape, origin, request_shapes, transformations
+
+    generator = request_shapes(seed=3)
+    start = origin("/api", "ses full")
+    covered = list(generator.coverage([start]))
+    assert [c.label for c in covered] == [t.name for t in transformations()]  # every shape applies once
+    assert {c.label for c in covered if c.lossy} == {"matrix parameter", "format suffix"}
+    shapes = {c.label: Shape.read(c.value) for c in covered}
+    assert shapes["HEAD"] == Shape("HEAD", "/api/v1/sessions/ses%20full", ())
+    assert shapes["dot segment"].target == "/api/./v1/sessions/ses%20full"
+    assert shapes["fixed segment percent-encoded"].target == "/api/v1/%73essions/ses%20full"
+    assert shapes["forwarded from loopback"].headers == (("X-Forwarded-For", "127.0.0.1"),)
+    again = [c.value for c in request_shapes(seed=3).compositions([start], 20)]
+    assert again == [c.value for c in generator.compositions([start], 20)]  # a seed replays them
+    assert all(Shape.read(v).path.startswith("/api/") for v in again)
+
+
+def test_a_head_curl_line_reads_the_header_alone():
+    from requests.structures import CaseInsensitiveDict
+
+    from chaser_conformance.checks.exchange import Exchange, curl_line
+
+    ex = Exchange("HEAD", "http://h/v1/sessions/a", CaseInsensitiveDict(), 200, "OK", {}, b"")
+    assert curl_line(ex) == "curl -I http://h/v1/sessions/a"

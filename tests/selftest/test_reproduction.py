@@ -6,7 +6,9 @@ import shutil
 import subprocess
 
 import pytest
+from requests.structures import CaseInsensitiveDict
 
+from chaser_conformance.checks.exchange import Exchange, curl_line
 from chaser_conformance.server import serve_in_thread
 from chaser_conformance.server.store import Store, seed
 from chaser_conformance.settings.secret import Secret
@@ -26,7 +28,9 @@ def examples(markdown):
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl, which the reproductions name")
-@pytest.mark.parametrize("fault", ["missing-id", "query-the-token-reads", "cross-account", "any-bearer-reads"])
+@pytest.mark.parametrize(
+    "fault", ["missing-id", "query-the-token-reads", "cross-account", "any-bearer-reads", "head-skips-auth"]
+)
 def test_a_curl_line_from_summary_md_gets_the_recorded_status_in_a_shell(tmp_path, fault):
     accounts = seed()
     accounts["primary"].token = Secret(TOKEN)
@@ -52,5 +56,19 @@ def test_a_curl_line_from_summary_md_gets_the_recorded_status_in_a_shell(tmp_pat
     lines = [c for _, c in runnable]
     if fault == "query-the-token-reads":  # the token where it was sent, as a reference: not a mask
         assert any("access_token=$CHASER_API_TOKEN" in c for c in lines), lines
-    elif fault != "any-bearer-reads":  # whose example is another token: masked, and it still reads
+    elif fault not in ("any-bearer-reads", "head-skips-auth"):  # another token, masked; or none at all
         assert any('-H "Authorization: Bearer $CHASER_API_TOKEN"' in c for c in lines), lines
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+@pytest.mark.parametrize("path, status", [("/./v1/sessions/ses_full", 200), ("/v1/x/../sessions/ses_full", 200)])
+def test_a_curl_line_sends_the_dot_segments_the_request_sent(path, status):
+    # Without --path-as-is curl removes them, and the request it sends is the documented one (401).
+    with serve_in_thread(["normalised-route-skips-auth"]) as server:
+        ex = Exchange("GET", server.base_url + path, CaseInsensitiveDict(), status, "OK", {}, b"")
+        line = curl_line(ex)
+        assert "--path-as-is" in line
+        answer = subprocess.run(
+            ["sh", "-c", line + " --silent --max-time 10"], capture_output=True, text=True, timeout=30
+        )
+    assert re.match(rf"HTTP/[\d.]+ {status}\b", answer.stdout), (line, answer.stdout[:200])

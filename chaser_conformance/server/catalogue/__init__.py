@@ -24,6 +24,7 @@ from .protocol import PROTOCOL_FAULTS
 from .schema import SCHEMA_FAULTS
 from .security import FOREIGN_404_FAULTS, SECURITY_FAULTS, SECURITY_HEADER_FAULTS
 from .semantics import SEMANTIC_FAULTS
+from .shapes import SHAPE_FAULTS, SHAPE_VARIANTS
 from .switch import Switch
 from .variants import VARIANTS as CONFORMANT
 
@@ -44,6 +45,7 @@ FAULTS = [
     *CLIENT_FAULTS,
     *HTTP_SEMANTICS_FAULTS,
     *DISCLOSURE_FAULTS,
+    *SHAPE_FAULTS,
 ]
 VARIANTS = [
     *CONFORMANT,
@@ -54,6 +56,7 @@ VARIANTS = [
     *DISCLOSURE_VARIANTS,
     *FRAMEWORK_VARIANTS,
     *CONNECTION_VARIANTS,
+    *SHAPE_VARIANTS,
 ]
 CATALOGUE: dict[str, Switch] = {s.name: s for s in (*FAULTS, *VARIANTS)}
 assert len(CATALOGUE) == len(FAULTS) + len(VARIANTS), "switch names must be unique"

@@ -28,10 +28,13 @@ from ..wire import Wire
 
 
 class Server(Protocol):
-    """What a switch may consult besides the exchange: the server's store (ReferenceApp is one)."""
+    """What a switch may consult besides the exchange: the server's store, and its own answer for
+    a session id with a request's credentials (ReferenceApp is one)."""
 
     @property
     def store(self) -> Store: ...
+
+    def get_session(self, request: Request, session_id: str) -> Response: ...
 
 
 Apply = Callable[[Request, Response, Server], Response]
