@@ -117,9 +117,10 @@ class TokenAuth:
         self._known: list[Secret] = list(tokens.issued())
         self._last_good: dict[str, requests.PreparedRequest] = {}  # token -> a request it succeeded with
         self._lock = threading.Lock()
-        # A read any valid token passes (open_tokens): the probe of a process where no request has
-        # worked yet, once one has worked elsewhere in the run.
-        self.probe_url: str | None = None
+        # Reads any valid token passes (open_tokens: each known session): the first is the probe of a
+        # process where no request has worked yet, once one has worked elsewhere in the run; another
+        # tells a 401 of one path (a cache, an ACL) from an expired token.
+        self.probe_urls: tuple[str, ...] = ()
 
     def _succeeded(self, token: str, request: requests.PreparedRequest) -> None:
         with self._lock:
@@ -206,6 +207,16 @@ class TokenAuth:
             self._succeeded(token, request)
         return response
 
+    def _reads_elsewhere(self, send_once: Callable[..., requests.Response], token: str, url: str, kwargs: Any) -> bool:
+        """Expiry is a claim about the token, not one path: whether it reads a known session at
+        another URL than the one its 401s came from."""
+        elsewhere = next((u for u in self.probe_urls if u != url), None)
+        if elsewhere is None:
+            return False  # one known session only: its 401 cannot be told from expiry
+        other = send_once(self._with(requests.Request("GET", elsewhere).prepare(), token), **kwargs)
+        other.close()
+        return token_accepted(other.status_code)
+
     def _renewed(self, send_once: Callable[..., requests.Response], token: str, kwargs: Any) -> Secret | None:
         """The token to retry with when `token` has expired; None when it has not (or never worked).
 
@@ -220,16 +231,18 @@ class TokenAuth:
             last_good = self._last_good.get(token)
             if last_good is None and self._last_good:
                 last_good = self._with(next(reversed(self._last_good.values())), token)
-        if last_good is None and self.probe_url and self.tokens.has_worked():
+        if last_good is None and self.probe_urls and self.tokens.has_worked():
             # Nothing has worked in this process yet (a pytest -n worker that starts once the token
             # has expired), but a token worked elsewhere in the run: a known session's read tells.
-            last_good = self._with(requests.Request("GET", self.probe_url).prepare(), token)
+            last_good = self._with(requests.Request("GET", self.probe_urls[0]).prepare(), token)
         if last_good is None:
             return None  # it never worked in the run: a wrong token (which the diagnosis names), or this request's 401
         probe = send_once(last_good.copy(), **kwargs)
         probe.close()
         if probe.status_code != 401:
             return None  # the token still works: the 401 was the server's answer to that request alone
+        if self._reads_elsewhere(send_once, token, str(last_good.url), kwargs):
+            return None  # the token reads another session: a 401 of one path (a cache, an ACL), not expiry
         try:
             renewed = self.tokens.renew(token)
         except TokenError as exc:
@@ -268,5 +281,5 @@ def open_tokens(settings: Any, shared: dict[str, Any] | None) -> TokenAuth | Non
         tokens = Tokens(token, command, settings.token_command_timeout)
         tokens.start()
         auth = TokenAuth(tokens)
-    auth.probe_url = settings.base_url + SESSION_PATH + quote(settings.session_id[0], safe="")
+    auth.probe_urls = tuple(settings.base_url + SESSION_PATH + quote(sid, safe="") for sid in settings.session_id)
     return auth

@@ -407,11 +407,11 @@ def test_a_404_proves_nothing_of_a_token_and_is_never_its_probe(tmp_path):
 
 def test_a_process_where_nothing_worked_yet_probes_a_known_read_once_a_token_worked_elsewhere(tmp_path):
     # Under pytest -n, a worker whose first requests come after the token expired has no request of
-    # its own that worked: a known session's read (TokenAuth.probe_url) tells expiry from the
+    # its own that worked: a known session's read (TokenAuth.probe_urls) tells expiry from the
     # request's own 401. Seen as 15 false "401 with the valid token" of unusual ids in one worker.
     tokens = Tokens(Secret("tok-a"), command=in_turn(tmp_path, "tok-b"))
     elsewhere, here = TokenAuth(tokens), TokenAuth(tokens)
-    here.probe_url = "http://127.0.0.1:9/v1/sessions/ses_full"
+    here.probe_urls = ("http://127.0.0.1:9/v1/sessions/ses_full",)
     expired = set()
     server = FakeServer(lambda token, path: 401 if token in expired else 200)
     elsewhere.send(server, get("ses_full", "tok-a"), {})  # the token works in another process
@@ -421,7 +421,7 @@ def test_a_process_where_nothing_worked_yet_probes_a_known_read_once_a_token_wor
     # A token that worked nowhere in the run is not probed, nor renewed: a wrong one.
     (tmp_path / "x").mkdir()
     never = TokenAuth(Tokens(Secret("tok-x"), command=in_turn(tmp_path / "x", "tok-y")))
-    never.probe_url = here.probe_url
+    never.probe_urls = here.probe_urls
     refused = FakeServer(lambda token, path: 401)
     assert never.send(refused, get("odd", "tok-x"), {}).status_code == 401
     assert refused.sent == [("tok-x", "odd")]

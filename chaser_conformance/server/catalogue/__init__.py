@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .caches import CACHE_FAULTS, CACHE_VARIANTS
 from .clients import CLIENT_FAULTS, CLIENT_VARIANTS
 from .connections import CONNECTION_FAULTS, CONNECTION_VARIANTS
 from .disclosure import DISCLOSURE_FAULTS, DISCLOSURE_VARIANTS
@@ -46,6 +47,7 @@ FAULTS = [
     *HTTP_SEMANTICS_FAULTS,
     *DISCLOSURE_FAULTS,
     *SHAPE_FAULTS,
+    *CACHE_FAULTS,
 ]
 VARIANTS = [
     *CONFORMANT,
@@ -57,6 +59,7 @@ VARIANTS = [
     *FRAMEWORK_VARIANTS,
     *CONNECTION_VARIANTS,
     *SHAPE_VARIANTS,
+    *CACHE_VARIANTS,
 ]
 CATALOGUE: dict[str, Switch] = {s.name: s for s in (*FAULTS, *VARIANTS)}
 assert len(CATALOGUE) == len(FAULTS) + len(VARIANTS), "switch names must be unique"
