@@ -17,6 +17,7 @@ from .disclosure import disclosure_problems
 from .exchange import Exchange
 from .findings import Problem
 from .headers import cors_problems, shared_cache_problems
+from .hygiene import banner_problems, ijson_problems
 from .record import RunRecord
 from .statuses import HEAD_UNSUPPORTED, HTTP_REFUSALS, http_malformed, normalised_redirect, oversized, server_error
 
@@ -67,6 +68,7 @@ class Assessor:
             limit = ex.headers[TRUNCATED_HEADER]
             return [Problem("body size", f"response body larger than {limit} bytes (a SessionInfo is under 1 KiB)")], []
         advisories += disclosure_problems(ex, None if self.offline else self.target.token)
+        advisories += banner_problems(ex)
         status = ex.status
         segment = self.requested_segment(ex)
         if segment is None and not self.offline:
@@ -159,6 +161,7 @@ class Assessor:
             failures.append(Problem("unknown id read", f"200 for id {sid!r}, which is not a session known to exist"))
         problems, body = self._body_problems(ex, 200)
         failures += problems
+        advisories += ijson_problems(body) if not problems else []
         # The session returned must be the one asked for, and never another account's: said beside a
         # read without valid credentials too (a test may grade that read as lenient), not beside a
         # rule that says the id is wrong already.

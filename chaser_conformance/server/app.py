@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from ..contract.spec import SESSION_PATH
 from .catalogue import Switch, resolve_switches
-from .http import WWW_AUTHENTICATE, caller, error_body, json_response
+from .http import SERVER_BANNER, WWW_AUTHENTICATE, caller, error_body, json_response
 from .store import Store
 from .wire import request_handler
 
@@ -112,7 +112,12 @@ class ReferenceApp:
 STOP_POLL_SECONDS = 0.02
 
 
-class QuietRequestHandler(WSGIRequestHandler):
+class ReferenceRequestHandler(WSGIRequestHandler):
+    def version_string(self) -> str:
+        return SERVER_BANNER  # a name without a product version (http.py)
+
+
+class QuietRequestHandler(ReferenceRequestHandler):
     """No access log: embedded in a test run, request lines would only bury the report."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -133,10 +138,10 @@ class RunningServer:
         self.app = app
         self.host = host
         self.scheme = "https" if tls else "http"
-        handler: type[WSGIRequestHandler] | None = QuietRequestHandler if quiet else None
+        handler: type[WSGIRequestHandler] = QuietRequestHandler if quiet else ReferenceRequestHandler
         wire = next((s.wire for s in app.switches if s.wire is not None), None)
         if wire is not None:  # a switch that writes its answers otherwise than werkzeug does
-            handler = request_handler(wire, handler or WSGIRequestHandler)
+            handler = request_handler(wire, handler)
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=handler, ssl_context=tls
         )

@@ -12,6 +12,10 @@ from ..contract.spec import SESSION_PATH
 from ..settings.secret import bearer_token
 from .store import Account, Store
 
+# The reference server's Server header: a name, no product version (Werkzeug/3.1 Python/3.11 would
+# tell an attacker what to try: a hygiene advisory, checks/hygiene.py; the server-banners variant
+# sends real banners).
+SERVER_BANNER = "chaser-reference"
 WWW_AUTHENTICATE = 'Bearer realm="chaser"'
 
 

@@ -1,7 +1,10 @@
 """Reading sessions: the ones that exist, the ones that do not, and ids no one expects."""
 
+import json
+
 import pytest
 
+from chaser_conformance.checks.hygiene import changed_fields
 from chaser_conformance.checks.property import holds_for_all
 from chaser_conformance.generators import malformed, near_misses
 
@@ -13,10 +16,18 @@ def test_known_session_returns_itself_as_valid_sessioninfo(api, judge, known_ses
 
 
 def test_known_session_is_stable_across_reads(api, judge, profile, known_session_id):
-    # A fault that shows only some of the time must still be caught: read it again and again.
+    # A fault that shows only some of the time must still be caught: read it again and again. What
+    # the session is (created_at, session_type) does not change between reads (hygiene).
+    first, changed = None, False
     for _ in range(profile.stability_reads):
         exchange = judge("stable session", api.get_session(known_session_id))
         judge.expect("stable session", exchange, 200, "the session exists; every read must return it")
+        body = json.loads(exchange.content)  # JSON, or judge() failed the test already
+        first = body if first is None else first
+        problems = [] if changed else changed_fields(first, body)
+        if problems:
+            changed = True  # said once: the first read against the first that differs
+            judge.advise("stable session", exchange, problems)
 
 
 UNKNOWN_SHAPES = {

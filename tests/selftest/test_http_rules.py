@@ -303,3 +303,32 @@ def test_the_disclosure_scan_stays_linear_on_what_a_server_may_send(body):
     started = time.perf_counter()
     disclosure_problems(exchange(404, body, content_type="text/plain"), TOKEN)
     assert time.perf_counter() - started < 2
+
+
+@pytest.mark.parametrize(
+    "name, value, flagged",
+    [
+        ("Server", "nginx/1.25.3", True),
+        ("Server", "Werkzeug/3.1.9 Python/3.11.7", True),
+        ("X-Powered-By", "PHP/8.2.12", True),
+        ("X-Powered-By", "Express", False),
+        ("Server", "nginx", False),
+        ("Server", "cloudflare", False),
+        ("Server", "envoy-proxy-2", False),
+    ],
+)
+def test_a_product_version_in_a_banner_is_hygiene_and_a_name_alone_is_not(name, value, flagged):
+    from chaser_conformance.checks.hygiene import banner_problems
+
+    problems = banner_problems(exchange(200, b"{}", **{name: value}))
+    assert [(p.rule, p.at) for p in problems] == ([("version disclosed", name)] if flagged else [])
+
+
+def test_integers_past_i_json_and_fields_that_change_between_reads_are_named_by_pointer():
+    from chaser_conformance.checks.hygiene import changed_fields, ijson_problems
+
+    body = {"a": 2**53 - 1, "b": -(2**53), "c": [True, {"d/e": 2**70}], "f": 1.5e300}
+    assert [p.pointer for p in ijson_problems(body)] == ["/b", "/c/1/d~1e"]
+    first = {"id": "s", "created_at": "2026-11-01T09:30:00Z", "session_type": "browser", "status": "running"}
+    later = {**first, "status": "stopped", "created_at": "2026-11-02T10:00:00Z"}
+    assert [p.pointer for p in changed_fields(first, later)] == ["/created_at"]  # a status may change

@@ -17,6 +17,7 @@ from .folding import FOLDING_FAULTS, ID_SHAPE_VARIANTS
 from .framework_habits import FRAMEWORK_VARIANTS
 from .hostile import HOSTILE_FAULTS
 from .http_semantics import HTTP_SEMANTICS_FAULTS, HTTP_SEMANTICS_VARIANTS
+from .hygiene import HYGIENE_FAULTS
 from .id_match import ID_MATCH_FAULTS
 from .json_text import STRICT_JSON_FAULTS
 from .partial import PARTIAL_FAULTS
@@ -48,6 +49,7 @@ FAULTS = [
     *DISCLOSURE_FAULTS,
     *SHAPE_FAULTS,
     *CACHE_FAULTS,
+    *HYGIENE_FAULTS,
 ]
 VARIANTS = [
     *CONFORMANT,

@@ -6,11 +6,11 @@ probe, which never fails, not even under strict."""
 from __future__ import annotations
 
 import json
-from http.server import BaseHTTPRequestHandler
 
 from werkzeug.http import http_date
 from werkzeug.wrappers import Request, Response
 
+from ..http import SERVER_BANNER
 from .hostile import head, write_raw
 from .switch import (
     Apply,
@@ -70,7 +70,7 @@ def with_content(request: Request, response: Response, server: Server) -> Respon
     # The fields werkzeug adds as it sends, so that the content is the one difference; and the
     # connection closed after it, so that no client reads it as the next answer.
     fields = (
-        f"Server: {request.environ.get('SERVER_SOFTWARE')} {BaseHTTPRequestHandler.sys_version}".encode("latin-1"),
+        f"Server: {SERVER_BANNER}".encode("latin-1"),
         f"Date: {http_date()}".encode("latin-1"),
         b"Connection: close",
     )
