@@ -19,7 +19,16 @@ from .findings import Problem
 from .headers import cors_problems, shared_cache_problems
 from .hygiene import banner_problems, ijson_problems
 from .record import RunRecord
-from .statuses import HEAD_UNSUPPORTED, HTTP_REFUSALS, http_malformed, normalised_redirect, oversized, server_error
+from .statuses import (
+    HEAD_UNSUPPORTED,
+    HTTP_REFUSALS,
+    UNDECLARED_REFUSALS,
+    http_malformed,
+    normalised_redirect,
+    oversized,
+    server_error,
+    undeclared_input,
+)
 
 DOCUMENTED_METHOD = GET_SESSION[0]
 JSON_MEDIA_TYPE = re.compile(r"[a-z0-9!#$&^_.-]+/[a-z0-9!#$&^_.+-]+\+json")  # RFC 6839 structured syntax suffix
@@ -254,6 +263,8 @@ class Assessor:
                 return []
             text = f"inconclusive: {ex.status} for {too_large}: the server's limit, not the contract's answer"
             return [Problem("request too large", text, inconclusive=True)]
+        if ex.status in UNDECLARED_REFUSALS and undeclared_input(ex):
+            return []  # a refusal of a query string or content openapi.yaml declares for no operation
         redirect = normalised_redirect(ex, self.requested_segment(ex) is not None)
         if redirect:
             return [Problem("route normalised", redirect)]

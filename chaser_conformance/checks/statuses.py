@@ -11,6 +11,7 @@ from .exchange import Exchange
 
 HEAD_UNSUPPORTED = (405, 501)  # HEAD refused or not implemented
 HTTP_REFUSALS = (400, 414, 431)  # malformed request, URI too long, header fields too large
+UNDECLARED_REFUSALS = (400, 422)  # a request with input openapi.yaml does not declare, refused
 REQUEST_TARGET_LIMIT = 8000  # octets every server should read (RFC 9112 §3); past it a 414 is fair
 FIELD_SECTION_LIMIT = 8192  # a common header size limit (nginx, Node.js 16 KiB; Apache 8 KiB per field)
 # RFC 9110 §5.5: a field value holds no control character but HTAB (CTL = %x00-1F / %x7F).
@@ -33,6 +34,13 @@ def http_malformed(ex: Exchange) -> bool:
     """The suite made the request malformed or oversized at the HTTP level: a control character in a
     field value (RFC 9110 §5.5), a request target or field section past common limits."""
     return any(malformed_field_value(str(v)) for v in ex.request_headers.values()) or bool(oversized(ex))
+
+
+def undeclared_input(ex: Exchange) -> bool:
+    """The request carries input openapi.yaml declares for no operation: a query string (the one
+    operation takes none) or content on a GET. A server may refuse it (400, or FastAPI's 422)
+    before it looks at the path: the refusal of what the suite added, not a finding."""
+    return bool(urlsplit(ex.url).query) or bool(ex.request_headers.get("Content-Length", "0") not in ("", "0"))
 
 
 def oversized(ex: Exchange) -> str:

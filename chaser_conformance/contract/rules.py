@@ -71,6 +71,7 @@ RULES: tuple[Rule, ...] = (
     Rule("read without valid credentials", "exposure", "a credential that does not carry the token must not read a session", "RFC 6750 §3.1", PERSPECTIVE),
     Rule("foreign session readable", "exposure", "one account's token must not read another account's session", f"{OAS} BearerAuth", PERSPECTIVE),
     Rule("read through another shape", "exposure", "a caller who may not read a session must not read it through another method, route spelling, parameter or header field either", "RFC 6750 §3.1", PERSPECTIVE),
+    Rule("read chosen by a parameter", "exposure", "the path alone chooses the session: a query parameter, header field or body naming another one must not read it", f"{OAS} path parameter id"),
     Rule("existence disclosed", "exposure", "a caller who may not read a session must get the same answer as for an id that does not exist", "RFC 9110 §15.5.5", PERSPECTIVE),
     # protocol
     Rule("server error", "protocol", "no request a client can send may cause a 5xx", "RFC 9110 §15.6", STATUS),

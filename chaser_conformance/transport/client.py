@@ -340,6 +340,7 @@ class ApiClient:
         authorization: object = _DEFAULT,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
+        data: bytes | None = None,
     ) -> requests.Response:
         """`authorization=None` sends no Authorization header; a string sends it verbatim."""
         __tracebackhide__ = True  # its locals hold credentials
@@ -349,7 +350,7 @@ class ApiClient:
             sent["Authorization"] = Secret(str(auth))
         try:
             return self.http.request(
-                method, url, headers=sent, params=params, timeout=self.timeout, allow_redirects=False
+                method, url, headers=sent, params=params, data=data, timeout=self.timeout, allow_redirects=False
             )
         except (requests.Timeout, requests.ConnectionError) as exc:
             raise NoAnswer(method, mask(url, self.token), mask(no_answer(exc), self.token)) from None

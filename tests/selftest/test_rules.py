@@ -254,3 +254,13 @@ def test_another_accounts_session_returned_for_an_id_is_an_exposure():
     ).encode()
     failures, _ = judge().assess(exchange(200, sid="ses_full%20", body=body, **{"Content-Type": "application/json"}))
     assert "foreign session readable" in [p.rule for p in failures]
+
+
+def test_a_refusal_of_input_openapi_yaml_declares_nowhere_is_not_a_finding():
+    with_query = exchange(400, url=f"{BASE}/v1/sessions/ses_full?id=ses_other")
+    assert judge().assess(with_query) == ([], [])
+    assert judge().assess(exchange(422, url=f"{BASE}/v1/sessions/ses_full?x=1")) == ([], [])
+    # Without any such input, a 400 is the undocumented status it always was.
+    assert [p.rule for p in judge().assess(exchange(400, url=f"{BASE}/v1/sessions/ses_full"))[0]] == [
+        "undocumented status"
+    ]

@@ -20,6 +20,7 @@ from .http_semantics import HTTP_SEMANTICS_FAULTS, HTTP_SEMANTICS_VARIANTS
 from .hygiene import HYGIENE_FAULTS
 from .id_match import ID_MATCH_FAULTS
 from .json_text import STRICT_JSON_FAULTS
+from .parameters import PARAMETER_FAULTS, PARAMETER_VARIANTS
 from .partial import PARTIAL_FAULTS
 from .perspectives import PERSPECTIVE_FAULTS, PERSPECTIVE_VARIANTS
 from .protocol import PROTOCOL_FAULTS
@@ -50,6 +51,7 @@ FAULTS = [
     *SHAPE_FAULTS,
     *CACHE_FAULTS,
     *HYGIENE_FAULTS,
+    *PARAMETER_FAULTS,
 ]
 VARIANTS = [
     *CONFORMANT,
@@ -62,6 +64,7 @@ VARIANTS = [
     *CONNECTION_VARIANTS,
     *SHAPE_VARIANTS,
     *CACHE_VARIANTS,
+    *PARAMETER_VARIANTS,
 ]
 CATALOGUE: dict[str, Switch] = {s.name: s for s in (*FAULTS, *VARIANTS)}
 assert len(CATALOGUE) == len(FAULTS) + len(VARIANTS), "switch names must be unique"
