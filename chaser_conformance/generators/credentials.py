@@ -22,6 +22,7 @@ from urllib.parse import quote, unquote
 
 from ..contract.forms import CREDENTIALS, same_credential
 from .engine import Generator, Transformation
+from .jwt import FORGERIES, forgery
 
 SCHEME = "Bearer"
 # Header values requests can send: no CR, LF or NUL, no leading whitespace, Latin-1 only.
@@ -136,6 +137,8 @@ def transformations() -> list[Transformation]:
         carries("scheme", "scheme glued to the token", on_scheme(lambda s, k: f"{s}{k}")),
         carries("scheme", "other scheme name", on_scheme(lambda s, k: f"{s}x {k}")),
         loses("scheme", "Basic with a random token", lambda v, r: f"Basic {_wrong(r)}"),  # any other scheme reads
+        # A structured token's forgeries (jwt.py): none applies to an opaque token.
+        *(loses("structured", name, on_token(forgery(name))) for name in FORGERIES),
     ]
 
 

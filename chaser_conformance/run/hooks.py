@@ -22,6 +22,7 @@ import pytest
 from ..checks import ContractViolation, Finding
 from ..checks.diagnosis import PREFLIGHT_SHARE
 from ..contract.exitcodes import INTERRUPTED, UNREACHABLE, on_interrupting_signals
+from ..generators.jwt import describe as token_format
 from ..reports import html as html_report
 from ..reports import junit, terminal
 from ..reports.files import clear_stale, remove_cut_short, write_verdict_only
@@ -169,6 +170,8 @@ class RunHooks:
         if settings.ignored:
             lines.append(f"  ignored (this run tests the embedded reference server): {', '.join(settings.ignored)}")
         lines.append(f"chaser profile {run.profile.describe()}; seed {run.seed} (replay: CHASER_SEED={run.seed})")
+        if str(run.target.token):
+            lines.append(f"chaser token: {token_format(str(run.target.secrets[-1]))}")
         for w in run.waiving.expired:
             lines.append(f"chaser waiver EXPIRED, not applied: {w.label()}: {w.reason}")
         return lines

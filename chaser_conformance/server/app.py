@@ -53,7 +53,8 @@ class ReferenceApp:
     ) -> None:
         self.switches: tuple[Switch, ...] = resolve_switches(switches)
         ids = {old: new for s in self.switches for old, new in s.ids}
-        self.store = store or Store(ids=ids)
+        tokens = {name: token for s in self.switches for name, token in s.tokens}
+        self.store = store or Store(ids=ids, tokens=tokens)
         self.latency = latency
         # (method, path, status) of recent requests, for tests of what the suite sends (e.g. never
         # a DELETE to a real session); bounded so a long load test cannot grow it without limit.

@@ -92,7 +92,7 @@ class Store:
     """`token_ttl`: tokens live that long, by `clock` (seconds; injectable, so that a test can make
     time pass by requests instead of waiting), and only tokens from `issue()` are accepted: a
     staging with short-lived tokens. None: the seeded tokens, forever. `ids`: the seed's session ids
-    renamed (see `renamed`)."""
+    renamed (see `renamed`); `tokens`: an account's token replaced (account name -> token)."""
 
     def __init__(
         self,
@@ -100,10 +100,13 @@ class Store:
         token_ttl: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         ids: Mapping[str, str] | None = None,
+        tokens: Mapping[str, str] | None = None,
     ) -> None:
         self.accounts = seed() if accounts is None else accounts
         if ids:
             self.accounts = renamed(self.accounts, ids)
+        for name, token in (tokens or {}).items():  # another kind of token (a JWT) for an account
+            self.accounts[name].token = Secret(token)
         self.token_ttl = token_ttl
         self.clock = clock
         self._by_token = {str(a.token): a for a in self.accounts.values()} if token_ttl is None else {}

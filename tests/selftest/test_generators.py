@@ -171,3 +171,20 @@ def test_a_head_curl_line_reads_the_header_alone():
 
     ex = Exchange("HEAD", "http://h/v1/sessions/a", CaseInsensitiveDict(), 200, "OK", {}, b"")
     assert curl_line(ex) == "curl -I http://h/v1/sessions/a"
+
+
+def test_a_jwt_gets_its_forgeries_and_an_opaque_token_none():
+    from chaser_conformance.contract.jwt import parse
+    from chaser_conformance.generators.jwt import FORGERIES, describe
+    from chaser_conformance.server.catalogue.jwt_tokens import PRIMARY_JWT, verified_properly
+
+    assert verified_properly(PRIMARY_JWT) is not None and describe(PRIMARY_JWT).startswith("a JWT (alg HS256)")
+    assert describe(TOKEN).startswith("opaque") and parse(TOKEN) is None and parse("a.b.c") is None
+    found = [c for c in near_credentials(PRIMARY_JWT, seed=1).coverage([f"Bearer {PRIMARY_JWT}"])]
+    forged = {c.label: c.value.removeprefix("Bearer ") for c in found if c.label in FORGERIES}
+    assert sorted(forged) == sorted(FORGERIES) and all(c.lossy for c in found if c.label in FORGERIES)
+    assert len(set(forged.values())) == len(forged) and PRIMARY_JWT not in forged.values()
+    assert not any(verified_properly(value) for value in forged.values())  # none is a valid token
+    assert parse(forged["JWT alg none, no signature"])[0]["alg"] == "none"
+    opaque = [c.label for c in near_credentials(TOKEN, seed=1).coverage([f"Bearer {TOKEN}"])]
+    assert not set(opaque) & set(FORGERIES)

@@ -20,6 +20,7 @@ from .http_semantics import HTTP_SEMANTICS_FAULTS, HTTP_SEMANTICS_VARIANTS
 from .hygiene import HYGIENE_FAULTS
 from .id_match import ID_MATCH_FAULTS
 from .json_text import STRICT_JSON_FAULTS
+from .jwt_tokens import JWT_FAULTS, JWT_VARIANTS
 from .parameters import PARAMETER_FAULTS, PARAMETER_VARIANTS
 from .partial import PARTIAL_FAULTS
 from .perspectives import PERSPECTIVE_FAULTS, PERSPECTIVE_VARIANTS
@@ -52,6 +53,7 @@ FAULTS = [
     *CACHE_FAULTS,
     *HYGIENE_FAULTS,
     *PARAMETER_FAULTS,
+    *JWT_FAULTS,
 ]
 VARIANTS = [
     *CONFORMANT,
@@ -65,6 +67,7 @@ VARIANTS = [
     *SHAPE_VARIANTS,
     *CACHE_VARIANTS,
     *PARAMETER_VARIANTS,
+    *JWT_VARIANTS,
 ]
 CATALOGUE: dict[str, Switch] = {s.name: s for s in (*FAULTS, *VARIANTS)}
 assert len(CATALOGUE) == len(FAULTS) + len(VARIANTS), "switch names must be unique"

@@ -54,6 +54,8 @@ class Switch:
     ids: tuple[tuple[str, str], ...] = ()
     # How the server writes answers on its connections (server/wire.py); None: werkzeug's way.
     wire: Wire | None = None
+    # The seed's tokens replaced (account name -> token): a server that issues another kind (a JWT).
+    tokens: tuple[tuple[str, str], ...] = ()
 
 
 def fault(
@@ -65,9 +67,20 @@ def fault(
     strict: bool = False,
     ids: Mapping[str, str] | None = None,
     wire: Wire | None = None,
+    tokens: Mapping[str, str] | None = None,
 ) -> Switch:
     """A deviation from the contract: the suite must fail against it."""
-    return Switch(name, "fault", group, description, apply, strict, tuple((ids or {}).items()), wire)
+    return Switch(
+        name,
+        "fault",
+        group,
+        description,
+        apply,
+        strict,
+        tuple((ids or {}).items()),
+        wire,
+        tuple((tokens or {}).items()),
+    )
 
 
 def variant(
@@ -79,9 +92,20 @@ def variant(
     strict: bool = False,
     ids: Mapping[str, str] | None = None,
     wire: Wire | None = None,
+    tokens: Mapping[str, str] | None = None,
 ) -> Switch:
     """Something unusual that the contract allows: the suite must pass against it."""
-    return Switch(name, "variant", group, description, apply, strict, tuple((ids or {}).items()), wire)
+    return Switch(
+        name,
+        "variant",
+        group,
+        description,
+        apply,
+        strict,
+        tuple((ids or {}).items()),
+        wire,
+        tuple((tokens or {}).items()),
+    )
 
 
 def unchanged(request: Request, response: Response, server: Server) -> Response:
