@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 from ..contract.forms import malformed, same_credential
 from ..contract.spec import GET_SESSION, SESSION_PATH, Contract
 from ..transport.client import TRUNCATED_HEADER, Target
+from ..transport.framing import FRAMING_HEADER
 from . import strict_json
 from .disclosure import disclosure_problems
 from .exchange import Exchange
@@ -73,6 +74,13 @@ class Assessor:
 
     def assess(self, ex: Exchange) -> tuple[Problems, Problems]:
         advisories = [Problem("cors", text, at="Access-Control-Allow-Origin") for text in cors_problems(ex)]
+        framing = [
+            Problem("framing", f"ambiguous framing on the wire: {p}")
+            for p in ex.headers.get(FRAMING_HEADER, "").split(" | ")
+            if p
+        ]
+        if framing:
+            return framing, []  # its bytes read otherwise elsewhere: nothing after it can be judged
         if TRUNCATED_HEADER in ex.headers:
             limit = ex.headers[TRUNCATED_HEADER]
             return [Problem("body size", f"response body larger than {limit} bytes (a SessionInfo is under 1 KiB)")], []

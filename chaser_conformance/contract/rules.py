@@ -72,11 +72,13 @@ RULES: tuple[Rule, ...] = (
     Rule("foreign session readable", "exposure", "one account's token must not read another account's session", f"{OAS} BearerAuth", PERSPECTIVE),
     Rule("read through another shape", "exposure", "a caller who may not read a session must not read it through another method, route spelling, parameter or header field either", "RFC 6750 §3.1", PERSPECTIVE),
     Rule("read chosen by a parameter", "exposure", "the path alone chooses the session: a query parameter, header field or body naming another one must not read it", f"{OAS} path parameter id"),
+    Rule("response splitting", "exposure", "CR LF from a request echoed into a header field lets whoever crafts a link write the answer's header fields (cookies, redirects)", "RFC 9112 §2.2, CWE-113"),
     Rule("existence disclosed", "exposure", "a caller who may not read a session must get the same answer as for an id that does not exist", "RFC 9110 §15.5.5", PERSPECTIVE),
     # protocol
     Rule("server error", "protocol", "no request a client can send may cause a 5xx", "RFC 9110 §15.6", STATUS),
     Rule("no answer", "protocol", "every request must get an answer", "RFC 9112 §9"),
     Rule("broken answer", "protocol", "an answer must be well-formed HTTP", "RFC 9112 §2"),
+    Rule("framing", "protocol", "an answer's framing on the wire is unambiguous: no Transfer-Encoding with Content-Length, no disagreeing Content-Length or Content-Type fields, no folded lines", "RFC 9112 §6.1, §5.2"),
     Rule("body size", "protocol", "a SessionInfo is under 1 KiB; a body past the suite's bound exhausts clients", f"{OAS} SessionInfo"),
     Rule("strict json", "protocol", "a JSON body must be JSON as RFC 8259 reads it, not as a lenient parser does", "RFC 8259 §2"),
     Rule("charset", "protocol", "JSON is UTF-8; another charset breaks clients that follow the RFC", "RFC 8259 §8.1"),

@@ -25,7 +25,7 @@ from .engine import Generator, Transformation
 from .jwt import FORGERIES, forgery
 
 SCHEME = "Bearer"
-# Header values requests can send: no CR, LF or NUL, no leading whitespace, Latin-1 only.
+# Header values that can be sent: no CR, LF or NUL, no leading whitespace (beyond Latin-1: sent_raw).
 _SENDABLE = re.compile(r"^(?:[^\s\x00][^\r\n\x00]*)?$")
 
 
@@ -78,6 +78,21 @@ def _b64_alphabet(token: str, rng: random.Random) -> str | None:
     return swapped if swapped != token else None
 
 
+def _fullwidth(token: str, rng: random.Random) -> str | None:
+    wide = "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in token)
+    return wide if wide != token else None
+
+
+def sent_raw(value: str) -> bool:
+    """A credential beyond Latin-1 (a compatibility spelling of the token): requests cannot send it,
+    so it goes byte for byte, as UTF-8."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _wrong(rng: random.Random) -> str:
     return f"chaser-wrong-{rng.getrandbits(32):x}"
 
@@ -119,6 +134,8 @@ def transformations() -> list[Transformation]:
         ),
         loses("encoding", "base64 alphabet swapped", on_token(_b64_alphabet)),  # '-' and '+' read as one
         carries("encoding", "token quoted", on_token(lambda k, r: f'"{k}"')),
+        # A compatibility spelling (NFKC gives the token back), sent as UTF-8 bytes: see `sent_raw`.
+        carries("encoding", "token in fullwidth letters", on_token(_fullwidth)),
         loses("empty", "scheme alone", lambda v, r: SCHEME),
         loses("empty", "scheme and a space", lambda v, r: SCHEME + " "),
         loses("empty", "empty value", lambda v, r: ""),
@@ -169,12 +186,6 @@ def near_credentials(token: str, seed: int) -> Generator:  # token: pass a Secre
     """The generator of credentials that are not the token (origin: 'Bearer <token>')."""
 
     def accept(value: str) -> bool:
-        if not _SENDABLE.match(value):
-            return False
-        try:
-            value.encode("latin-1")
-        except UnicodeEncodeError:
-            return False
-        return not same_credential(value, token)
+        return bool(_SENDABLE.match(value)) and not same_credential(value, token)
 
     return Generator(transformations(), seed, accept, sensitive=True, intact=holds_the_token)

@@ -20,6 +20,7 @@ from ..contract.spec import SESSION_PATH
 from ..settings.secret import Secret, mask
 from . import connections, deadline, verbatim
 from .answers import BrokenAnswer, NoAnswer, broken_answer, no_answer
+from .framing import FRAMING_HEADER
 from .limits import RunLimits, RunStopped
 from .patience import RATE_LIMIT_RETRIES, rate_limit_retry, retry_after
 from .target import Target as Target
@@ -145,6 +146,9 @@ class GuardedAdapter(HTTPAdapter):
             why = broken_answer(exc) or f"the connection broke while the body was read ({type(exc).__name__})"
             raise BrokenAnswer(str(request.method), str(request.url), why, response.status_code) from None
         self._last_answered = request
+        framing = getattr(getattr(response.raw, "_original_response", None), "framing", None)
+        if framing:
+            response.headers[FRAMING_HEADER] = " | ".join(framing)
         truncated = len(body) > self.max_body
         if truncated:
             response.headers[TRUNCATED_HEADER] = str(self.max_body)

@@ -28,6 +28,7 @@ import urllib3.connectionpool
 
 from . import deadline
 from .answers import no_answer
+from .framing import framing_problems
 
 # RFC 9110 §9.2.2: the methods whose repetition has the effect of one request.
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
@@ -72,6 +73,7 @@ class FinalResponse(http.client.HTTPResponse):
 
     def _read_status(self) -> tuple[str, int, str]:
         for _ in range(MAX_INTERIM):
+            self.fp.head.clear()  # the final answer's header section is the one judged (framing.py)
             version, status, reason = super()._read_status()  # type: ignore[misc]
             if not 101 < status < 200:
                 return version, status, reason  # 100 is skipped by begin() itself
@@ -81,6 +83,7 @@ class FinalResponse(http.client.HTTPResponse):
     def begin(self) -> None:
         super().begin()  # 100 Continue without end is bounded by the exchange's deadline (deadline.py)
         deadline.answered()
+        self.framing = framing_problems(self.fp.head[1:])  # after the status line
 
 
 MAX_INTERIM = 100  # a server that sends interim answers without end is not waited on forever

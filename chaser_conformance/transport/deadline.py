@@ -126,10 +126,13 @@ def received(count: int) -> None:
 
 class Tally:
     """A response's buffered reader that tells the current exchange how many bytes were read from it.
-    Only what http.client consumes is counted (`peek` is not); anything else is the reader's own."""
+    Only what http.client consumes is counted (`peek` is not); anything else is the reader's own.
+    The lines it reads until the first empty one are kept (`head`, up to 64 KiB), for framing.py."""
 
     def __init__(self, reader: Any) -> None:
         self._reader = reader
+        self.head: list[bytes] = []
+        self._kept = 0
 
     def _counted(self, data: bytes) -> bytes:
         received(len(data))
@@ -142,7 +145,11 @@ class Tally:
         return self._counted(self._reader.read1(*args))
 
     def readline(self, *args: Any) -> bytes:
-        return self._counted(self._reader.readline(*args))
+        line = self._counted(self._reader.readline(*args))
+        if self._kept < 1 << 16:
+            self.head.append(line)
+            self._kept += len(line)
+        return line
 
     def readinto(self, buffer: Any) -> int:
         count = self._reader.readinto(buffer)

@@ -22,6 +22,7 @@ import urllib3.exceptions
 
 from . import deadline, proxies
 from .connections import FinalResponse
+from .framing import FRAMING_HEADER, framing_problems, raw_lines
 
 # What the suite's pooled requests ask for (requests' default without the optional br and zstd), and
 # decode here as there: a request without Accept-Encoding would allow any coding (RFC 9110 §12.5.3).
@@ -79,15 +80,26 @@ def send(
         conn.sock.settimeout(read)
         conn.putrequest(method, target, skip_accept_encoding=True)
         for name, value in headers.items():
-            conn.putheader(name, value)
+            conn.putheader(name, _octets(str(value)))
         conn.endheaders()
         if method == "HEAD":
             return _head_answer(conn.sock, max_body, read)
         response = conn.getresponse()
         body = decoded(response.read(max_body + 1), response.getheader("Content-Encoding", ""), max_body)
-        return RawAnswer(response.status, response.reason, response.getheaders(), body[:max_body], len(body) > max_body)
+        fields = response.getheaders() + _framing(getattr(response, "framing", []))
+        return RawAnswer(response.status, response.reason, fields, body[:max_body], len(body) > max_body)
     finally:
         conn.close()
+
+
+def _octets(value: str) -> str | bytes:
+    """A field value as sent: Latin-1 as http.client sends it, else its UTF-8 bytes (a credential
+    spelled beyond Latin-1, such as the token in fullwidth letters, reaches the server as UTF-8)."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+    return value
 
 
 def decoded(body: bytes, coding: str, max_body: int) -> bytes:
@@ -155,4 +167,9 @@ def _head_answer(sock: Any, max_body: int, read: float) -> RawAnswer:
     if not version.startswith("HTTP/") or not code.isdigit():
         raise http.client.BadStatusLine(fields[:80].decode("latin-1"))
     headers = http.client.parse_headers(stream)
-    return RawAnswer(int(code), reason, list(headers.items()), content[:max_body], len(content) > max_body)
+    fields = list(headers.items()) + _framing(framing_problems(raw_lines(stream.getvalue())[1:]))
+    return RawAnswer(int(code), reason, fields, content[:max_body], len(content) > max_body)
+
+
+def _framing(problems: list[str]) -> list[tuple[str, str]]:
+    return [(FRAMING_HEADER, " | ".join(problems))] if problems else []

@@ -39,3 +39,23 @@ def test_the_session_urls_are_not_built_from_request_headers(api, judge, target,
         problems = reflection_problems(exchange, host, header)
         if problems:
             judge.advise(check, exchange, problems)
+
+
+SPLIT_FIELD = "X-Chaser-Split"
+# CR LF and a header field of the suite's, percent-encoded: echoed decoded into a header field of the
+# answer, it becomes a field of its own (response splitting, CWE-113).
+SPLIT = f"%0D%0A{SPLIT_FIELD}:%201"
+
+
+@pytest.mark.parametrize("place", ["path", "query"])
+def test_an_echoed_input_never_splits_the_answer(api, judge, target, absent_id, place):
+    # Sent byte for byte (requests would keep the escapes, but not every spelling); the answer is
+    # judged as any other, and the field the input carried must not be one of its header fields.
+    sid = absent_id("chaser-split") + (SPLIT if place == "path" else "")
+    url = api.segment_url(sid) + (f"?q=x{SPLIT}" if place == "query" else "")
+    response = api.request_verbatim("GET", url)
+    if SPLIT_FIELD in response.headers:
+        text = f"the {place}'s CR LF, echoed into a header field, made {SPLIT_FIELD!r} a header field of the answer"
+        judge.fail("response splitting", response, [Problem("response splitting", text)])
+    exchange = judge("response splitting", response)
+    judge.expect("response splitting", exchange, {404, 400, 422}, "no session has this id")

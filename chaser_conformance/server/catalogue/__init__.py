@@ -15,6 +15,7 @@ from .connections import CONNECTION_FAULTS, CONNECTION_VARIANTS
 from .disclosure import DISCLOSURE_FAULTS, DISCLOSURE_VARIANTS
 from .folding import FOLDING_FAULTS, ID_SHAPE_VARIANTS
 from .framework_habits import FRAMEWORK_VARIANTS
+from .framing import FRAMING_FAULTS
 from .hostile import HOSTILE_FAULTS
 from .http_semantics import HTTP_SEMANTICS_FAULTS, HTTP_SEMANTICS_VARIANTS
 from .hygiene import HYGIENE_FAULTS
@@ -54,6 +55,7 @@ FAULTS = [
     *HYGIENE_FAULTS,
     *PARAMETER_FAULTS,
     *JWT_FAULTS,
+    *FRAMING_FAULTS,
 ]
 VARIANTS = [
     *CONFORMANT,

@@ -15,6 +15,7 @@ import binascii
 import json
 import re
 import threading
+import unicodedata
 import weakref
 from urllib.parse import unquote
 
@@ -75,6 +76,16 @@ def extended(header: str, token: str) -> bool:
 def percent_decoded(header: str, token: str) -> bool:
     scheme, _, given = header.partition(" ")
     return scheme.lower() == "bearer" and unquote(given) == token
+
+
+def nfkc_normalised(header: str, token: str) -> bool:
+    """The credential compared after Unicode NFKC normalisation (fullwidth letters fold to ASCII). The
+    header's bytes reach the handler decoded as Latin-1 (WSGI); the server reads them as UTF-8."""
+    try:
+        text = header.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        text = header
+    return unicodedata.normalize("NFKC", text) == f"Bearer {token}"
 
 
 def alphabet_folded(header: str, token: str) -> bool:
@@ -218,6 +229,12 @@ PERSPECTIVE_FAULTS = [
     _token("token-base64-decoded", "a base64-encoded token is decoded and accepted", base64_decoded, strict=True),
     _token("token-extended", "the token with anything after it is accepted (startswith)", extended, strict=True),
     _token("token-percent-decoded", "a percent-encoded token is decoded and accepted", percent_decoded, strict=True),
+    _token(
+        "token-nfkc-normalised",
+        "the credential is NFKC-normalised before it is compared (the token in fullwidth letters reads)",
+        nfkc_normalised,
+        strict=True,
+    ),
     fault(
         "anonymous-404-for-unknown",
         "security",
