@@ -47,6 +47,7 @@ class Exchange:
     reason: str
     headers: Mapping[str, str]
     content: bytes
+    request_body: bytes = b""  # content the request carried (a body on a GET, to test that it chooses nothing)
 
     @classmethod
     def of(cls, response: Any) -> Exchange:
@@ -66,6 +67,7 @@ class Exchange:
             reason=str(getattr(response, "reason", None) or getattr(response, "message", "") or ""),
             headers=CaseInsensitiveDict(headers),
             content=response.content or b"",
+            request_body=_body_of(request),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -78,6 +80,7 @@ class Exchange:
             "reason": self.reason,
             "headers": dict(self.headers),
             "content": base64.b64encode(self.content).decode(),
+            "request_body": base64.b64encode(self.request_body).decode(),
         }
 
     @classmethod
@@ -90,6 +93,7 @@ class Exchange:
             reason=data["reason"],
             headers=CaseInsensitiveDict(data["headers"]),
             content=base64.b64decode(data["content"]),
+            request_body=base64.b64decode(data.get("request_body", "")),
         )
 
     @property
@@ -122,6 +126,13 @@ def shell_word(text: str, token: str | None = None) -> str:
     return f'"{out}"'
 
 
+def _body_of(request: Any) -> bytes:
+    body = getattr(request, "body", None)
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return body if isinstance(body, bytes) else b""
+
+
 def curl_line(ex: Exchange, token: str | None = None) -> str:
     """A curl command that sends the request again. Where the request carried the run's token (in
     Authorization, another header, a cookie or the URL) the line says `$CHASER_API_TOKEN` instead;
@@ -142,6 +153,8 @@ def curl_line(ex: Exchange, token: str | None = None) -> str:
                 parts += ["-H", shlex.quote(f"{name};")]  # curl's way to send a header with an empty value
                 continue
         parts += ["-H", shell_word(f"{name}: {value}", token)]
+    if ex.request_body:
+        parts += ["--data-binary", shell_word(ex.request_body.decode("utf-8", "replace"), token)]
     return " ".join(parts)
 
 

@@ -91,3 +91,9 @@ def test_a_finding_round_trips_through_json_unchanged_and_masked():
     assert "  - [id echo at /id] /id: must equal" in finding.text()
     assert data["request"]["headers"]["Authorization"] == "Bearer ****"
     assert data["curl"].endswith('-H "Authorization: Bearer $CHASER_API_TOKEN"')
+
+
+def test_a_request_body_is_in_the_curl_line_and_crosses_processes():
+    ex = Exchange("GET", "http://h/v1/sessions/a", CaseInsensitiveDict(), 200, "OK", {}, b"", b'{"id": "b"}')
+    assert curl_line(ex).endswith("""--data-binary '{"id": "b"}'""")
+    assert Exchange.from_dict(ex.to_dict()) == ex
