@@ -61,7 +61,7 @@ class Exchange:
             method=str(request.method).upper(),
             url=str(request.url),
             request_headers=CaseInsensitiveDict(
-                {k: Secret(v) if k.lower() == "authorization" else str(v) for k, v in request.headers.items()}
+                {k: Secret(v) if k.lower() == "authorization" else _text(v) for k, v in request.headers.items()}
             ),
             status=response.status_code,
             reason=str(getattr(response, "reason", None) or getattr(response, "message", "") or ""),
@@ -124,6 +124,11 @@ def shell_word(text: str, token: str | None = None) -> str:
         out += f"${{{TOKEN_VARIABLE}}}" if piece[:1].isalnum() or piece[:1] == "_" else f"${TOKEN_VARIABLE}"
         out += piece
     return f'"{out}"'
+
+
+def _text(value: Any) -> str:
+    """A field value as text: one sent as bytes (UTF-8 beyond Latin-1) decoded, not its repr."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _body_of(request: Any) -> bytes:

@@ -28,7 +28,8 @@ CHOOSERS = {
     "query sessionId": _query("sessionId"),
     "query sid": _query("sid"),
     "query ids[]": _query("ids[]"),
-    "header X-Session-Id": lambda other: {"headers": {"X-Session-Id": other}},
+    # As UTF-8 bytes: an id beyond Latin-1 is sent as servers read it.
+    "header X-Session-Id": lambda other: {"headers": {"X-Session-Id": other.encode("utf-8")}},
     "JSON body on GET": lambda other: {
         "headers": {"Content-Type": "application/json"},
         "data": json.dumps({"id": other, "session_id": other}).encode(),
