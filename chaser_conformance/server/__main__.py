@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..contract.layout import INSTALLED, suite_command
 from ..contract.spec import SESSION_PATH
-from .app import TOKEN_PATH, Latency, ReferenceApp, RunningServer
+from .app import TOKEN_PATH, Latency, ReferenceApp, RunningServer, store_for
 from .catalogue import CATALOGUE, FAULTS, VARIANTS
 from .store import Store
 
@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--token-ttl must be a positive number of seconds")
     if args.token_file and args.token_ttl is None:
         parser.error("--token-file needs --token-ttl")
-    store = Store(token_ttl=args.token_ttl)
     try:
+        store = store_for(args.switch, args.token_ttl)
         latency = Latency(args.latency_ms, args.jitter_ms) if args.latency_ms or args.jitter_ms else None
         server = RunningServer(ReferenceApp(store, args.switch, latency), args.host, args.port)
     except OSError as exc:

@@ -47,14 +47,20 @@ class Latency:
         time.sleep(delay)  # the emulated network round trip itself, not synchronisation
 
 
+def store_for(switches: Iterable[str | Switch], token_ttl: float | None = None) -> Store:
+    """The seeded store as the switches change it: their session ids renamed, their tokens."""
+    resolved = resolve_switches(switches)
+    ids = {old: new for s in resolved for old, new in s.ids}
+    tokens = {name: token for s in resolved for name, token in s.tokens}
+    return Store(token_ttl=token_ttl, ids=ids, tokens=tokens)
+
+
 class ReferenceApp:
     def __init__(
         self, store: Store | None = None, switches: Iterable[str | Switch] = (), latency: Latency | None = None
     ) -> None:
         self.switches: tuple[Switch, ...] = resolve_switches(switches)
-        ids = {old: new for s in self.switches for old, new in s.ids}
-        tokens = {name: token for s in self.switches for name, token in s.tokens}
-        self.store = store or Store(ids=ids, tokens=tokens)
+        self.store = store or store_for(self.switches)
         self.latency = latency
         # (method, path, status) of recent requests, for tests of what the suite sends (e.g. never
         # a DELETE to a real session); bounded so a long load test cannot grow it without limit.
