@@ -64,9 +64,10 @@ class Assessor:
         path = urlsplit(ex.url).path
         if self.offline:
             return path.rsplit(SESSION_PATH, 1)[1] if SESSION_PATH in path else None
-        if not ex.url.startswith(self._prefix):
-            return None
-        return urlsplit(ex.url[len(self._prefix) :]).path
+        segment = urlsplit(ex.url[len(self._prefix) :]).path if ex.url.startswith(self._prefix) else None
+        # A raw slash in it is another route (a trailing or doubled slash: the request shapes), not an
+        # id: the suite percent-encodes every id it asks for (%2F), and Schemathesis does.
+        return segment if segment is not None and "/" not in segment else None
 
     def requested_id(self, ex: Exchange) -> str | None:
         segment = self.requested_segment(ex)
@@ -89,7 +90,10 @@ class Assessor:
         status = ex.status
         segment = self.requested_segment(ex)
         if segment is None and not self.offline:
-            # Another path (the diagnosis' unknown-route probe): no contract there but "no 5xx".
+            # Another path (the diagnosis' unknown-route probe, a route spelled otherwise): no contract
+            # there but "no 5xx"; a redirect of a spelling to its own normalised path is lenient.
+            redirect = normalised_redirect(ex, ex.url.startswith(self._prefix))
+            advisories += [Problem("route normalised", redirect)] if redirect else []
             return (
                 [Problem("server error", f"server error {status}: no request may cause a 5xx")]
                 if server_error(status)
@@ -273,7 +277,8 @@ class Assessor:
             return [Problem("request too large", text, inconclusive=True)]
         if ex.status in UNDECLARED_REFUSALS and undeclared_input(ex):
             return []  # a refusal of a query string or content openapi.yaml declares for no operation
-        redirect = normalised_redirect(ex, self.requested_segment(ex) is not None)
+        under = self.requested_segment(ex) is not None or ex.url.startswith(self._prefix)
+        redirect = normalised_redirect(ex, under)
         if redirect:
             return [Problem("route normalised", redirect)]
         if ex.method != DOCUMENTED_METHOD and ex.status == 501:

@@ -161,6 +161,10 @@ def replay(run: RunReports, findings: list[Finding], s: Settings, out: TextIO) -
                 print("\n".join(lines[1:]), file=out)
             except NoAnswer as exc:
                 unanswered.append((sent_url, tested, exc))
+            except RunStopped:  # several in a row without an answer: the target is down
+                if unanswered and not counts["still failing"] + counts["now passes"]:
+                    break  # it never answered: unreachable, said below
+                raise
             except BrokenAnswer as exc:
                 counts["still failing"] += 1
                 print(f"still failing: GET {sent_url}{tested}: {exc}", file=out)

@@ -25,7 +25,7 @@ from .engine import Generator, Transformation
 from .jwt import FORGERIES, forgery
 
 SCHEME = "Bearer"
-# Header values that can be sent: no CR, LF or NUL, no leading whitespace (beyond Latin-1: sent_raw).
+# Header values that can be sent: no CR, LF or NUL, no leading whitespace (beyond Latin-1: as UTF-8).
 _SENDABLE = re.compile(r"^(?:[^\s\x00][^\r\n\x00]*)?$")
 
 
@@ -83,16 +83,6 @@ def _fullwidth(token: str, rng: random.Random) -> str | None:
     return wide if wide != token else None
 
 
-def sent_raw(value: str) -> bool:
-    """A credential beyond Latin-1 (a compatibility spelling of the token): requests cannot send it,
-    so it goes byte for byte, as UTF-8."""
-    try:
-        value.encode("latin-1")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def _wrong(rng: random.Random) -> str:
     return f"chaser-wrong-{rng.getrandbits(32):x}"
 
@@ -134,7 +124,7 @@ def transformations() -> list[Transformation]:
         ),
         loses("encoding", "base64 alphabet swapped", on_token(_b64_alphabet)),  # '-' and '+' read as one
         carries("encoding", "token quoted", on_token(lambda k, r: f'"{k}"')),
-        # A compatibility spelling (NFKC gives the token back), sent as UTF-8 bytes: see `sent_raw`.
+        # A compatibility spelling (NFKC gives the token back), sent as UTF-8 bytes (client.request).
         carries("encoding", "token in fullwidth letters", on_token(_fullwidth)),
         loses("empty", "scheme alone", lambda v, r: SCHEME),
         loses("empty", "scheme and a space", lambda v, r: SCHEME + " "),

@@ -302,6 +302,14 @@ def http_session(
     return session
 
 
+def _beyond_latin1(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 class ApiClient:
     def __init__(
         self,
@@ -346,10 +354,13 @@ class ApiClient:
         params: Mapping[str, str] | None = None,
         data: bytes | None = None,
     ) -> requests.Response:
-        """`authorization=None` sends no Authorization header; a string sends it verbatim."""
+        """`authorization=None` sends no Authorization header; a string sends it verbatim (beyond
+        Latin-1, which requests cannot send: as UTF-8 bytes, on the byte-for-byte path)."""
         __tracebackhide__ = True  # its locals hold credentials
         sent = dict(headers or {})
         auth = self.authorization() if authorization is _DEFAULT else authorization
+        if auth is not None and not params and data is None and _beyond_latin1(str(auth)):
+            return self.request_verbatim(method, url, authorization=auth, headers=headers)
         if auth is not None:
             sent["Authorization"] = Secret(str(auth))
         try:

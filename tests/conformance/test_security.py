@@ -9,7 +9,6 @@ from chaser_conformance.checks.credentials import graded_read
 from chaser_conformance.checks.indistinguishable import compare, features, lookalike, shape
 from chaser_conformance.checks.property import holds_for_all, report_advice
 from chaser_conformance.generators import near_credentials
-from chaser_conformance.generators.credentials import sent_raw
 from chaser_conformance.settings.secret import Secret
 
 _DEFAULT = object()
@@ -20,11 +19,7 @@ def _read_nothing(anon_api, judge, target):
     def attempt(candidate):
         # Each credential on one known session, the sessions in turn (the token reads them all).
         sid = target.session_ids[sum(map(ord, candidate.value)) % len(target.session_ids)]
-        if sent_raw(candidate.value):  # beyond Latin-1 (the token in fullwidth letters): as UTF-8 bytes
-            url = anon_api.session_url(sid)
-            response = anon_api.request_verbatim("GET", url, authorization=Secret(candidate.value))
-        else:
-            response = anon_api.get_session(sid, authorization=Secret(candidate.value))
+        response = anon_api.get_session(sid, authorization=Secret(candidate.value))  # beyond Latin-1: UTF-8 bytes
         return graded_read(
             judge,
             "bad credentials",

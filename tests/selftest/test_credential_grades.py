@@ -13,7 +13,7 @@ from chaser_conformance.checks.property import Advice, holds_for_all
 from chaser_conformance.checks.statuses import malformed_field_value
 from chaser_conformance.contract.spec import load_contract
 from chaser_conformance.generators import near_credentials
-from chaser_conformance.generators.credentials import holds_the_token, sent_raw, transformations
+from chaser_conformance.generators.credentials import holds_the_token, transformations
 from chaser_conformance.generators.jwt import FORGERIES
 from chaser_conformance.server import serve_in_thread
 from chaser_conformance.settings.secret import Secret
@@ -223,9 +223,7 @@ def test_fifty_seeds_of_compositions_find_no_exposure_on_a_server_that_is_only_l
             generator = near_credentials(target.token, seed)
 
             def attempt(candidate):
-                url, credential = client.session_url(target.session_ids[0]), Secret(candidate.value)
-                send = client.request_verbatim if sent_raw(candidate.value) else client.request
-                response = send("GET", url, authorization=credential)
+                response = client.get_session(target.session_ids[0], authorization=Secret(candidate.value))
                 carries, sent = not candidate.lossy, candidate.label
                 return graded_read(judge, "x", response, sent, carries=carries, record=False)
 

@@ -123,7 +123,7 @@ def test_a_broken_server_reads_in_under_300_lines_with_every_cause_reproduced(tm
     assert len(re.findall(r"^cause \d+ of \d+: ", run.output, re.M)) == len(causes) >= 3
     # Every failed test is under a cause (one that breaks two rules is under both).
     assert len({t for c in causes for t in c["tests"]}) == failed
-    assert all("reproduce: curl -i -X " in c["example"] for c in causes)
+    assert all(re.search(r"reproduce: curl -(i -X|I) ", c["example"]) for c in causes)  # -I: a HEAD
     assert run.output.count("reproduce: curl") == len(causes)  # once per cause, not once per test
     assert max(len(line) for line in lines) < 400, max(lines, key=len)  # 4 KB ids are elided in the middle
     markdown = (reports / "summary.md").read_text()
