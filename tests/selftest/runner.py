@@ -205,12 +205,14 @@ def _learn_imports(path):
             _NOT_IMPORTABLE.add(name)
 
 
-def run_suite_forked(tmp_path, env=None, args=(), timeout=RUN_TIMEOUT):
+def run_suite_forked(tmp_path, env=None, args=(), timeout=RUN_TIMEOUT, html=True):
+    """`html=False`: without pytest-html's page, some 15 % of a run, for the many runs that read only
+    the exit code, JUnit and summary.json (test_channels and test_reports hold every channel to agree)."""
     import pytest
 
     output = tmp_path / "output.txt"
     imported = tmp_path / _IMPORTED_NAME
-    arguments = _arguments(args)
+    arguments = _arguments([*args, *(() if html else ("-p", "no:html"))])
     environment = _environment(tmp_path, env)
     pid = os.fork()
     if pid == 0:  # the child: become a fresh `pytest` run, then exit without running the parent's handlers

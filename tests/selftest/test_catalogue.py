@@ -32,7 +32,7 @@ def run_with(tmp_path, switch):
     if switch.strict:
         switches, env = [switch, STRICT_BASELINE], {"CHASER_STRICT": "1"}
     with serve_in_thread(switches) as server:
-        return run_suite_forked(tmp_path, target_env(server) | env)
+        return run_suite_forked(tmp_path, target_env(server) | env, html=False)  # judged by exit, JUnit, JSON
 
 
 def summary(tmp_path):

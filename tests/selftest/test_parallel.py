@@ -16,7 +16,7 @@ from runner import run_suite_forked, target_env
 
 def recorded(tmp_path, switches=(), env=None, args=()):
     with serve_in_thread(switches) as server:
-        run = run_suite_forked(tmp_path, target_env(server) | dict(env or {}), args)
+        run = run_suite_forked(tmp_path, target_env(server) | dict(env or {}), args, html=False)
         return run, list(server.app.journal), list(server.app.arrivals)
 
 

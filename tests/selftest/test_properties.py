@@ -43,7 +43,7 @@ def test_every_request_sent_is_judged(tmp_path, switch, args):
     # The pre-flight, the reachability read and the diagnosis' probe included (they are judged
     # outside any test, and reported as a test of their own when they find something).
     with serve_in_thread([switch] if switch else []) as server:
-        run = run_suite_forked(tmp_path, target_env(server), args)
+        run = run_suite_forked(tmp_path, target_env(server), args, html=False)
         sent, judged = _judged(tmp_path)
         assert sent == judged == len(server.app.journal), run.output[-2000:]
     assert run.returncode == (0 if switch is None else 1), run.output[-3000:]

@@ -76,7 +76,7 @@ def label(identity):
 def test_replay_says_still_failing_on_the_same_server_and_now_passes_on_a_conformant_one(tmp_path):
     with serve_in_thread([FAULT]) as faulty, serve_in_thread() as good:
         env = target_env(faulty)
-        run = run_suite_forked(tmp_path, env)
+        run = run_suite_forked(tmp_path, env, html=False)
         assert run.returncode == 1, run.output[-2000:]
         reports = tmp_path / "reports"
         token = {"CHASER_API_TOKEN": env["CHASER_API_TOKEN"]}
@@ -98,7 +98,7 @@ def test_replay_says_still_failing_on_the_same_server_and_now_passes_on_a_confor
 def test_replay_of_one_cause_or_one_test(tmp_path):
     with serve_in_thread([FAULT, SECOND]) as faulty:
         env = target_env(faulty)
-        assert run_suite_forked(tmp_path, env).returncode == 1
+        assert run_suite_forked(tmp_path, env, html=False).returncode == 1
         reports = tmp_path / "reports"
         causes = summary(tmp_path)["causes"]
         number = next(i for i, c in enumerate(causes, 1) if c["rule"] == "content type")
@@ -159,14 +159,14 @@ def adoption(tmp_path_factory):
     root = tmp_path_factory.mktemp("adoption")
     runs = {}
     with serve_in_thread([FAULT]) as server:
-        runs["first"] = run_suite_forked(root / "first", target_env(server))
+        runs["first"] = run_suite_forked(root / "first", target_env(server), html=False)
     written = command("baseline", root / "first" / "reports")
     baseline = root / "chaser-baseline.toml"
     baseline.write_text(written.stdout)
     with_baseline = {"CHASER_WAIVERS": str(baseline)}
     for name, switches in (("same", [FAULT]), ("more", [FAULT, SECOND]), ("fixed", [])):
         with serve_in_thread(switches) as server:
-            runs[name] = run_suite_forked(root / name, target_env(server) | with_baseline)
+            runs[name] = run_suite_forked(root / name, target_env(server) | with_baseline, html=False)
     return root, runs, written, baseline
 
 
@@ -202,7 +202,9 @@ def test_a_run_with_the_baseline_passes_while_the_same_causes_fail(adoption):
 def test_the_baseline_waives_the_same_way_under_four_workers(adoption, tmp_path):
     root, _, _, baseline = adoption
     with serve_in_thread([FAULT]) as server:
-        run = run_suite_forked(tmp_path, target_env(server) | {"CHASER_WAIVERS": str(baseline)}, ["-n", "4"])
+        run = run_suite_forked(
+            tmp_path, target_env(server) | {"CHASER_WAIVERS": str(baseline)}, ["-n", "4"], html=False
+        )
     assert run.returncode == 0, run.output[-3000:]
     assert summary(tmp_path)["counts"] == summary(root / "same")["counts"]
 
@@ -266,7 +268,7 @@ def test_an_expired_baseline_entry_fails_as_any_expired_waiver(adoption, tmp_pat
     written = command("baseline", root / "first" / "reports", "--expires", "2099-01-31").stdout
     stale.write_text(written.replace("expires = 2099-01-31", "expires = 2020-01-31"))  # a baseline grown old
     with serve_in_thread([FAULT]) as server:
-        run = run_suite_forked(tmp_path, target_env(server) | {"CHASER_WAIVERS": str(stale)})
+        run = run_suite_forked(tmp_path, target_env(server) | {"CHASER_WAIVERS": str(stale)}, html=False)
     assert run.returncode == 1
     assert cause_keys(tmp_path) == cause_keys(root / "first")
     expired = (
@@ -282,12 +284,14 @@ def baselined(root, before, after):
     """A run against the switches `before`, its baseline, a run with that baseline against `after`,
     and `compare` of the two runs."""
     with serve_in_thread(before) as server:
-        first = run_suite_forked(root / "before", target_env(server))
+        first = run_suite_forked(root / "before", target_env(server), html=False)
     written = command("baseline", root / "before" / "reports")
     assert first.returncode == 1 and written.returncode == 0, written.stderr
     (root / "baseline.toml").write_text(written.stdout)
     with serve_in_thread(after) as server:
-        later = run_suite_forked(root / "after", target_env(server) | {"CHASER_WAIVERS": str(root / "baseline.toml")})
+        later = run_suite_forked(
+            root / "after", target_env(server) | {"CHASER_WAIVERS": str(root / "baseline.toml")}, html=False
+        )
     return later, command("compare", root / "before" / "reports", root / "after" / "reports")
 
 
@@ -344,7 +348,7 @@ def test_a_baseline_of_the_older_format_is_refused_in_one_line(tmp_path):
         f"(an older baseline): write it again with chaser-conformance baseline REPORTS_DIR > {str(path)!r}"
     )
     with serve_in_thread(["404-text-html"]) as server:  # the cause it would have waived loosely
-        run = run_suite_forked(tmp_path / "run", target_env(server) | {"CHASER_WAIVERS": str(path)})
+        run = run_suite_forked(tmp_path / "run", target_env(server) | {"CHASER_WAIVERS": str(path)}, html=False)
     assert run.returncode == 4 and "Traceback" not in run.output, run.output[-3000:]
     assert [line for line in run.output.splitlines() if line.strip()] == [f"ERROR: chaser settings: {message}"]
 
@@ -417,14 +421,14 @@ def test_the_readmes_day_two_commands_work_as_printed(tmp_path):
     work = tmp_path / "work"
     (work / "mocks").mkdir(parents=True)
     with serve_in_thread([FAULT]) as earlier:
-        run_suite_forked(tmp_path / "earlier", target_env(earlier))
+        run_suite_forked(tmp_path / "earlier", target_env(earlier), html=False)
     (tmp_path / "earlier" / "reports").rename(work / "main-reports")
     (work / "mocks" / "session.json").write_text(json.dumps({"id": "ses_1"}))
     (work / "captured.har").write_bytes((ROOT / "tests/selftest/data/mitmdump-reference-server.har").read_bytes())
     summary_file = tmp_path / "step-summary.md"
     with serve_in_thread([FAULT, SECOND]) as faulty, serve_in_thread() as good:
         env = target_env(faulty)
-        assert run_suite_forked(tmp_path / "now", env).returncode == 1
+        assert run_suite_forked(tmp_path / "now", env, html=False).returncode == 1
         (tmp_path / "now" / "reports").rename(work / "reports")
         (work / "failures.jsonl").write_bytes((work / "reports" / "failures.jsonl").read_bytes())
         machine = {
