@@ -28,18 +28,17 @@ HYGIENE_FAULTS = [
         on_200(set_field("/active_connection_leases", 2**53 + 1)),
         strict=True,
     ),
-    fault(
-        "created-at-changes",
-        "semantics",
-        "every other read of a session answers another created_at (a replica serving another state)",
-        on_200(every(2, set_field("/created_at", "2026-11-02T10:00:00Z"))),
-        strict=True,
-    ),
-    fault(
-        "session-type-changes",
-        "semantics",
-        "every other read of a session answers another session_type",
-        on_200(every(2, set_field("/session_type", "terminal"))),
-        strict=True,
+    *(
+        fault(
+            f"{field.replace('_', '-')}-changes",
+            "semantics",
+            why,
+            on_200(every(2, set_field(f"/{field}", value))),
+            strict=True,
+        )
+        for field, value, why in (
+            ("created_at", "2026-11-02T10:00:00Z", "every other read answers another created_at (a replica's state)"),
+            ("session_type", "terminal", "every other read of a session answers another session_type"),
+        )
     ),
 ]

@@ -58,54 +58,27 @@ class Switch:
     tokens: tuple[tuple[str, str], ...] = ()
 
 
-def fault(
-    name: str,
-    group: str,
-    description: str,
-    apply: Apply,
-    *,
-    strict: bool = False,
-    ids: Mapping[str, str] | None = None,
-    wire: Wire | None = None,
-    tokens: Mapping[str, str] | None = None,
-) -> Switch:
-    """A deviation from the contract: the suite must fail against it."""
-    return Switch(
-        name,
-        "fault",
-        group,
-        description,
-        apply,
-        strict,
-        tuple((ids or {}).items()),
-        wire,
-        tuple((tokens or {}).items()),
-    )
+def _switch(kind: str, doc: str) -> Callable[..., Switch]:
+    def make(
+        name: str,
+        group: str,
+        description: str,
+        apply: Apply,
+        *,
+        strict: bool = False,
+        ids: Mapping[str, str] | None = None,
+        wire: Wire | None = None,
+        tokens: Mapping[str, str] | None = None,
+    ) -> Switch:
+        items = tuple((ids or {}).items()), tuple((tokens or {}).items())
+        return Switch(name, kind, group, description, apply, strict, items[0], wire, items[1])
+
+    make.__doc__ = doc
+    return make
 
 
-def variant(
-    name: str,
-    group: str,
-    description: str,
-    apply: Apply,
-    *,
-    strict: bool = False,
-    ids: Mapping[str, str] | None = None,
-    wire: Wire | None = None,
-    tokens: Mapping[str, str] | None = None,
-) -> Switch:
-    """Something unusual that the contract allows: the suite must pass against it."""
-    return Switch(
-        name,
-        "variant",
-        group,
-        description,
-        apply,
-        strict,
-        tuple((ids or {}).items()),
-        wire,
-        tuple((tokens or {}).items()),
-    )
+fault = _switch("fault", "A deviation from the contract: the suite must fail against it.")
+variant = _switch("variant", "Something unusual that the contract allows: the suite must pass against it.")
 
 
 def unchanged(request: Request, response: Response, server: Server) -> Response:
