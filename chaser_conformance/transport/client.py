@@ -302,14 +302,6 @@ def http_session(
     return session
 
 
-def _beyond_latin1(value: str) -> bool:
-    try:
-        value.encode("latin-1")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 class ApiClient:
     def __init__(
         self,
@@ -359,7 +351,7 @@ class ApiClient:
         __tracebackhide__ = True  # its locals hold credentials
         sent = dict(headers or {})
         auth = self.authorization() if authorization is _DEFAULT else authorization
-        if auth is not None and not params and data is None and _beyond_latin1(str(auth)):
+        if auth is not None and not params and data is None and verbatim.beyond_latin1(str(auth)):
             return self.request_verbatim(method, url, authorization=auth, headers=headers)
         if auth is not None:
             sent["Authorization"] = Secret(str(auth))

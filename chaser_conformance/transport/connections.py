@@ -73,7 +73,7 @@ class FinalResponse(http.client.HTTPResponse):
 
     def _read_status(self) -> tuple[str, int, str]:
         for _ in range(MAX_INTERIM):
-            self.fp.head.clear()  # the final answer's header section is the one judged (framing.py)
+            self.fp.new_head()  # the final answer's header section is the one judged (framing.py)
             version, status, reason = super()._read_status()  # type: ignore[misc]
             if not 101 < status < 200:
                 return version, status, reason  # 100 is skipped by begin() itself

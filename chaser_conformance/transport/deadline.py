@@ -19,6 +19,8 @@ from typing import Any
 
 import requests
 
+from .framing import HEAD_BYTES
+
 _current = threading.local()
 
 
@@ -127,12 +129,18 @@ def received(count: int) -> None:
 class Tally:
     """A response's buffered reader that tells the current exchange how many bytes were read from it.
     Only what http.client consumes is counted (`peek` is not); anything else is the reader's own.
-    The lines it reads until the first empty one are kept (`head`, up to 64 KiB), for framing.py."""
+    The lines it reads until the first empty one are kept (`head`, up to HEAD_BYTES), for framing.py:
+    no more after it (a chunked body's size lines are read as lines too)."""
 
     def __init__(self, reader: Any) -> None:
         self._reader = reader
         self.head: list[bytes] = []
         self._kept = 0
+        self._in_head = True
+
+    def new_head(self) -> None:
+        """Another header section begins (the final answer's, after an interim one)."""
+        self.head, self._kept, self._in_head = [], 0, True
 
     def _counted(self, data: bytes) -> bytes:
         received(len(data))
@@ -146,9 +154,11 @@ class Tally:
 
     def readline(self, *args: Any) -> bytes:
         line = self._counted(self._reader.readline(*args))
-        if self._kept < 1 << 16:
+        if self._in_head and self._kept < HEAD_BYTES:
             self.head.append(line)
             self._kept += len(line)
+        if line in (b"\r\n", b"\n", b""):
+            self._in_head = False
         return line
 
     def readinto(self, buffer: Any) -> int:

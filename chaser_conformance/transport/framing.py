@@ -9,7 +9,7 @@ FRAMING_HEADER, as the body's truncation does."""
 from __future__ import annotations
 
 FRAMING_HEADER = "X-Chaser-Framing"
-HEAD_BYTES = 1 << 16  # the header section kept for this: the disclosure scan's bound too
+HEAD_BYTES = 1 << 16  # the header section kept for this (deadline.Tally)
 
 
 def framing_problems(lines: list[bytes]) -> list[str]:

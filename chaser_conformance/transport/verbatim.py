@@ -92,14 +92,19 @@ def send(
         conn.close()
 
 
-def _octets(value: str) -> str | bytes:
-    """A field value as sent: Latin-1 as http.client sends it, else its UTF-8 bytes (a credential
-    spelled beyond Latin-1, such as the token in fullwidth letters, reaches the server as UTF-8)."""
+def beyond_latin1(value: str) -> bool:
+    """A field value http.client (and requests) cannot send as it is: this path sends its UTF-8 bytes."""
     try:
         value.encode("latin-1")
     except UnicodeEncodeError:
-        return value.encode("utf-8")
-    return value
+        return True
+    return False
+
+
+def _octets(value: str) -> str | bytes:
+    """A field value as sent: Latin-1 as http.client sends it, else its UTF-8 bytes (a credential
+    spelled beyond Latin-1, such as the token in fullwidth letters, reaches the server as UTF-8)."""
+    return value.encode("utf-8") if beyond_latin1(value) else value
 
 
 def decoded(body: bytes, coding: str, max_body: int) -> bytes:
