@@ -102,7 +102,11 @@ def test_fifty_comparisons_against_a_conformant_server_that_varies_raise_no_alar
     verdicts = fifty_verdicts(variant)
     assert [v.leaks for v in verdicts if v.leaks] == []
     if variant == "404-body-shape-per-request":
-        assert all("changes shape by itself" in v.inconclusive[0] for v in verdicts)
+        # Its body is drawn from 7 shapes for each request: the 6 unknown ids of a comparison all draw
+        # one shape with probability 7**-5 (one comparison in 16,807), and then nothing tells that
+        # the shape varies. So nearly all comparisons, not every one, say the bodies were not compared.
+        said = [v for v in verdicts if any("changes shape by itself" in doubt for doubt in v.inconclusive)]
+        assert len(said) >= 45
 
 
 @pytest.mark.parametrize("fault", ["foreign-404-extra-header", "foreign-404-reason-phrase", "foreign-404-tells"])
