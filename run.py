@@ -88,7 +88,7 @@ def announce_selftest(env: dict[str, str]) -> int:
     minutes = max(3, math.ceil(SELFTEST_CPU_MINUTES / cores * 1.05))
     say(
         f"selftest: about {minutes} minutes with {cores} core{'s' if cores != 1 else ''} (the fault catalogue runs "
-        "the whole suite some 300 times); its matrix goes to reports/selftest/fault-matrix.txt"
+        "the suite some 300 times); its matrix goes to reports/selftest/fault-matrix.txt"
     )
     return 0
 

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from runner import checks_never_failed
+
 _ROWS = []
+_CHECKS = set()  # every conformance test function that the variants' runs ran
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -25,6 +28,19 @@ def pytest_runtest_logreport(report):
         if name == "chaser_catalogue":
             kind, switch, group, tests = value
             _ROWS.append((kind, switch, group, tests, report.passed))
+        elif name == "chaser_checks":
+            _CHECKS.update(value)
+
+
+def never_failed():
+    from chaser_conformance.server.catalogue import FAULTS
+
+    return checks_never_failed(_ROWS, _CHECKS, {fault.name for fault in FAULTS})
+
+
+def pytest_sessionfinish(session):
+    if never_failed() and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def matrix_path():
@@ -44,8 +60,12 @@ def pytest_terminal_summary(terminalreporter):
     false_alarms = sum(1 for r in variants if r[3] or not r[4])
     rate = 100.0 * caught / len(faults) if faults else 0.0
     summary = f"kill rate {caught}/{len(faults)} ({rate:.1f} %), false alarms {false_alarms}/{len(variants)}"
-    lines = ["fault catalogue: each fault and the tests that caught it"]
+    if never_failed():
+        count = len(never_failed())
+        summary += f", {count} conformance test{'s' if count > 1 else ''} failed against no fault"
+    lines = ["fault catalogue: each fault and the tests of its kind (test_catalogue.CHECKS_OF) that caught it"]
     lines += [f"  {s:<42} {g:<12} {grouped(tests) if tests else 'NOT CAUGHT'}" for _, s, g, tests, _ in faults]
+    lines += [f"  NEVER FAILED: {name}, against no fault of the catalogue" for name in never_failed()]
     lines.append("conformant variants: the verdict on each")
     lines += [f"  {s:<42} {g:<12} {'pass' if not t else 'FLAGGED by ' + grouped(t)}" for _, s, g, t, _ in variants]
     path = matrix_path()
@@ -54,7 +74,7 @@ def pytest_terminal_summary(terminalreporter):
     tr = terminalreporter
     tr.section("fault catalogue", sep="=")
     for line in lines:
-        if line.endswith("NOT CAUGHT") or "FLAGGED by" in line:
+        if line.endswith("NOT CAUGHT") or "FLAGGED by" in line or "NEVER FAILED" in line:
             tr.write_line(line)
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     tr.write_line(f"{summary}; the matrix: {shown}", bold=True)

@@ -38,6 +38,7 @@ class Run:
     junit: Path | None = None
     failed: list[str] = field(default_factory=list)  # test names that failed or errored
     passed: int = 0
+    ran: list[str] = field(default_factory=list)  # every test that ran: passed, failed or errored
 
     def outcome(self, test_name):
         """'PASSED'/'FAILED'/... for the first test whose node id contains test_name (needs -rA)."""
@@ -111,6 +112,8 @@ def _read_junit(run):
     if run.junit is None or not run.junit.is_file():
         return run
     for case in ET.parse(run.junit).getroot().iter("testcase"):
+        if case.find("skipped") is None:
+            run.ran.append(case.get("name"))
         if case.find("failure") is not None or case.find("error") is not None:
             run.failed.append(case.get("name"))
         elif case.find("skipped") is None:
@@ -239,3 +242,13 @@ def run_suite_forked(tmp_path, env=None, args=(), timeout=RUN_TIMEOUT, html=True
     _, status = os.waitpid(pid, 0)
     _learn_imports(imported)
     return _read_junit(Run(os.waitstatus_to_exitcode(status), output.read_text(errors="replace"), _reports(tmp_path)))
+
+
+def checks_never_failed(rows, checks, fault_names):
+    """The fault catalogue's rows (kind, switch, group, tests that failed, passed) and the test
+    functions that the conformant variants' runs ran: once every fault in fault_names has a row, the
+    functions that failed against none of them (a test that cannot fail is a defect), else []."""
+    faults = [row for row in rows if row[0] == "fault"]
+    if not fault_names <= {row[1] for row in faults}:
+        return []
+    return sorted(set(checks) - {test.split("[", 1)[0] for row in faults for test in row[3]})
