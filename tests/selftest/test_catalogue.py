@@ -24,16 +24,18 @@ STRICT_BASELINE = CATALOGUE["404-for-bad-credentials"]
 
 
 # A fault runs the checks of its kind, a conformant variant every check (a false alarm can come from
-# any). What breaks a session's body, its JSON text or which session it is (and the partial and hostile
-# faults, whose answers the pre-flight and the known sessions' reads meet first) is read by
-# test_sessions; what lets a caller read, by test_sessions' near misses and the four security modules;
-# a protocol fault may show in any exchange. About half of the catalogue's time: the generated tests
-# alone are some 40 % of a whole run. conftest.py still fails the selftests when one conformance test
-# function fails against no fault at all.
+# any). What breaks a session's body, its JSON text or which session it is (and the partial and
+# hostile faults, whose answers the pre-flight and the known sessions' reads meet first) is read by
+# test_sessions, and by test_parameters for a parameter that chooses another own session; what lets
+# a caller read, by test_sessions' near misses and the four security modules; a protocol fault may
+# show in any exchange. This saves about a third of the catalogue's time (the generated tests alone
+# are some 40 % of a whole run). conftest.py fails the selftests when a conformance test function
+# fails against no fault at all.
 SUITE = "tests/conformance/"
 SESSIONS = (f"{SUITE}test_sessions.py",)
 SECURITY = (*SESSIONS, *(f"{SUITE}test_{name}.py" for name in ("security", "shapes", "parameters", "disclosure")))
-CHECKS_OF = dict.fromkeys(("schema", "strict-json", "id-match", "semantics", "partial", "hostile"), SESSIONS) | {
+CHECKS_OF = dict.fromkeys(("schema", "strict-json", "semantics", "partial", "hostile"), SESSIONS) | {
+    "id-match": (*SESSIONS, f"{SUITE}test_parameters.py"),  # a parameter may choose another own session
     "security": SECURITY,
     "protocol": (),  # every module
 }

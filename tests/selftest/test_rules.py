@@ -264,3 +264,22 @@ def test_a_refusal_of_input_openapi_yaml_declares_nowhere_is_not_a_finding():
     assert [p.rule for p in judge().assess(exchange(400, url=f"{BASE}/v1/sessions/ses_full"))[0]] == [
         "undocumented status"
     ]
+
+
+@pytest.mark.parametrize(
+    ("fault", "rule"),
+    [
+        ("own-session-id-wins", "id echo"),  # the caller may read both: the contract's exact session
+        ("session-header-wins", "read chosen by a parameter"),  # another account's session: exposure
+        ("query-id-fallback", "read chosen by a parameter"),  # a session read for an unknown path id
+    ],
+)
+def test_a_parameter_that_chooses_the_session_is_an_exposure_only_beyond_the_callers_own_reads(tmp_path, fault, rule):
+    from chaser_conformance.server import serve_in_thread
+    from runner import run_suite_forked, target_env
+
+    with serve_in_thread([fault]) as server:
+        run = run_suite_forked(tmp_path, target_env(server), ["tests/conformance/test_parameters.py"], html=False)
+    summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
+    assert run.returncode == 1, run.output[-2000:]
+    assert {cause["rule"] for cause in summary["causes"]} == {rule}, summary["causes"]

@@ -10,7 +10,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from ..http import error_body, json_response
+from ..http import caller, error_body, json_response
 from .switch import Apply, Server, fault, variant
 
 
@@ -24,14 +24,21 @@ def _any_account(server: Server, sid: Any) -> dict[str, Any] | None:
     return None
 
 
-def chosen_by(read: Any, only_unknown: bool) -> Apply:
+def _own(request: Request, server: Server, sid: Any) -> dict[str, Any] | None:
+    account = caller(request, server.store)
+    return server.store.find(account, sid) if account is not None and isinstance(sid, str) else None
+
+
+def chosen_by(read: Any, only_unknown: bool, own_only: bool = False) -> Apply:
     """The session `read(request)` names is served, from any account: always, or (`only_unknown`)
-    as a fallback when the path's id is not found."""
+    as a fallback when the path's id is not found; `own_only`: the caller's, instead of the caller's
+    own session the path names."""
 
     def apply(request: Request, response: Response, server: Server) -> Response:
-        if only_unknown and response.status_code != 404:
+        if (only_unknown and response.status_code != 404) or (own_only and response.status_code != 200):
             return response
-        found = _any_account(server, read(request))
+        sid = read(request)
+        found = _own(request, server, sid) if own_only else _any_account(server, sid)
         return json_response(200, found) if found is not None else response
 
     return apply
@@ -63,6 +70,12 @@ PARAMETER_FAULTS = [
         "security",
         "X-Session-Id, when sent, chooses the session over the path, of any account",
         chosen_by(lambda r: r.headers.get("X-Session-Id"), only_unknown=False),
+    ),
+    fault(
+        "own-session-id-wins",
+        "id-match",
+        "?session_id= chooses another of the caller's own sessions over the one the path names",
+        chosen_by(lambda r: r.args.get("session_id"), only_unknown=False, own_only=True),
     ),
     fault(
         "json-body-id-wins",
