@@ -20,6 +20,7 @@ USAGE = """usage: chaser-conformance [OPTIONS] [PYTEST OPTIONS]
        chaser-conformance replay [REPORTS_DIR] [--cause N | --test NAME] [--base-url URL]
        chaser-conformance baseline [REPORTS_DIR] [--expires DATE] > chaser-baseline.toml
        chaser-conformance compare OLD_REPORTS NEW_REPORTS [--format text|markdown]
+       chaser-conformance credential SEED NAME:DRAW...   (a curl line's derived credential)
 
 Checks that the server at a base URL behaves as openapi.yaml says for GET /v1/sessions/{{id}}.
 With no base URL it tests the embedded reference server. Reports go to ./reports.
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         from .commands.validate import main as validate
 
         return validate(argv[1:])
-    if argv[:1] in (["replay"], ["baseline"], ["compare"]):
+    if argv[:1] in (["replay"], ["baseline"], ["compare"], ["credential"]):
         from .commands import COMMANDS
 
         return COMMANDS[argv[0]](argv[1:])

@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 from requests.structures import CaseInsensitiveDict
 
 from ..settings.redact import inert
-from ..settings.secret import MASK, Secret
+from ..settings.secret import MASK, Derived, Invented, Secret
 
 BODY_EXCERPT = 1000
 TOKEN_VARIABLE = "CHASER_API_TOKEN"  # what a curl line says in place of the token
+CREDENTIAL_COMMAND = "chaser-conformance credential"  # ... and what derives a credential from it again
 NONE = "<none>"  # no Authorization header was sent
 EMPTY = "<empty>"  # an Authorization header with an empty value was sent
 # Scheme names that are not credentials by themselves: shown as sent when nothing follows them.
@@ -61,7 +62,7 @@ class Exchange:
             method=str(request.method).upper(),
             url=str(request.url),
             request_headers=CaseInsensitiveDict(
-                {k: Secret(v) if k.lower() == "authorization" else _text(v) for k, v in request.headers.items()}
+                {k: _secret(v) if k.lower() == "authorization" else _text(v) for k, v in request.headers.items()}
             ),
             status=response.status_code,
             reason=str(getattr(response, "reason", None) or getattr(response, "message", "") or ""),
@@ -126,6 +127,10 @@ def shell_word(text: str, token: str | None = None) -> str:
     return f'"{out}"'
 
 
+def _secret(value: Any) -> Secret:
+    return value if isinstance(value, Secret) else Secret(_text(value))  # a Derived keeps how it was derived
+
+
 def _text(value: Any) -> str:
     """A field value as text: one sent as bytes (UTF-8 beyond Latin-1) decoded, not its repr."""
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
@@ -141,7 +146,9 @@ def _body_of(request: Any) -> bytes:
 def curl_line(ex: Exchange, token: str | None = None) -> str:
     """A curl command that sends the request again. Where the request carried the run's token (in
     Authorization, another header, a cookie or the URL) the line says `$CHASER_API_TOKEN` instead;
-    other credentials (a truncated token, another scheme) stay masked, as in the rest of the report."""
+    a credential derived from it (a near miss, a JWT forgery) is derived again in the shell, by
+    `$(chaser-conformance credential ...)`, and one the suite made up (settings.secret.Invented) is
+    sent as it is; other credentials stay masked, as in the rest of the report."""
     # curl -X HEAD would wait for a body that never comes: -I sends HEAD and reads the header alone.
     method = ("curl", "-I") if ex.method == "HEAD" else ("curl", "-i", "-X", ex.method)
     parts = [shlex.quote(p) for p in method] + [shell_word(ex.url, token)]
@@ -151,6 +158,12 @@ def curl_line(ex: Exchange, token: str | None = None) -> str:
         parts.append("--path-as-is")  # curl would remove the dot segments the request sent
     for name, value in ex.request_headers.items():
         if name.lower() in CURL_SKIPS:
+            continue
+        if name.lower() == "authorization" and not (token and token in str(value)) and isinstance(value, Derived):
+            parts += ["-H", f'"{name}: $({CREDENTIAL_COMMAND} {shlex.join(value.how)})"']
+            continue
+        if name.lower() == "authorization" and isinstance(value, Invented):
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
             continue
         if name.lower() == "authorization" and not (token and token in str(value)):
             value = shown_authorization(value)

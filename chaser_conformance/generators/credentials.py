@@ -21,7 +21,8 @@ import re
 from urllib.parse import quote, unquote
 
 from ..contract.forms import CREDENTIALS, same_credential
-from .engine import Generator, Transformation
+from ..settings.secret import Derived
+from .engine import Candidate, Generator, Transformation
 from .jwt import FORGERIES, forgery
 
 SCHEME = "Bearer"
@@ -179,3 +180,30 @@ def near_credentials(token: str, seed: int) -> Generator:  # token: pass a Secre
         return bool(_SENDABLE.match(value)) and not same_credential(value, token)
 
     return Generator(transformations(), seed, accept, sensitive=True, intact=holds_the_token)
+
+
+def derived(generator: Generator, candidate: Candidate) -> Derived:
+    """The candidate's value, with how it was derived from the token: the arguments of
+    `chaser-conformance credential` (the run's seed, then each step as name:draw)."""
+    return Derived(candidate.value, (str(generator.seed), *(f"{name}:{draw}" for name, draw in candidate.steps)))
+
+
+class NotDerivable(ValueError):
+    pass
+
+
+def derive_again(token: str, how: list[str]) -> str:
+    """The credential that `how` (as `derived` wrote it) derives from the token."""
+    if len(how) < 2 or not how[0].lstrip("-").isdigit():
+        raise NotDerivable("give the run's seed, then one or more steps as NAME:DRAW")
+    generator = near_credentials(token, int(how[0]))
+    steps = []
+    for step in how[1:]:
+        name, _, draw = step.rpartition(":")
+        if name not in generator.transformations or not draw.isdigit():
+            raise NotDerivable(f"{step[:80]!r} is not a step NAME:DRAW of a known transformation")
+        steps.append((name, int(draw)))
+    candidate = generator.build(f"{SCHEME} {token}", tuple(steps))
+    if candidate is None:
+        raise NotDerivable("these steps derive no credential from this token (is it the run's?)")
+    return candidate.value

@@ -25,6 +25,29 @@ class Secret(str):
         return MASK
 
 
+class Derived(Secret):
+    """A credential the run derived from the token (a near miss, a forgery), masked as the token is.
+    `how`: the arguments of `chaser-conformance credential` that derive it again from
+    $CHASER_API_TOKEN, so that a curl line sends the same bytes without holding them."""
+
+    how: tuple[str, ...]
+
+    def __new__(cls, value: str, how: tuple[str, ...]) -> Derived:
+        made = super().__new__(cls, value)
+        made.how = tuple(how)
+        return made
+
+    def __repr__(self) -> str:
+        return f"Derived({MASK!r})"
+
+
+class Invented(Secret):
+    """A credential the suite made up (a wrong token), which holds nothing of the token: the
+    request lines mask it as any credential, but a curl line sends it as it is."""
+
+    __slots__ = ()
+
+
 def mask(text: str, *secrets: str | None) -> str:
     """Replace every occurrence of each secret in `text` (for free text such as bodies)."""
     for secret in secrets:

@@ -17,7 +17,7 @@ import urllib3.exceptions
 from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
 
 from ..contract.spec import SESSION_PATH
-from ..settings.secret import Secret, mask
+from ..settings.secret import Derived, Invented, Secret, mask
 from . import connections, deadline, verbatim
 from .answers import BrokenAnswer, NoAnswer, broken_answer, no_answer
 from .framing import FRAMING_HEADER
@@ -352,15 +352,16 @@ class ApiClient:
         sent = dict(headers or {})
         auth = self.authorization() if authorization is _DEFAULT else authorization
         if auth is not None and not params and data is None and verbatim.beyond_latin1(str(auth)):
-            return self.request_verbatim(method, url, authorization=auth, headers=headers)
+            return _how_derived(self.request_verbatim(method, url, authorization=auth, headers=headers), auth)
         if auth is not None:
             sent["Authorization"] = Secret(str(auth))
         try:
-            return self.http.request(
+            response = self.http.request(
                 method, url, headers=sent, params=params, data=data, timeout=self.timeout, allow_redirects=False
             )
         except (requests.Timeout, requests.ConnectionError) as exc:
             raise NoAnswer(method, mask(url, self.token), mask(no_answer(exc), self.token)) from None
+        return _how_derived(response, auth)
 
     def request_verbatim(
         self, method: str, url: str, *, authorization: object = _DEFAULT, headers: Mapping[str, str] | None = None
@@ -379,3 +380,11 @@ class ApiClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+def _how_derived(response: requests.Response, auth: object) -> requests.Response:
+    """A credential derived from the token, or made up, stays so on the request recorded, for its
+    curl line (the value sent is the same: only a token of the run is swapped for a renewed one)."""
+    if isinstance(auth, (Derived, Invented)) and response.request.headers.get("Authorization") == auth:
+        response.request.headers["Authorization"] = auth
+    return response

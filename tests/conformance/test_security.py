@@ -9,17 +9,19 @@ from chaser_conformance.checks.credentials import graded_read
 from chaser_conformance.checks.indistinguishable import compare, features, lookalike, shape
 from chaser_conformance.checks.property import holds_for_all, report_advice
 from chaser_conformance.generators import near_credentials
-from chaser_conformance.settings.secret import Secret
+from chaser_conformance.generators.credentials import derived
+from chaser_conformance.settings.secret import Invented, Secret
 
 _DEFAULT = object()
 WRONG_TOKEN = "chaser-conformance-wrong-token"
 
 
-def _read_nothing(anon_api, judge, target):
+def _read_nothing(anon_api, judge, target, generator):
     def attempt(candidate):
         # Each credential on one known session, the sessions in turn (the token reads them all).
         sid = target.session_ids[sum(map(ord, candidate.value)) % len(target.session_ids)]
-        response = anon_api.get_session(sid, authorization=Secret(candidate.value))  # beyond Latin-1: UTF-8 bytes
+        # Beyond Latin-1: as UTF-8 bytes. How it was derived goes into the curl line, never the value.
+        response = anon_api.get_session(sid, authorization=derived(generator, candidate))
         return graded_read(
             judge,
             "bad credentials",
@@ -54,7 +56,7 @@ def test_no_credential_but_the_token_reads_a_session(anon_api, judge, target, se
         if phase == "coverage"
         else generator.compositions(origin, profile.near_miss_credentials)
     )
-    holds_for_all(judge, generator, candidates, _read_nothing(anon_api, judge, target), input_of=_shown)
+    holds_for_all(judge, generator, candidates, _read_nothing(anon_api, judge, target, generator), input_of=_shown)
 
 
 def test_no_credentials_cannot_read_a_session(anon_api, judge, target):
@@ -105,7 +107,7 @@ def test_an_arbitrary_origin_is_not_trusted_with_credentials(api, judge, target,
 # Callers who may not read a session, as the Authorization header they send (None: none at all).
 PERSPECTIVES = {
     "no-credentials": None,
-    "wrong-token": f"Bearer {WRONG_TOKEN}",
+    "wrong-token": Invented(f"Bearer {WRONG_TOKEN}"),
     "malformed-authorization": "Bearer",
     "another-account": "the token",  # this account's token, on another account's session
 }

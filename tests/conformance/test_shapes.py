@@ -22,12 +22,12 @@ from chaser_conformance.checks import Problem
 from chaser_conformance.checks.exchange import Exchange
 from chaser_conformance.checks.property import Advice, holds_for_all
 from chaser_conformance.generators.shapes import Shape, origin, request_shapes, route_spelled_otherwise
-from chaser_conformance.settings.secret import Secret
+from chaser_conformance.settings.secret import Invented, Secret
 
 # Callers who may not read a session, as the Authorization header they send (None: none at all).
 STRANGERS = {
     "no credentials": None,
-    "a wrong token": Secret("Bearer chaser-conformance-wrong-token"),
+    "a wrong token": Invented("Bearer chaser-conformance-wrong-token"),
     "a malformed Authorization": Secret("Bearer"),
 }
 CHECK = "request shapes"

@@ -188,3 +188,41 @@ def test_a_jwt_gets_its_forgeries_and_an_opaque_token_none():
     assert parse(forged["JWT alg none, no signature"])[0]["alg"] == "none"
     opaque = [c.label for c in near_credentials(TOKEN, seed=1).coverage([f"Bearer {TOKEN}"])]
     assert not set(opaque) & set(FORGERIES)
+
+
+@pytest.mark.parametrize("token", [TOKEN, "jwt"])
+def test_every_credential_derived_from_the_token_is_derived_again_from_its_how(token):
+    from chaser_conformance.generators.credentials import derive_again, derived
+    from chaser_conformance.server.catalogue.jwt_tokens import PRIMARY_JWT
+
+    token = PRIMARY_JWT if token == "jwt" else token
+    generator = near_credentials(token, seed=7)
+    candidates = [*generator.coverage([f"Bearer {token}"]), *generator.compositions([f"Bearer {token}"], 40)]
+    assert len(candidates) > 40
+    for candidate in candidates:
+        sent = derived(generator, candidate)
+        assert sent == candidate.value and token not in " ".join(sent.how) and "****" in repr(sent)
+        assert derive_again(token, list(sent.how)) == candidate.value, candidate.label
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "said"),
+    [
+        (["7", "token cut at the end:1"], {}, "set CHASER_API_TOKEN"),
+        ([], {"CHASER_API_TOKEN": TOKEN}, "give the run's seed"),
+        (["7", "no such step:1"], {"CHASER_API_TOKEN": TOKEN}, "'no such step:1' is not a step"),
+        (["seven", "x:1"], {"CHASER_API_TOKEN": TOKEN}, "give the run's seed"),
+    ],
+)
+def test_the_credential_command_says_in_one_line_what_it_cannot_derive(argv, env, said):
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "chaser_conformance", "credential", *argv],
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 4 and run.stdout == "" and said in run.stderr and len(run.stderr.splitlines()) == 1

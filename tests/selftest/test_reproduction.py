@@ -4,6 +4,8 @@ set, gets the status the report recorded, and no report holds the token to make 
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from requests.structures import CaseInsensitiveDict
@@ -72,3 +74,27 @@ def test_a_curl_line_sends_the_dot_segments_the_request_sent(path, status):
             ["sh", "-c", line + " --silent --max-time 10"], capture_output=True, text=True, timeout=30
         )
     assert re.match(rf"HTTP/[\d.]+ {status}\b", answer.stdout), (line, answer.stdout[:200])
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+@pytest.mark.parametrize("fault", ["token-prefix", "jwt-alg-none"])
+def test_a_curl_line_derives_a_near_miss_or_forgery_of_the_token_again_and_gets_the_recorded_status(tmp_path, fault):
+    with serve_in_thread([fault]) as server:
+        env = target_env(server)
+        checks = ["tests/conformance/test_security.py", "-k", "no_credential_but_the_token"]
+        run = run_suite_forked(tmp_path, env, checks, html=False)
+        assert run.returncode == 1, run.output[-2000:]
+        markdown = (tmp_path / "reports" / "summary.md").read_text()
+        token = env["CHASER_API_TOKEN"]
+        assert token not in markdown and examples(markdown)
+        for status, curl in examples(markdown):
+            assert '-H "Authorization: $(chaser-conformance credential ' in curl, curl
+            answer = subprocess.run(
+                ["sh", "-c", curl + " --silent --max-time 10"],
+                env={"CHASER_API_TOKEN": token, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            first = answer.stdout.splitlines()[0] if answer.stdout else answer.stderr
+            assert re.match(rf"HTTP/[\d.]+ {status}\b", first), f"{curl} -> {first!r}"
