@@ -73,13 +73,18 @@ def install_express(env: dict[str, str]) -> int:
     return code
 
 
-# The selftests' work in CPU minutes, as measured on a two-core machine (about 1,100 CPU-s, issue 27):
-# with one worker per core and one more, about that divided by the cores, and a little idle time.
-SELFTEST_CPU_MINUTES = 18
+# The selftests' work in CPU minutes, as measured on a two-core machine (about 970 CPU-s, issue 25's
+# fault catalogue by kind of check): with one worker per core and one more, about that divided by
+# the cores, and a little idle time.
+SELFTEST_CPU_MINUTES = 16
 # One pytest -n worker more than cores: a selftest worker is not busy all the time (its suite runs
 # wait on their server, their children, their sleeps): with -n 2 two cores were 173 % busy and the
 # selftests took 647 s; with -n 3, 191 % and 567 s, back to back on one machine (issue 27).
 SELFTEST_WORKERS = (os.cpu_count() or 1) + 1
+# Work stealing: the tests take from 0.01 s to 20 s, and xdist's default hands each worker its share
+# up front, so the last long ones ran alone on a core: 176 % busy and 528 s, against 188 % and 516 s
+# (with 12 more tests) stealing, on one machine.
+SELFTEST_DIST = "worksteal"
 
 
 def announce_selftest(env: dict[str, str]) -> int:
@@ -112,6 +117,8 @@ COMMANDS: dict[str, list[Any]] = {
             "tests/selftest",
             "-n",
             str(SELFTEST_WORKERS),
+            "--dist",
+            SELFTEST_DIST,
             "--junitxml=reports/selftest/junit.xml",
             "--html=reports/selftest/report.html",
             "-ra",
