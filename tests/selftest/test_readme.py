@@ -113,7 +113,7 @@ def test_the_readmes_waivers_load_as_the_waivers_file_they_show(tmp_path):
 def test_selftest_says_up_front_how_long_it_takes_and_names_no_machine_folder(capsys, monkeypatch):
     run_py = load_run_py()
     assert run_py.COMMANDS["selftest"][0] is run_py.announce_selftest  # before anything else
-    for cores, minutes in ((1, 19), (2, 10), (8, 3)):
+    for cores, minutes in ((1, 17), (2, 9), (8, 3)):
         monkeypatch.setattr(run_py.os, "cpu_count", lambda cores=cores: cores)
         assert run_py.announce_selftest({}) == 0
         said = capsys.readouterr().err
