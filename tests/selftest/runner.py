@@ -19,6 +19,7 @@ import io
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import traceback
@@ -252,3 +253,13 @@ def checks_never_failed(rows, checks, fault_names):
     if not fault_names <= {row[1] for row in faults}:
         return []
     return sorted(set(checks) - {test.split("[", 1)[0] for row in faults for test in row[3]})
+
+
+@contextlib.contextmanager
+def refused_port():
+    """A loopback port where a connection is refused, for as long as the block runs: it is bound
+    and not listening, so no other test's server is given it meanwhile (a port bound, closed and
+    then used is free for anyone to take)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]

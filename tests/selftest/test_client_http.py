@@ -4,7 +4,6 @@ The catalogue shows the suite passing servers that use HTTP's freedoms (connecti
 these tests pin the client side down where a whole run would hide it."""
 
 import json
-import socket
 
 import pytest
 import requests
@@ -17,15 +16,9 @@ from chaser_conformance.transport.answers import NoAnswer, no_answer
 from chaser_conformance.transport.client import ApiClient, RunLimits
 from chaser_conformance.transport.connections import asks_close, needs_own_connection
 from hostile import Answer, HostileServer
-from runner import run_suite_forked, target_env
+from runner import refused_port, run_suite_forked, target_env
 
 TOKEN = "demo-token-primary"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def client(base_url, cap=100):
@@ -33,16 +26,17 @@ def client(base_url, cap=100):
 
 
 def test_a_refused_connection_is_worded_as_refused_on_every_path():
-    url = f"http://127.0.0.1:{free_port()}/v1/sessions/ses_full"
-    with pytest.raises(requests.ConnectionError) as pooled:
-        requests.get(url, timeout=(5, 5))
-    assert no_answer(pooled.value) == "connection refused"  # urllib3 2.x: a NewConnectionError, a ConnectTimeoutError
-    with pytest.raises(OSError) as raw:
-        verbatim.send("GET", url, {}, (5, 5), 1024)
-    assert no_answer(raw.value) == "connection refused"
-    api = client(url.split("/v1")[0])
-    with pytest.raises(NoAnswer, match="connection refused"):
-        api.get_session("ses_full")
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}/v1/sessions/ses_full"
+        with pytest.raises(requests.ConnectionError) as pooled:
+            requests.get(url, timeout=(5, 5))
+        assert no_answer(pooled.value) == "connection refused"  # urllib3 2.x: a NewConnectionError
+        with pytest.raises(OSError) as raw:
+            verbatim.send("GET", url, {}, (5, 5), 1024)
+        assert no_answer(raw.value) == "connection refused"
+        api = client(url.split("/v1")[0])
+        with pytest.raises(NoAnswer, match="connection refused"):
+            api.get_session("ses_full")
 
 
 def test_a_timeout_is_still_worded_as_a_timeout():

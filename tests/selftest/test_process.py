@@ -146,8 +146,9 @@ def test_the_child_exits_when_its_parent_is_killed():
         assert get(base_url, "ses_full").status_code == 200
         parent.kill()
         parent.wait(timeout=10)
+        # Gone, so its listening socket is closed. Not probed: in the seconds this may take, another
+        # test's server can be given the freed ephemeral port (a CI run failed so).
         assert eventually(lambda: not alive(child), 5), f"the server process {child} outlived its parent"
-        assert refused(int(base_url.rsplit(":", 1)[1]))
     finally:
         if parent.poll() is None:
             parent.kill()

@@ -3,23 +3,16 @@ every request through it (the byte-for-byte ones too), its credentials never sho
 reach it named, and a loopback target direct unless the proxy is on loopback too."""
 
 import json
-import socket
 
 import pytest
 
 from chaser_conformance.server.app import serve_in_thread
 from chaser_conformance.transport.proxies import route
 from proxy import ForwardingProxy
-from runner import run_suite_forked, target_env
+from runner import refused_port, run_suite_forked, target_env
 
 PASSWORD = "pw-proxy-Kx71-never-shown"
 QUICK = ["-k", "known_session_returns or unknown_id_returns or near_miss or learns_nothing or unusual_id"]
-
-
-def closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def summary(tmp_path):
@@ -52,8 +45,8 @@ def test_an_https_target_goes_through_a_connect_tunnel(tmp_path, certificate):
 
 
 def test_an_unreachable_proxy_is_named_in_one_line_and_exit_69(tmp_path):
-    with serve_in_thread() as server:
-        dead = f"http://127.0.0.1:{closed_port()}"
+    with serve_in_thread() as server, refused_port() as port:
+        dead = f"http://127.0.0.1:{port}"
         run = run_suite_forked(tmp_path, target_env(server) | {"HTTP_PROXY": dead})
     assert run.returncode == 69, run.output[-3000:]
     line = f"chaser: target unreachable: {server.base_url} through the proxy {dead}: "
@@ -62,8 +55,8 @@ def test_an_unreachable_proxy_is_named_in_one_line_and_exit_69(tmp_path):
 
 
 def test_no_proxy_and_a_loopback_target_go_direct_and_say_why(tmp_path):
-    dead = f"http://127.0.0.1:{closed_port()}"
-    with serve_in_thread() as server:
+    with serve_in_thread() as server, refused_port() as port:
+        dead = f"http://127.0.0.1:{port}"
         run = run_suite_forked(tmp_path, target_env(server) | {"HTTP_PROXY": dead, "NO_PROXY": "127.0.0.1"}, QUICK)
     assert run.returncode == 0, run.output[-3000:]
     assert "proxy = none  [127.0.0.1 is in NO_PROXY]" in run.output

@@ -11,7 +11,7 @@ import pytest
 from chaser_conformance.server import Store, serve_in_thread
 from chaser_conformance.server.store import seed
 from chaser_conformance.settings.secret import Secret
-from runner import run_suite, run_suite_forked, target_env
+from runner import refused_port, run_suite, run_suite_forked, target_env
 
 TOKEN = "tok-a1b2c3-distinctive-secret"
 
@@ -86,11 +86,9 @@ def test_base_url_option_is_shared_with_pytest_base_url(tmp_path):
 
 
 def test_an_unreachable_target_is_one_clear_line_and_exit_69(tmp_path):
-    with socket.socket() as probe:  # a loopback port that nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {"CHASER_BASE_URL": f"http://127.0.0.1:{port}", "CHASER_API_TOKEN": TOKEN, "CHASER_SESSION_ID": "s1"}
-    run = run_suite_forked(tmp_path, env)
+    with refused_port() as port:  # a loopback port that nothing listens on
+        env = {"CHASER_BASE_URL": f"http://127.0.0.1:{port}", "CHASER_API_TOKEN": TOKEN, "CHASER_SESSION_ID": "s1"}
+        run = run_suite_forked(tmp_path, env)
     assert run.returncode == 69
     assert f"chaser: target unreachable: http://127.0.0.1:{port}: [Errno 111] Connection refused" in run.output
     assert "Traceback" not in run.output and TOKEN not in run.output and "passed" not in run.output

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tomllib
@@ -20,7 +19,7 @@ from chaser_conformance.commands.baseline import toml_string
 from chaser_conformance.commands.saved_reports import RunReports
 from chaser_conformance.run.waivers import WaiverError, covering_waiver, fixed_notes, load_waivers
 from chaser_conformance.server import serve_in_thread
-from runner import ROOT, run_suite_forked, target_env
+from runner import ROOT, refused_port, run_suite_forked, target_env
 
 FAULT, SECOND = "missing-id", "404-text-html"
 
@@ -131,10 +130,9 @@ def test_replay_to_a_target_that_answers_nothing_is_unreachable_and_without_a_to
     root, _, _, _ = adoption
     reports = root / "first" / "reports"
     token = {"CHASER_API_TOKEN": "tok-any"}  # nothing answers: any token
-    with socket.socket() as free:  # a port nothing listens on
-        free.bind(("127.0.0.1", 0))
-        nowhere = f"http://127.0.0.1:{free.getsockname()[1]}"
-    gone = command("replay", reports, "--base-url", nowhere, env=token)
+    with refused_port() as port:  # a port nothing listens on
+        nowhere = f"http://127.0.0.1:{port}"
+        gone = command("replay", reports, "--base-url", nowhere, env=token)
     assert gone.returncode == 69, gone.stdout + gone.stderr
     assert gone.stderr.count("\n") == 1 and f"{nowhere} could not be reached" in gone.stderr
     assert "still failing" not in gone.stdout
