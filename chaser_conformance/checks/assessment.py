@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 from ..contract.forms import malformed, same_credential
 from ..contract.spec import GET_SESSION, SESSION_PATH, Contract
 from ..transport.client import TRUNCATED_HEADER, Target
-from ..transport.framing import FRAMING_HEADER
+from ..transport.framing import FRAMING_HEADER, carried_problems
 from . import strict_json
 from .disclosure import disclosure_problems
 from .exchange import Exchange
@@ -77,8 +77,7 @@ class Assessor:
         advisories = [Problem("cors", text, at="Access-Control-Allow-Origin") for text in cors_problems(ex)]
         framing = [
             Problem("framing", f"ambiguous framing on the wire: {p}")
-            for p in ex.headers.get(FRAMING_HEADER, "").split(" | ")
-            if p
+            for p in carried_problems(ex.headers.get(FRAMING_HEADER, ""))
         ]
         if framing:
             return framing, []  # its bytes read otherwise elsewhere: nothing after it can be judged

@@ -20,7 +20,7 @@ from ..contract.spec import SESSION_PATH
 from ..settings.secret import Derived, Invented, Secret, mask
 from . import connections, deadline, verbatim
 from .answers import BrokenAnswer, NoAnswer, broken_answer, no_answer
-from .framing import FRAMING_HEADER
+from .framing import FRAMING_HEADER, carried
 from .limits import RunLimits, RunStopped
 from .patience import RATE_LIMIT_RETRIES, rate_limit_retry, retry_after
 from .target import Target as Target
@@ -148,7 +148,7 @@ class GuardedAdapter(HTTPAdapter):
         self._last_answered = request
         framing = getattr(getattr(response.raw, "_original_response", None), "framing", None)
         if framing:
-            response.headers[FRAMING_HEADER] = " | ".join(framing)
+            response.headers[FRAMING_HEADER] = carried(framing)
         truncated = len(body) > self.max_body
         if truncated:
             response.headers[TRUNCATED_HEADER] = str(self.max_body)

@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from .framing import HEAD_BYTES
+from .framing import END_OF_HEAD, HEAD_BYTES
 
 _current = threading.local()
 
@@ -157,7 +157,7 @@ class Tally:
         if self._in_head and self._kept < HEAD_BYTES:
             self.head.append(line)
             self._kept += len(line)
-        if line in (b"\r\n", b"\n", b""):
+        if line in END_OF_HEAD:
             self._in_head = False
         return line
 

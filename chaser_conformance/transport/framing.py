@@ -9,7 +9,19 @@ FRAMING_HEADER, as the body's truncation does."""
 from __future__ import annotations
 
 FRAMING_HEADER = "X-Chaser-Framing"
+_SEPARATOR = " | "  # between the problems FRAMING_HEADER carries
 HEAD_BYTES = 1 << 16  # the header section kept for this (deadline.Tally)
+END_OF_HEAD = (b"\r\n", b"\n", b"")  # the line that ends a header section (b"": the connection closed)
+
+
+def carried(problems: list[str]) -> str:
+    """The problems as FRAMING_HEADER's value."""
+    return _SEPARATOR.join(problems)
+
+
+def carried_problems(value: str) -> list[str]:
+    """The problems a FRAMING_HEADER value carries (none for "")."""
+    return [p for p in value.split(_SEPARATOR) if p]
 
 
 def framing_problems(lines: list[bytes]) -> list[str]:
@@ -17,7 +29,7 @@ def framing_problems(lines: list[bytes]) -> list[str]:
     problems: list[str] = []
     fields: list[tuple[str, str]] = []
     for line in lines:
-        if line in (b"\r\n", b"\n", b""):
+        if line in END_OF_HEAD:
             break
         if line[:1] in (b" ", b"\t"):
             problems.append("obsolete line folding: a header line starts with white space (RFC 9112 §5.2)")

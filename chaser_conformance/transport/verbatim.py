@@ -22,7 +22,7 @@ import urllib3.exceptions
 
 from . import deadline, proxies
 from .connections import FinalResponse
-from .framing import FRAMING_HEADER, framing_problems, raw_lines
+from .framing import FRAMING_HEADER, carried, framing_problems, raw_lines
 
 # What the suite's pooled requests ask for (requests' default without the optional br and zstd), and
 # decode here as there: a request without Accept-Encoding would allow any coding (RFC 9110 §12.5.3).
@@ -177,4 +177,4 @@ def _head_answer(sock: Any, max_body: int, read: float) -> RawAnswer:
 
 
 def _framing(problems: list[str]) -> list[tuple[str, str]]:
-    return [(FRAMING_HEADER, " | ".join(problems))] if problems else []
+    return [(FRAMING_HEADER, carried(problems))] if problems else []
