@@ -159,21 +159,23 @@ def curl_line(ex: Exchange, token: str | None = None) -> str:
     for name, value in ex.request_headers.items():
         if name.lower() in CURL_SKIPS:
             continue
-        if name.lower() == "authorization" and not (token and token in str(value)) and isinstance(value, Derived):
-            parts += ["-H", f'"{name}: $({CREDENTIAL_COMMAND} {shlex.join(value.how)})"']
-            continue
-        if name.lower() == "authorization" and isinstance(value, Invented):
-            parts += ["-H", shlex.quote(f"{name}: {value}")]
-            continue
         if name.lower() == "authorization" and not (token and token in str(value)):
-            value = shown_authorization(value)
-            if value == EMPTY:
-                parts += ["-H", shlex.quote(f"{name};")]  # curl's way to send a header with an empty value
-                continue
+            parts += ["-H", _other_credential(name, value)]
+            continue
         parts += ["-H", shell_word(f"{name}: {value}", token)]
     if ex.request_body:
         parts += ["--data-binary", shell_word(ex.request_body.decode("utf-8", "replace"), token)]
     return " ".join(parts)
+
+
+def _other_credential(name: str, value: Any) -> str:
+    """The curl word of an Authorization that does not carry the run's token as it is."""
+    if isinstance(value, Derived):
+        return f'"{name}: $({CREDENTIAL_COMMAND} {shlex.join(value.how)})"'  # derived again in the shell
+    if isinstance(value, Invented):
+        return shlex.quote(f"{name}: {value}")  # made up by the suite: nothing of the token in it
+    shown = shown_authorization(value)
+    return shlex.quote(f"{name};") if shown == EMPTY else shell_word(f"{name}: {shown}")  # `name;`: sent empty
 
 
 def describe(ex: Exchange) -> str:
