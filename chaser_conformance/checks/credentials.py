@@ -21,6 +21,7 @@ from .findings import ContractViolation, Problem
 from .judge import Judge
 from .property import Advice
 
+WRONG_TOKEN = "chaser-conformance-wrong-token"  # a token no server issued, made up by the suite (shown as it is)
 EXPOSURE = "read without valid credentials"  # the Judge's rule for a 200 without the token
 LENIENT = "lenient credential"
 

@@ -5,7 +5,7 @@ import random
 import pytest
 
 from chaser_conformance.checks import Problem, shown_authorization
-from chaser_conformance.checks.credentials import graded_read
+from chaser_conformance.checks.credentials import WRONG_TOKEN, graded_read
 from chaser_conformance.checks.indistinguishable import compare, features, lookalike, shape
 from chaser_conformance.checks.property import holds_for_all, report_advice
 from chaser_conformance.generators import near_credentials
@@ -13,7 +13,6 @@ from chaser_conformance.generators.credentials import derived
 from chaser_conformance.settings.secret import Invented, Secret
 
 _DEFAULT = object()
-WRONG_TOKEN = "chaser-conformance-wrong-token"
 
 
 def _read_nothing(anon_api, judge, target, generator):

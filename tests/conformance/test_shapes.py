@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from chaser_conformance.checks import Problem
+from chaser_conformance.checks.credentials import WRONG_TOKEN
 from chaser_conformance.checks.exchange import Exchange
 from chaser_conformance.checks.property import Advice, holds_for_all
 from chaser_conformance.generators.shapes import Shape, origin, request_shapes, route_spelled_otherwise
@@ -27,7 +28,7 @@ from chaser_conformance.settings.secret import Invented, Secret
 # Callers who may not read a session, as the Authorization header they send (None: none at all).
 STRANGERS = {
     "no credentials": None,
-    "a wrong token": Invented("Bearer chaser-conformance-wrong-token"),
+    "a wrong token": Invented(f"Bearer {WRONG_TOKEN}"),
     "a malformed Authorization": Secret("Bearer"),
 }
 CHECK = "request shapes"
