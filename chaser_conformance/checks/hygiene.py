@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..contract.spec import json_pointer
 from .exchange import Exchange
 from .findings import Problem
 
@@ -37,17 +38,17 @@ def banner_problems(ex: Exchange) -> list[Problem]:
     return problems
 
 
-def _integers(value: Any, pointer: str = "") -> Iterator[tuple[str, int]]:
+def _integers(value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[str, int]]:
     if isinstance(value, bool):
         return
     if isinstance(value, int):
-        yield pointer or "/", value
+        yield json_pointer(at) or "/", value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _integers(item, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}")
+            yield from _integers(item, (*at, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _integers(item, f"{pointer}/{index}")
+            yield from _integers(item, (*at, index))
 
 
 def ijson_problems(body: Any) -> list[Problem]:

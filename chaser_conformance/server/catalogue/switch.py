@@ -70,8 +70,17 @@ def _switch(kind: str, doc: str) -> Callable[..., Switch]:
         wire: Wire | None = None,
         tokens: Mapping[str, str] | None = None,
     ) -> Switch:
-        items = tuple((ids or {}).items()), tuple((tokens or {}).items())
-        return Switch(name, kind, group, description, apply, strict, items[0], wire, items[1])
+        return Switch(
+            name,
+            kind,
+            group,
+            description,
+            apply,
+            strict,
+            ids=tuple((ids or {}).items()),
+            wire=wire,
+            tokens=tuple((tokens or {}).items()),
+        )
 
     make.__doc__ = doc
     return make
